@@ -1,0 +1,97 @@
+//! Command-line front: argument parsing, secrets from files or the environment, exit codes.
+//!
+//! Exit status: 0 means yes / done; 1 means a clear "no" (an invalid token, a wrong
+//! password); 2 means the command could not run as asked (bad flags, a missing key, bad
+//! input), always with a one-line message on stderr.
+
+mod secrets;
+mod token;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Django's authentication dialect: tokenapi and password-reset tokens.
+#[derive(Parser)]
+#[command(name = "djtoken", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Make and check tokens.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+}
+
+/// A failure that ends the command with exit status 2 and a one-line message.
+#[derive(Debug)]
+pub struct Fail(pub String);
+
+impl<E: std::fmt::Display> From<E> for Fail {
+    fn from(e: E) -> Self {
+        Fail(e.to_string())
+    }
+}
+
+/// How a command ended when it ran.
+pub enum Outcome {
+    /// Exit 0.
+    Yes,
+    /// Exit 1.
+    No,
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_error(e),
+    };
+    let result = match cli.command {
+        Command::Token(cmd) => token::run(cmd),
+    };
+    match result {
+        Ok(Outcome::Yes) => ExitCode::SUCCESS,
+        Ok(Outcome::No) => ExitCode::from(1),
+        Err(Fail(message)) => {
+            eprintln!("djtoken: {}", one_line(&message));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Help and version go to stdout as clap writes them; every other parse error becomes one
+/// line naming what is wrong.
+fn clap_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            ExitCode::from(2)
+        }
+        _ => {
+            // The first paragraph names the problem; usage and tips follow a blank line.
+            let rendered = e.render().to_string();
+            let paragraph: Vec<&str> = rendered
+                .trim_start()
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let message = paragraph.join(" ");
+            let message = message.strip_prefix("error: ").unwrap_or(&message);
+            eprintln!("djtoken: {message} (see djtoken --help)");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,33 @@
+//! Django's authentication dialect, byte for byte.
+//!
+//! djtoken makes and checks the tokens of the `django-tokenapi` app and of Django's own
+//! `PasswordResetTokenGenerator`, exactly as Django 3.2 to 6.1 write them, so a Rust service
+//! and a Django site that share a `SECRET_KEY` accept each other's tokens.
+//!
+//! ```
+//! use djtoken::{SecretKeys, TokenapiTokenGenerator, User, Verdict};
+//!
+//! let generator = TokenapiTokenGenerator::new(&SecretKeys::new("django-insecure-…"));
+//! // The pk and the password hash as they are in auth_user.
+//! let user = User::new(1, "pbkdf2_sha256$1500000$abcdefghijklmnopqrstuv$…");
+//! let token = generator.make_token(&user);
+//! assert_eq!(generator.check(&user, &token), Verdict::Valid);
+//! assert_eq!(generator.check(&user, "6y0-a438a0c8937197581e32"), Verdict::Invalid);
+//! ```
+//!
+//! The core (`crypto`, `base36`, `clock`, `tokens`, `user`) does no I/O and builds with
+//! `default-features = false`; the command-line tool sits behind the `cli` feature.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod base36;
+pub mod clock;
+pub mod crypto;
+pub mod tokens;
+pub mod user;
+
+pub use clock::Clock;
+pub use crypto::{Algorithm, SecretKey, SecretKeys};
+pub use tokens::{PasswordResetTokenGenerator, ResetTokenConfig, TokenapiTokenGenerator, Verdict};
+pub use user::{Pk, User};

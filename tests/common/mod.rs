@@ -1,0 +1,50 @@
+//! Helpers shared by the integration tests: the fixture vectors real Django wrote.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use djtoken::Pk;
+use serde::Deserialize;
+
+/// Every Django series djtoken supports; each must have its vectors.
+pub const SERIES: [&str; 7] = ["3.2", "4.2", "5.0", "5.1", "5.2", "6.0", "6.1"];
+
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// `fixtures/vectors/django-<series>/<name>.json`, parsed, for every series.
+pub fn vectors<T: for<'de> Deserialize<'de>>(name: &str) -> Vec<(&'static str, T)> {
+    SERIES
+        .iter()
+        .map(|series| {
+            let path = fixtures_dir()
+                .join("vectors")
+                .join(format!("django-{series}"))
+                .join(format!("{name}.json"));
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e} (run fixtures/generate)", path.display()));
+            let parsed =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            (*series, parsed)
+        })
+        .collect()
+}
+
+/// A pk as the generators describe it: `{"kind": "int"|"uuid"|"str", "value": "…"}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PkJson {
+    pub kind: String,
+    pub value: String,
+}
+
+impl PkJson {
+    pub fn to_pk(&self) -> Pk {
+        match self.kind.as_str() {
+            "int" => Pk::Int(self.value.parse().expect("an i64 pk")),
+            "uuid" => Pk::Uuid(self.value.parse().expect("a UUID pk")),
+            "str" => Pk::Str(self.value.clone()),
+            other => panic!("unknown pk kind {other}"),
+        }
+    }
+}
