@@ -4,6 +4,7 @@
 //! password); 2 means the command could not run as asked (bad flags, a missing key, bad
 //! input), always with a one-line message on stderr.
 
+mod password;
 mod secrets;
 mod token;
 
@@ -11,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Django's authentication dialect: tokenapi and password-reset tokens.
+/// Django's authentication dialect: tokens, passwords and users.
 #[derive(Parser)]
 #[command(name = "djtoken", version, about, max_term_width = 100)]
 struct Cli {
@@ -24,6 +25,9 @@ enum Command {
     /// Make and check tokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Hash and check passwords as Django's hashers do.
+    #[command(subcommand)]
+    Password(password::PasswordCommand),
 }
 
 /// A failure that ends the command with exit status 2 and a one-line message.
@@ -51,6 +55,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Token(cmd) => token::run(cmd),
+        Command::Password(cmd) => password::run(cmd),
     };
     match result {
         Ok(Outcome::Yes) => ExitCode::SUCCESS,

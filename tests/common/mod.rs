@@ -9,26 +9,36 @@ use serde::Deserialize;
 /// Every Django series djtoken supports; each must have its vectors.
 pub const SERIES: [&str; 7] = ["3.2", "4.2", "5.0", "5.1", "5.2", "6.0", "6.1"];
 
+/// The series to test: all of them, or those named in DJTOKEN_TEST_SERIES (comma-separated).
+pub fn series() -> Vec<&'static str> {
+    match std::env::var("DJTOKEN_TEST_SERIES") {
+        Ok(only) => SERIES
+            .iter()
+            .copied()
+            .filter(|s| only.split(",").any(|o| o == *s))
+            .collect(),
+        Err(_) => SERIES.to_vec(),
+    }
+}
+
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
 /// `fixtures/vectors/django-<series>/<name>.json`, parsed, for every series.
 pub fn vectors<T: for<'de> Deserialize<'de>>(name: &str) -> Vec<(&'static str, T)> {
-    SERIES
-        .iter()
-        .map(|series| {
-            let path = fixtures_dir()
-                .join("vectors")
-                .join(format!("django-{series}"))
-                .join(format!("{name}.json"));
-            let text = std::fs::read_to_string(&path)
-                .unwrap_or_else(|e| panic!("{}: {e} (run fixtures/generate)", path.display()));
-            let parsed =
-                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            (*series, parsed)
-        })
-        .collect()
+    series().into_iter().map(|s| (s, vector(s, name))).collect()
+}
+
+/// `fixtures/vectors/django-<series>/<name>.json`, parsed.
+pub fn vector<T: for<'de> Deserialize<'de>>(series: &str, name: &str) -> T {
+    let path = fixtures_dir()
+        .join("vectors")
+        .join(format!("django-{series}"))
+        .join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run fixtures/generate)", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// A pk as the generators describe it: `{"kind": "int"|"uuid"|"str", "value": "…"}`.

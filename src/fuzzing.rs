@@ -1,0 +1,102 @@
+//! Entry points for the fuzz targets (`fuzz/`) and the no-panic smoke test; not API.
+
+use std::sync::OnceLock;
+
+use crate::hashers::{HasherSettings, Hashers, PasswordHasher, WorkLimits};
+use crate::version::{Argon2Params, DjangoVersion, ScryptParams};
+use crate::{SecretKeys, TokenapiTokenGenerator, User};
+
+/// Every hasher of every version, with work factors and limits small enough that a fuzzer
+/// spends its time in the parsers rather than in PBKDF2.
+fn hashers() -> &'static [Hashers] {
+    static HASHERS: OnceLock<Vec<Hashers>> = OnceLock::new();
+    HASHERS.get_or_init(|| {
+        DjangoVersion::ALL
+            .iter()
+            .map(|&version| {
+                let mut settings = HasherSettings::for_version(version);
+                settings.pbkdf2_iterations = 10;
+                settings.bcrypt_rounds = 4;
+                settings.argon2 = Argon2Params {
+                    time_cost: 1,
+                    memory_cost: 64,
+                    parallelism: 1,
+                };
+                settings.scrypt = ScryptParams {
+                    work_factor: 16,
+                    block_size: 1,
+                    parallelism: 1,
+                };
+                settings.limits = WorkLimits {
+                    max_pbkdf2_iterations: 2_000,
+                    max_bcrypt_rounds: 5,
+                    max_argon2_memory_kib: 256,
+                    max_argon2_time_cost: 2,
+                    max_argon2_parallelism: 4,
+                    max_scrypt_memory: 1 << 20,
+                    max_scrypt_work: 1 << 12,
+                };
+                let mut names: Vec<&str> = version.profile().password_hashers.to_vec();
+                for &class in version.profile().available {
+                    if !names.contains(&class)
+                        && (cfg!(feature = "legacy-hashers") || !is_legacy(class))
+                    {
+                        names.push(class);
+                    }
+                }
+                Hashers::new(settings, Some(&names)).expect("the version's own classes")
+            })
+            .collect()
+    })
+}
+
+fn is_legacy(algorithm: &str) -> bool {
+    matches!(
+        algorithm,
+        "sha1" | "unsalted_sha1" | "unsalted_md5" | "crypt"
+    )
+}
+
+/// First byte: the Django version; the rest: `password \n encoded` (lossy UTF-8).
+pub fn exercise_hashers(data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let all = hashers();
+    let hashers = &all[usize::from(selector) % all.len()];
+    let text = String::from_utf8_lossy(rest);
+    let (password, encoded) = text.split_once('\n').unwrap_or(("", &text));
+    let password = password.as_bytes();
+    if let Ok(hasher) = hashers.identify_hasher(encoded) {
+        exercise_hasher(hasher, password, encoded);
+    }
+    for hasher in hashers
+        .algorithms()
+        .iter()
+        .filter_map(|a| hashers.get_hasher(a).ok())
+    {
+        exercise_hasher(hasher, password, encoded);
+    }
+    if let Ok(check) = hashers.check_password(password, encoded) {
+        // A match is only possible for a hash that verifies.
+        if check.is_correct {
+            let hasher = hashers
+                .identify_hasher(encoded)
+                .expect("a matched hash has a hasher");
+            assert_eq!(hasher.verify(password, encoded), Ok(true));
+        }
+    }
+    let _ = crate::pyint::parse_int(encoded);
+    let _ = crate::base36::base36_to_int(encoded);
+    let tokens = TokenapiTokenGenerator::new(&SecretKeys::new("fuzz"));
+    let _ = tokens.check(&User::new(1, encoded), encoded);
+}
+
+fn exercise_hasher(hasher: &dyn PasswordHasher, password: &[u8], encoded: &str) {
+    let _ = hasher.decode(encoded);
+    let _ = hasher.must_update(encoded);
+    let _ = hasher.safe_summary(encoded);
+    let _ = hasher.verify(password, encoded);
+    let _ = hasher.harden_runtime(password, encoded);
+    let _ = hasher.encode(password, encoded);
+}

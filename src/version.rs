@@ -1,0 +1,303 @@
+//! The Django versions djtoken speaks for, and what each one's password hashers default to.
+//!
+//! Everything version-dependent about hashing lives in [`PROFILES`], one row per version, so
+//! that "what does Django 5.1 do" has exactly one answer in the code.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A supported Django release series.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DjangoVersion {
+    /// Django 3.2 LTS.
+    V3_2,
+    /// Django 4.2 LTS.
+    V4_2,
+    /// Django 5.0.
+    V5_0,
+    /// Django 5.1.
+    V5_1,
+    /// Django 5.2 LTS.
+    V5_2,
+    /// Django 6.0.
+    V6_0,
+    /// Django 6.1.
+    V6_1,
+}
+
+impl DjangoVersion {
+    /// Every supported version, oldest first.
+    pub const ALL: [DjangoVersion; 7] = [
+        DjangoVersion::V3_2,
+        DjangoVersion::V4_2,
+        DjangoVersion::V5_0,
+        DjangoVersion::V5_1,
+        DjangoVersion::V5_2,
+        DjangoVersion::V6_0,
+        DjangoVersion::V6_1,
+    ];
+
+    /// `"4.2"`, …
+    pub fn as_str(self) -> &'static str {
+        self.profile().series
+    }
+
+    /// This version's defaults.
+    pub fn profile(self) -> &'static Profile {
+        PROFILES
+            .iter()
+            .find(|p| p.version == self)
+            .expect("every version has a row in PROFILES")
+    }
+}
+
+impl fmt::Display for DjangoVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A version string djtoken does not support.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unsupported Django version {0:?}: expected one of 3.2, 4.2, 5.0, 5.1, 5.2, 6.0, 6.1")]
+pub struct UnsupportedVersion(pub String);
+
+impl FromStr for DjangoVersion {
+    type Err = UnsupportedVersion;
+
+    /// `"4.2"`, and also a full release such as `"4.2.30"`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut parts = s.trim().split('.');
+        let series = match (parts.next(), parts.next()) {
+            (Some(major), Some(minor)) => format!("{major}.{minor}"),
+            _ => return Err(UnsupportedVersion(s.to_owned())),
+        };
+        if parts.any(|patch| patch.parse::<u32>().is_err()) {
+            return Err(UnsupportedVersion(s.to_owned()));
+        }
+        PROFILES
+            .iter()
+            .find(|p| p.series == series)
+            .map(|p| p.version)
+            .ok_or_else(|| UnsupportedVersion(s.to_owned()))
+    }
+}
+
+/// Argon2 work factors (`Argon2PasswordHasher`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Argon2Params {
+    /// `time_cost`.
+    pub time_cost: u32,
+    /// `memory_cost`, in KiB.
+    pub memory_cost: u32,
+    /// `parallelism`.
+    pub parallelism: u32,
+}
+
+/// scrypt work factors (`ScryptPasswordHasher`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScryptParams {
+    /// `work_factor` (N).
+    pub work_factor: u64,
+    /// `block_size` (r).
+    pub block_size: u32,
+    /// `parallelism` (p).
+    pub parallelism: u32,
+}
+
+/// What one Django version's `django.contrib.auth.hashers` defaults to.
+#[derive(Debug)]
+pub struct Profile {
+    /// The version.
+    pub version: DjangoVersion,
+    /// `"3.2"`, …
+    pub series: &'static str,
+    /// `PBKDF2PasswordHasher.iterations` (and `PBKDF2SHA1PasswordHasher`'s).
+    pub pbkdf2_iterations: u32,
+    /// `Argon2PasswordHasher` work factors.
+    pub argon2: Argon2Params,
+    /// `BCryptSHA256PasswordHasher.rounds` (and `BCryptPasswordHasher`'s).
+    pub bcrypt_rounds: u32,
+    /// `ScryptPasswordHasher` work factors; `None` where the class does not exist.
+    pub scrypt: Option<ScryptParams>,
+    /// The default `PASSWORD_HASHERS`, by algorithm name, preferred first.
+    pub password_hashers: &'static [&'static str],
+    /// The algorithms whose classes `django.contrib.auth.hashers` still defines.
+    pub available: &'static [&'static str],
+    /// Whether `check_password` runs the default hasher once for an unusable or unknown hash
+    /// (Django 4.2+), so that such users take as long to reject as others.
+    pub fake_runtime: bool,
+}
+
+const DJANGO_3_2_HASHERS: &[&str] = &["pbkdf2_sha256", "pbkdf2_sha1", "argon2", "bcrypt_sha256"];
+const DJANGO_4_2_HASHERS: &[&str] = &[
+    "pbkdf2_sha256",
+    "pbkdf2_sha1",
+    "argon2",
+    "bcrypt_sha256",
+    "scrypt",
+];
+const ARGON2: Argon2Params = Argon2Params {
+    time_cost: 2,
+    memory_cost: 102_400,
+    parallelism: 8,
+};
+const SCRYPT_P1: ScryptParams = ScryptParams {
+    work_factor: 1 << 14,
+    block_size: 8,
+    parallelism: 1,
+};
+const SCRYPT_P5: ScryptParams = ScryptParams {
+    work_factor: 1 << 14,
+    block_size: 8,
+    parallelism: 5,
+};
+const CLASSES_3_2: &[&str] = &[
+    "pbkdf2_sha256",
+    "pbkdf2_sha1",
+    "argon2",
+    "bcrypt_sha256",
+    "bcrypt",
+    "md5",
+    "sha1",
+    "unsalted_sha1",
+    "unsalted_md5",
+    "crypt",
+];
+const CLASSES_4_2: &[&str] = &[
+    "pbkdf2_sha256",
+    "pbkdf2_sha1",
+    "argon2",
+    "bcrypt_sha256",
+    "bcrypt",
+    "scrypt",
+    "md5",
+    "sha1",
+    "unsalted_sha1",
+    "unsalted_md5",
+    "crypt",
+];
+const CLASSES_5_0: &[&str] = &[
+    "pbkdf2_sha256",
+    "pbkdf2_sha1",
+    "argon2",
+    "bcrypt_sha256",
+    "bcrypt",
+    "scrypt",
+    "md5",
+    "sha1",
+    "unsalted_sha1",
+    "unsalted_md5",
+];
+const CLASSES_5_1: &[&str] = &[
+    "pbkdf2_sha256",
+    "pbkdf2_sha1",
+    "argon2",
+    "bcrypt_sha256",
+    "bcrypt",
+    "scrypt",
+    "md5",
+];
+
+/// One row per version: `django/contrib/auth/hashers.py` and `global_settings.py` as shipped.
+pub const PROFILES: [Profile; 7] = [
+    Profile {
+        version: DjangoVersion::V3_2,
+        series: "3.2",
+        pbkdf2_iterations: 260_000,
+        argon2: ARGON2,
+        bcrypt_rounds: 12,
+        scrypt: None,
+        password_hashers: DJANGO_3_2_HASHERS,
+        available: CLASSES_3_2,
+        fake_runtime: false,
+    },
+    Profile {
+        version: DjangoVersion::V4_2,
+        series: "4.2",
+        pbkdf2_iterations: 600_000,
+        argon2: ARGON2,
+        bcrypt_rounds: 12,
+        scrypt: Some(SCRYPT_P1),
+        password_hashers: DJANGO_4_2_HASHERS,
+        available: CLASSES_4_2,
+        fake_runtime: true,
+    },
+    Profile {
+        version: DjangoVersion::V5_0,
+        series: "5.0",
+        pbkdf2_iterations: 720_000,
+        argon2: ARGON2,
+        bcrypt_rounds: 12,
+        scrypt: Some(SCRYPT_P1),
+        password_hashers: DJANGO_4_2_HASHERS,
+        available: CLASSES_5_0,
+        fake_runtime: true,
+    },
+    Profile {
+        version: DjangoVersion::V5_1,
+        series: "5.1",
+        pbkdf2_iterations: 870_000,
+        argon2: ARGON2,
+        bcrypt_rounds: 12,
+        scrypt: Some(SCRYPT_P5),
+        password_hashers: DJANGO_4_2_HASHERS,
+        available: CLASSES_5_1,
+        fake_runtime: true,
+    },
+    Profile {
+        version: DjangoVersion::V5_2,
+        series: "5.2",
+        pbkdf2_iterations: 1_000_000,
+        argon2: ARGON2,
+        bcrypt_rounds: 12,
+        scrypt: Some(SCRYPT_P5),
+        password_hashers: DJANGO_4_2_HASHERS,
+        available: CLASSES_5_1,
+        fake_runtime: true,
+    },
+    Profile {
+        version: DjangoVersion::V6_0,
+        series: "6.0",
+        pbkdf2_iterations: 1_200_000,
+        argon2: ARGON2,
+        bcrypt_rounds: 12,
+        scrypt: Some(SCRYPT_P5),
+        password_hashers: DJANGO_4_2_HASHERS,
+        available: CLASSES_5_1,
+        fake_runtime: true,
+    },
+    Profile {
+        version: DjangoVersion::V6_1,
+        series: "6.1",
+        pbkdf2_iterations: 1_500_000,
+        argon2: ARGON2,
+        bcrypt_rounds: 12,
+        scrypt: Some(SCRYPT_P5),
+        password_hashers: DJANGO_4_2_HASHERS,
+        available: CLASSES_5_1,
+        fake_runtime: true,
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_series_and_releases() {
+        assert_eq!("4.2".parse(), Ok(DjangoVersion::V4_2));
+        assert_eq!("6.1.3".parse(), Ok(DjangoVersion::V6_1));
+        assert!("4.1".parse::<DjangoVersion>().is_err());
+        assert!("4".parse::<DjangoVersion>().is_err());
+        assert!("4.2.x".parse::<DjangoVersion>().is_err());
+    }
+
+    #[test]
+    fn every_version_has_one_profile() {
+        for v in DjangoVersion::ALL {
+            assert_eq!(v.profile().version, v);
+            assert_eq!(v.as_str().parse(), Ok(v));
+        }
+    }
+}
