@@ -22,6 +22,8 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "store")]
+pub mod auth;
 pub mod base36;
 pub mod clock;
 pub mod crypto;
@@ -29,6 +31,9 @@ pub mod crypto;
 pub mod fuzzing;
 pub mod hashers;
 pub mod pyint;
+pub mod responses;
+#[cfg(feature = "store")]
+pub mod store;
 pub mod tokens;
 pub mod user;
 pub mod version;

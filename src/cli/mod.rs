@@ -4,6 +4,7 @@
 //! password); 2 means the command could not run as asked (bad flags, a missing key, bad
 //! input), always with a one-line message on stderr.
 
+mod db;
 mod password;
 mod secrets;
 mod token;
@@ -28,6 +29,12 @@ enum Command {
     /// Hash and check passwords as Django's hashers do.
     #[command(subcommand)]
     Password(password::PasswordCommand),
+    /// Users in Django's user table.
+    #[command(subcommand)]
+    User(db::UserCommand),
+    /// The database itself.
+    #[command(subcommand)]
+    Db(db::DbCommand),
 }
 
 /// A failure that ends the command with exit status 2 and a one-line message.
@@ -56,6 +63,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Token(cmd) => token::run(cmd),
         Command::Password(cmd) => password::run(cmd),
+        Command::User(cmd) => db::run_user(cmd),
+        Command::Db(cmd) => db::run_db(cmd),
     };
     match result {
         Ok(Outcome::Yes) => ExitCode::SUCCESS,
@@ -95,6 +104,15 @@ fn clap_error(e: clap::Error) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Run a future to completion on a small runtime (database commands are async inside).
+pub fn block_on<T>(future: impl std::future::Future<Output = Result<T, Fail>>) -> Result<T, Fail> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Fail(format!("starting the async runtime: {e}")))?
+        .block_on(future)
 }
 
 fn one_line(message: &str) -> String {

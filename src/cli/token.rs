@@ -13,6 +13,15 @@ use djtoken::{
 };
 use uuid::Uuid;
 
+use std::sync::Arc;
+
+use djtoken::DjangoVersion;
+use djtoken::auth::{AuthError, Authenticator};
+use djtoken::hashers::Hashers;
+use djtoken::responses;
+
+use super::db::StoreArgs;
+use super::password::read_password;
 use super::secrets::SecretArgs;
 use super::{Fail, Outcome};
 
@@ -27,6 +36,65 @@ pub enum TokenCommand {
         #[command(flatten)]
         args: TokenArgs,
     },
+    /// Log in as /token/new.json does (password from stdin) and print its JSON answer:
+    /// {"token": …, "user": …, "success": true}. Exit 1 when the login fails.
+    New {
+        /// The USERNAME_FIELD value, exactly (no normalisation, as Django's login).
+        #[arg(long, env = "DJTOKEN_USERNAME", allow_hyphen_values = true)]
+        username: String,
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
+    /// Check a token against the user's row as /token/<token>/<user>.json does and print its
+    /// JSON answer. Exit 1 when the token does not match.
+    Verify {
+        /// The user id, as it would appear in the URL.
+        #[arg(long, allow_hyphen_values = true)]
+        user: String,
+        /// The token; `-` reads it from stdin.
+        token: String,
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
+}
+
+/// Everything a database-backed token command needs: the store, the keys, the clock, and the
+/// Django version (whose presence allows rehashing on login).
+#[derive(Args, Clone, Debug)]
+pub struct ServiceArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+    /// Django's TIME_ZONE.
+    #[arg(long, env = "DJTOKEN_TIME_ZONE", default_value = "UTC")]
+    pub time_zone: String,
+    /// TOKEN_TIMEOUT_DAYS.
+    #[arg(long, env = "DJTOKEN_TOKEN_TIMEOUT_DAYS", default_value_t = tokenapi::DEFAULT_TIMEOUT_DAYS, allow_hyphen_values = true)]
+    pub token_timeout_days: i64,
+    /// The Django version sharing the database. Given, a login rehashes a password that
+    /// version would rehash (and its tokens change, as with Django); absent, never.
+    #[arg(long, env = "DJTOKEN_DJANGO_VERSION")]
+    pub django_version: Option<DjangoVersion>,
+}
+
+impl ServiceArgs {
+    /// The authenticator these flags describe.
+    pub async fn authenticator(&self) -> Result<Authenticator, Fail> {
+        let tz = parse_time_zone(&self.time_zone).map_err(|e| Fail(format!("--time-zone: {e}")))?;
+        let secrets = self.secrets.load()?;
+        let tokens = TokenapiTokenGenerator::new(&secrets)
+            .with_timeout_days(self.token_timeout_days)
+            .with_clock(Clock::system(tz));
+        let version = self.django_version.unwrap_or(DjangoVersion::V6_1);
+        let store = self.store.open().await?;
+        Ok(Authenticator::new(
+            store,
+            Arc::new(Hashers::for_version(version)),
+            self.django_version.is_some(),
+            tokens,
+        ))
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -39,15 +107,17 @@ pub enum Format {
 
 /// How to read `--user-pk`; tokens only see `str(pk)`, so this only decides its spelling.
 #[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum PkKind {
+pub enum PkType {
     /// An integer is written in decimal, a UUID lower-case and hyphenated, anything else as is.
     Auto,
     /// An integer key (AutoField, BigAutoField).
-    Int,
+    #[value(alias = "int", alias = "biginteger")]
+    Integer,
     /// A UUIDField key.
     Uuid,
     /// A text key, used verbatim.
-    Str,
+    #[value(alias = "str")]
+    String,
 }
 
 #[derive(Args)]
@@ -61,8 +131,8 @@ pub struct TokenArgs {
     user_pk: String,
 
     /// How to read --user-pk.
-    #[arg(long, value_enum, default_value = "auto", env = "DJTOKEN_PK_KIND")]
-    pk_kind: PkKind,
+    #[arg(long, value_enum, default_value = "auto", env = "DJTOKEN_PK_TYPE")]
+    pk_type: PkType,
 
     /// The user's encoded password hash, exactly as stored in the database.
     #[arg(long, env = "DJTOKEN_PASSWORD_HASH", allow_hyphen_values = true)]
@@ -114,6 +184,47 @@ pub struct TokenArgs {
 
 pub fn run(command: TokenCommand) -> Result<Outcome, Fail> {
     match command {
+        TokenCommand::New { username, service } => super::block_on(async {
+            let auth = service.authenticator().await?;
+            let password = read_password()?;
+            match auth.login(&username, &password).await {
+                Ok(user) => {
+                    println!(
+                        "{}",
+                        responses::token_created(&auth.tokens().make_token(&user), &user.pk)
+                    );
+                    Ok(Outcome::Yes)
+                }
+                Err(AuthError::Unavailable(e)) => Err(Fail(e.to_string())),
+                Err(_) => {
+                    println!("{}", responses::error(responses::LOGIN_FAILED));
+                    Ok(Outcome::No)
+                }
+            }
+        }),
+        TokenCommand::Verify {
+            user,
+            token,
+            service,
+        } => super::block_on(async {
+            let token = if token == "-" {
+                read_stdin_token()?
+            } else {
+                token
+            };
+            let auth = service.authenticator().await?;
+            match auth.check_token(&user, &token).await {
+                Ok(_) => {
+                    println!("{}", responses::SUCCESS);
+                    Ok(Outcome::Yes)
+                }
+                Err(AuthError::Unavailable(e)) => Err(Fail(e.to_string())),
+                Err(_) => {
+                    println!("{}", responses::error(responses::TOKEN_MISMATCH));
+                    Ok(Outcome::No)
+                }
+            }
+        }),
         TokenCommand::Make(args) => {
             let token = Generator::from_args(&args)?.make(&user(&args)?);
             println!("{token}");
@@ -189,7 +300,7 @@ impl Generator {
 }
 
 fn user(args: &TokenArgs) -> Result<User, Fail> {
-    let pk = parse_pk(&args.user_pk, args.pk_kind)?;
+    let pk = parse_pk(&args.user_pk, args.pk_type)?;
     let last_login = match &args.last_login {
         Some(text) => Some(parse_wall_time(text).map_err(|e| Fail(format!("--last-login: {e}")))?),
         None => None,
@@ -199,18 +310,18 @@ fn user(args: &TokenArgs) -> Result<User, Fail> {
         .with_last_login(last_login))
 }
 
-fn parse_pk(text: &str, kind: PkKind) -> Result<Pk, Fail> {
+fn parse_pk(text: &str, kind: PkType) -> Result<Pk, Fail> {
     let int = || text.parse::<i64>().map(Pk::Int);
     let uuid = || Uuid::parse_str(text).map(Pk::Uuid);
     match kind {
-        PkKind::Auto => Ok(int()
+        PkType::Auto => Ok(int()
             .or_else(|_| uuid())
             .unwrap_or_else(|_| Pk::Str(text.to_owned()))),
-        PkKind::Int => {
+        PkType::Integer => {
             int().map_err(|_| Fail(format!("--user-pk: {text:?} is not a 64-bit integer")))
         }
-        PkKind::Uuid => uuid().map_err(|_| Fail(format!("--user-pk: {text:?} is not a UUID"))),
-        PkKind::Str => Ok(Pk::Str(text.to_owned())),
+        PkType::Uuid => uuid().map_err(|_| Fail(format!("--user-pk: {text:?} is not a UUID"))),
+        PkType::String => Ok(Pk::Str(text.to_owned())),
     }
 }
 

@@ -92,7 +92,7 @@ for _ in range(CASES):
     local = datetime.datetime.fromtimestamp(int(instant.timestamp())).replace(microsecond=instant.microsecond)
     old_key = secrets.token_urlsafe(30)
     env = dict(os.environ, DJTOKEN_SECRET_KEY=settings.SECRET_KEY, DJTOKEN_SECRET_KEY_FALLBACKS=old_key + "\n")
-    common = ["--format=" + fmt, "--user-pk=%s" % user.pk, "--pk-kind=" + user.pk_kind,
+    common = ["--format=" + fmt, "--user-pk=%s" % user.pk, "--pk-type=" + user.pk_kind,
               "--password-hash=" + user.password, "--time-zone=" + ZONE,
               "--now=" + instant.isoformat().replace("+00:00", "Z")]
     if user.email:

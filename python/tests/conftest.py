@@ -1,0 +1,110 @@
+"""Live tests: real Django (from the virtualenv running pytest) and djtoken on one database.
+
+Environment:
+  DJTOKEN_LIVE_DB               sqlite (default) or postgres
+  DJTOKEN_TEST_DATABASE_URL     a PostgreSQL server where a fresh database is created and
+                                dropped; without it the postgres run skips with a notice
+  DJTOKEN_TEST_REQUIRE_POSTGRES 1: a skipped PostgreSQL run is a failure (CI)
+  DJTOKEN_FIXTURE_USER_MODEL    emailuser.EmailUser for the custom-user-model run
+  DJTOKEN_BIN                   the djtoken binary (default target/debug/djtoken)
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+import warnings
+
+import pytest
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+GEN = os.path.join(TOP, "fixtures", "gen")
+sys.path.insert(0, GEN)
+warnings.simplefilter("ignore")
+
+LIVE_DB = os.environ.get("DJTOKEN_LIVE_DB", "sqlite")
+PG_URL = os.environ.get("DJTOKEN_TEST_DATABASE_URL")
+STATE = {"tmp": tempfile.mkdtemp(prefix="djtoken-live-"), "pg_database": None, "skip": None}
+
+
+def _admin_connection(url):
+    import psycopg2
+
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    return conn
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "database: needs the configured live database")
+    if LIVE_DB == "postgres":
+        if not PG_URL:
+            message = "DJTOKEN_TEST_DATABASE_URL is not set: the PostgreSQL live tests are SKIPPED"
+            if os.environ.get("DJTOKEN_TEST_REQUIRE_POSTGRES") == "1":
+                raise pytest.UsageError(message + ", and DJTOKEN_TEST_REQUIRE_POSTGRES=1 forbids that")
+            STATE["skip"] = message
+            print("\n*** " + message + " ***\n", file=sys.stderr)
+            url = "sqlite:" + os.path.join(STATE["tmp"], "unused.sqlite3")
+        else:
+            name = "djtoken_live_" + uuid.uuid4().hex[:12]
+            _admin_connection(PG_URL).cursor().execute('CREATE DATABASE "%s"' % name)
+            STATE["pg_database"] = name
+            url = PG_URL.rsplit("/", 1)[0] + "/" + name
+    else:
+        url = "sqlite:" + os.path.join(STATE["tmp"], "db.sqlite3")
+    STATE["url"] = url
+    os.environ["DJTOKEN_FIXTURE_DATABASE"] = url
+    os.environ["DJTOKEN_FIXTURE_TOKENAPI_URLS"] = "1"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", run_syncdb=True, verbosity=0)
+
+
+def pytest_unconfigure(config):
+    from django.db import connections
+
+    connections.close_all()
+    if STATE["pg_database"]:
+        _admin_connection(PG_URL).cursor().execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % STATE["pg_database"])
+    shutil.rmtree(STATE["tmp"], ignore_errors=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    if STATE["skip"]:
+        for item in items:
+            if item.get_closest_marker("database"):
+                item.add_marker(pytest.mark.skip(reason=STATE["skip"]))
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    return STATE["url"]
+
+
+@pytest.fixture(scope="session")
+def djtoken_bin():
+    path = os.environ.get("DJTOKEN_BIN", os.path.join(TOP, "target", "debug", "djtoken"))
+    if not os.path.exists(path):
+        pytest.fail("no djtoken binary at %s (cargo build first, or set DJTOKEN_BIN)" % path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def scratch_dir():
+    return STATE["tmp"]
+
+
+def run(args, stdin=b"", env=None, check=None):
+    """Run a command; returns (exit code, stdout, stderr) as text."""
+    result = subprocess.run(args, input=stdin if isinstance(stdin, bytes) else stdin.encode(),
+                            capture_output=True, env=env)
+    out, err = result.stdout.decode(), result.stderr.decode()
+    if check is not None and result.returncode != check:
+        raise AssertionError("%s exited %d, not %d:\n%s%s" % (args, result.returncode, check, out, err))
+    return result.returncode, out, err

@@ -1,0 +1,102 @@
+//! django-tokenapi's JSON answers, byte for byte: `json.dumps` with its default separators
+//! (`", "`, `": "`), `ensure_ascii`, and tokenapi's key order. The messages live here and
+//! nowhere else.
+
+use crate::user::Pk;
+
+/// `token_new` when the method is not POST (405).
+pub const MUST_POST: &str = "Must access via a POST request.";
+/// `token_new` without both fields (401).
+pub const MISSING_LOGIN_FIELDS: &str = "Must include 'username' and 'password' as POST parameters.";
+/// `token_new` with wrong credentials or an inactive user (401).
+pub const LOGIN_FAILED: &str = "Unable to log you in, please try again.";
+/// `token` when the token does not match (401).
+pub const TOKEN_MISMATCH: &str = "Token did not match user.";
+/// `@token_required` without credentials (401).
+pub const MISSING_TOKEN_FIELDS: &str = "Must include 'user' and 'token' parameters with request.";
+/// `@token_required` with a wrong pair (403).
+pub const WRONG_PAIR: &str = "Incorrect user and token pair.";
+/// `@token_required` with an `Authorization` header that has no space (400, tokenapi 2.1.1).
+pub const BAD_AUTH_HEADER: &str = "Invalid Authorization header format.";
+/// `@token_required` with undecodable Basic credentials (400, tokenapi 2.1.1).
+pub const BAD_BASIC: &str = "Invalid Basic auth encoding.";
+
+/// A JSON string literal as Python's `json.dumps(…, ensure_ascii=True)` writes it.
+pub fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A pk as `DjangoJSONEncoder` writes it: integers as numbers, UUIDs and text as strings.
+pub fn json_pk(pk: &Pk) -> String {
+    match pk {
+        Pk::Int(i) => i.to_string(),
+        Pk::Uuid(u) => json_string(&u.hyphenated().to_string()),
+        Pk::Str(s) => json_string(s),
+    }
+}
+
+/// `JsonError(message)`: `{"success": false, "errors": "…"}`.
+pub fn error(message: &str) -> String {
+    format!(
+        "{{\"success\": false, \"errors\": {}}}",
+        json_string(message)
+    )
+}
+
+/// `token_new`'s success: `{"token": "…", "user": 1, "success": true}`.
+pub fn token_created(token: &str, pk: &Pk) -> String {
+    format!(
+        "{{\"token\": {}, \"user\": {}, \"success\": true}}",
+        json_string(token),
+        json_pk(pk)
+    )
+}
+
+/// `JsonResponse({})`: `{"success": true}`.
+pub const SUCCESS: &str = "{\"success\": true}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_pythons_json_dumps() {
+        assert_eq!(
+            error(LOGIN_FAILED),
+            r#"{"success": false, "errors": "Unable to log you in, please try again."}"#
+        );
+        assert_eq!(
+            error(MISSING_LOGIN_FIELDS),
+            r#"{"success": false, "errors": "Must include 'username' and 'password' as POST parameters."}"#
+        );
+        assert_eq!(
+            token_created("6y0-a438a0c8937197581e32", &Pk::Int(1)),
+            r#"{"token": "6y0-a438a0c8937197581e32", "user": 1, "success": true}"#
+        );
+        assert_eq!(
+            json_string("é\u{1f511}\"\\\u{1}"),
+            r#""\u00e9\ud83d\udd11\"\\\u0001""#
+        );
+    }
+}

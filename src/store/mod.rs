@@ -1,0 +1,457 @@
+//! Django's user table on SQLite and PostgreSQL.
+//!
+//! A [`UserStore`] reads and updates the rows `django.contrib.auth` (or a custom
+//! `AUTH_USER_MODEL`, described by a [`UserModel`]) keeps, with prepared statements and
+//! parameters only; table and column names come from validated configuration and are quoted.
+//! Every failure is a [`StoreError`] that names the database (never its password); a database
+//! that went away is retried on the next call, without a restart.
+
+#[cfg(feature = "postgres")]
+mod postgres;
+mod schema;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+use std::fmt;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+
+use crate::user::{InvalidIdentifier, Pk, User, UserModel};
+use crate::version::DjangoVersion;
+
+/// Why the database could not answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The URL is not `sqlite:…` or `postgres://…`, or is malformed.
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(String),
+    /// A table or column name from configuration is not a plain identifier.
+    #[error(transparent)]
+    InvalidModel(#[from] InvalidIdentifier),
+    /// The database cannot be reached (down, refused, missing file, locked past the timeout).
+    #[error("database {database} is unavailable: {reason}")]
+    Unavailable {
+        /// The database, without credentials.
+        database: String,
+        /// What the driver said.
+        reason: String,
+    },
+    /// No answer within the query timeout.
+    #[error("database {database} did not answer within {timeout:?}")]
+    Timeout {
+        /// The database, without credentials.
+        database: String,
+        /// The configured timeout.
+        timeout: Duration,
+    },
+    /// The database answered with an error (a missing table, a column of another type…).
+    #[error("database {database}: {reason}")]
+    Query {
+        /// The database, without credentials.
+        database: String,
+        /// What the database said.
+        reason: String,
+    },
+    /// A change the caller asked for was refused (the user exists, the schema exists…).
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl StoreError {
+    /// Whether trying again later may work (the server answers 503 for these).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Unavailable { .. } | StoreError::Timeout { .. }
+        )
+    }
+}
+
+/// A parsed database URL, as `dj-database-url` writes them.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `sqlite:PATH`, `sqlite:///relative/path`, `sqlite:////absolute/path`.
+    Sqlite(std::path::PathBuf),
+    /// `postgres://user:password@host:port/name?options` (also `postgresql://`, `pgsql://`).
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Parse `url`.
+    ///
+    /// SQLite follows dj-database-url: after `sqlite://` comes `/` and the path, so three
+    /// slashes start a relative path and four an absolute one; `sqlite:PATH` (no `//`) takes
+    /// the path as written.
+    pub fn parse(url: &str) -> Result<Self, StoreError> {
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = match rest.strip_prefix("//") {
+                Some(after_host) => after_host.strip_prefix('/').ok_or_else(|| {
+                    StoreError::InvalidUrl(
+                        "sqlite:// URLs have no host: write sqlite:///path".into(),
+                    )
+                })?,
+                None => rest,
+            };
+            if path.is_empty() || path == ":memory:" {
+                return Err(StoreError::InvalidUrl(
+                    "an in-memory SQLite database cannot be shared".into(),
+                ));
+            }
+            return Ok(DatabaseUrl::Sqlite(path.into()));
+        }
+        for scheme in ["postgres://", "postgresql://", "pgsql://", "postgis://"] {
+            if let Some(rest) = url.strip_prefix(scheme) {
+                return Ok(DatabaseUrl::Postgres(format!("postgresql://{rest}")));
+            }
+        }
+        Err(StoreError::InvalidUrl(format!(
+            "{} is neither sqlite:PATH nor postgres://…",
+            redact(url)
+        )))
+    }
+
+    /// The URL with any password replaced by `***`, for messages and logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite(path) => format!("sqlite:{}", path.display()),
+            DatabaseUrl::Postgres(url) => redact(url),
+        }
+    }
+
+    /// The password in the URL, if any (to scrub it from driver messages).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    fn password(&self) -> Option<String> {
+        let DatabaseUrl::Postgres(url) = self else {
+            return None;
+        };
+        let rest = url.split_once("://")?.1;
+        let authority = rest.split(['/', '?']).next()?;
+        let in_userinfo = authority
+            .rsplit_once('@')
+            .and_then(|(userinfo, _)| userinfo.split_once(':'))
+            .map(|(_, p)| p.to_owned());
+        let in_options = rest
+            .split_once('?')
+            .and_then(|(_, query)| query.split('&').find_map(|kv| kv.strip_prefix("password=")))
+            .map(str::to_owned);
+        in_userinfo.or(in_options).filter(|p| !p.is_empty())
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// `scheme://user:secret@host/…` → `scheme://user:***@host/…`; also `password=` options.
+fn redact(url: &str) -> String {
+    let mut out = match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, tail) = match rest.find(['/', '?']) {
+                Some(i) => rest.split_at(i),
+                None => (rest, ""),
+            };
+            let authority = match authority.rsplit_once('@') {
+                Some((userinfo, host)) => match userinfo.split_once(':') {
+                    Some((user, _)) => format!("{user}:***@{host}"),
+                    None => format!("{userinfo}@{host}"),
+                },
+                None => authority.to_owned(),
+            };
+            format!("{scheme}://{authority}{tail}")
+        }
+        None => url.to_owned(),
+    };
+    if let Some(at) = out.find("password=") {
+        let end = out[at..].find('&').map_or(out.len(), |e| at + e);
+        out.replace_range(at + "password=".len()..end, "***");
+    }
+    out
+}
+
+/// Connection settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// How long one query (or a connection, or a free pool slot) may take before the call
+    /// fails with [`StoreError::Timeout`].
+    pub query_timeout: Duration,
+    /// Most connections kept open (PostgreSQL) or SQLite handles cached.
+    pub pool_size: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            query_timeout: Duration::from_secs(5),
+            pool_size: 16,
+        }
+    }
+}
+
+/// The fields `user create` writes.
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    /// `USERNAME_FIELD`, already normalised.
+    pub username: String,
+    /// `EMAIL_FIELD`, already normalised (`""` for none).
+    pub email: String,
+    /// The encoded password.
+    pub password: String,
+    /// `is_superuser` and `is_staff`, where the table has them.
+    pub superuser: bool,
+    /// When the user joined (`date_joined`, where the table has it), UTC.
+    pub date_joined: NaiveDateTime,
+}
+
+/// What `db init` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InitOutcome {
+    /// The schema was created.
+    Created,
+    /// `django_migrations` already records `auth` and `contenttypes`: nothing to do.
+    AlreadyMigrated,
+}
+
+/// The SQL a store runs, built once from the model.
+#[derive(Clone, Debug)]
+struct Queries {
+    by_pk: String,
+    by_username: String,
+    set_password_if_unchanged: String,
+    set_password: String,
+    list: String,
+}
+
+impl Queries {
+    fn new(model: &UserModel, placeholder: fn(usize) -> String) -> Self {
+        use crate::user::quote_identifier as q;
+        let optional = |column: &Option<String>| column.as_deref().map_or("NULL".to_owned(), q);
+        let select = format!(
+            "SELECT {}, {}, {}, {}, {}, {} FROM {}",
+            q(&model.pk_column),
+            q(&model.username_field),
+            q(&model.password_column),
+            optional(&model.email_field),
+            optional(&model.last_login_column),
+            optional(&model.is_active_column),
+            q(&model.table),
+        );
+        let (p1, p2, p3) = (placeholder(1), placeholder(2), placeholder(3));
+        Queries {
+            by_pk: format!("{select} WHERE {} = {p1}", q(&model.pk_column)),
+            by_username: format!("{select} WHERE {} = {p1}", q(&model.username_field)),
+            set_password_if_unchanged: format!(
+                "UPDATE {} SET {} = {p1} WHERE {} = {p2} AND {} = {p3}",
+                q(&model.table),
+                q(&model.password_column),
+                q(&model.pk_column),
+                q(&model.password_column)
+            ),
+            set_password: format!(
+                "UPDATE {} SET {} = {p1} WHERE {} = {p2}",
+                q(&model.table),
+                q(&model.password_column),
+                q(&model.username_field)
+            ),
+            list: format!("{select} ORDER BY {}", q(&model.pk_column)),
+        }
+    }
+}
+
+/// Django's user table in one of the supported databases.
+pub enum UserStore {
+    /// SQLite through rusqlite.
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlite::SqliteStore),
+    /// PostgreSQL through tokio-postgres and a deadpool pool.
+    #[cfg(feature = "postgres")]
+    Postgres(postgres::PgStore),
+}
+
+macro_rules! dispatch {
+    ($self:ident, $store:ident => $call:expr) => {
+        match $self {
+            #[cfg(feature = "sqlite")]
+            UserStore::Sqlite($store) => $call,
+            #[cfg(feature = "postgres")]
+            UserStore::Postgres($store) => $call,
+        }
+    };
+}
+
+impl UserStore {
+    /// Open the database at `url` for `model`. PostgreSQL connects lazily (the first query
+    /// connects); SQLite opens the file, which must exist unless `create` is set.
+    pub async fn open(
+        url: &str,
+        model: UserModel,
+        options: StoreOptions,
+    ) -> Result<Self, StoreError> {
+        Self::open_with(url, model, options, false).await
+    }
+
+    /// As [`open`](Self::open), creating a missing SQLite file (for `db init`).
+    pub async fn open_or_create(
+        url: &str,
+        model: UserModel,
+        options: StoreOptions,
+    ) -> Result<Self, StoreError> {
+        Self::open_with(url, model, options, true).await
+    }
+
+    #[cfg_attr(not(feature = "sqlite"), allow(unused_variables))]
+    async fn open_with(
+        url: &str,
+        model: UserModel,
+        options: StoreOptions,
+        create: bool,
+    ) -> Result<Self, StoreError> {
+        model.validate()?;
+        match DatabaseUrl::parse(url)? {
+            #[cfg(feature = "sqlite")]
+            DatabaseUrl::Sqlite(path) => Ok(UserStore::Sqlite(sqlite::SqliteStore::open(
+                path, model, options, create,
+            )?)),
+            #[cfg(feature = "postgres")]
+            url @ DatabaseUrl::Postgres(_) => Ok(UserStore::Postgres(postgres::PgStore::open(
+                url, model, options,
+            )?)),
+            #[allow(unreachable_patterns)]
+            other => Err(StoreError::InvalidUrl(format!(
+                "{} needs a djtoken built with that database's feature",
+                other.redacted()
+            ))),
+        }
+    }
+
+    /// The database, without credentials.
+    pub fn database(&self) -> &str {
+        dispatch!(self, s => s.database())
+    }
+
+    /// The user model this store reads.
+    pub fn model(&self) -> &UserModel {
+        dispatch!(self, s => s.model())
+    }
+
+    /// Whether this is PostgreSQL (where text cannot hold NUL, among other things).
+    pub fn is_postgres(&self) -> bool {
+        #[cfg(feature = "postgres")]
+        if matches!(self, UserStore::Postgres(_)) {
+            return true;
+        }
+        false
+    }
+
+    /// A round trip to the database.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        dispatch!(self, s => s.ping().await)
+    }
+
+    /// The user with this pk.
+    pub async fn user_by_pk(&self, pk: &Pk) -> Result<Option<User>, StoreError> {
+        dispatch!(self, s => s.user_by_pk(pk).await)
+    }
+
+    /// The user whose `USERNAME_FIELD` is exactly `username` (Django's exact lookup: no
+    /// normalisation, case-sensitive).
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        dispatch!(self, s => s.user_by_username(username).await)
+    }
+
+    /// `UPDATE … SET password = new WHERE pk = … AND password = old`: a rehash that never
+    /// overwrites a password changed in the meantime. Whether the row was updated.
+    pub async fn set_password_if_unchanged(
+        &self,
+        pk: &Pk,
+        old: &str,
+        new: &str,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.set_password_if_unchanged(pk, old, new).await)
+    }
+
+    /// Set the password of the user `username`; whether such a user exists.
+    pub async fn set_password(&self, username: &str, encoded: &str) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.set_password(username, encoded).await)
+    }
+
+    /// Every user, by pk.
+    pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        dispatch!(self, s => s.list_users().await)
+    }
+
+    /// Insert a user; the columns of Django's `AbstractUser` that the table has are filled as
+    /// `create_user` / `create_superuser` fill them. Returns the new pk.
+    pub async fn create_user(&self, user: &NewUser) -> Result<Pk, StoreError> {
+        dispatch!(self, s => s.create_user(user).await)
+    }
+
+    /// Create the tables `migrate` creates for `auth` and `contenttypes` in Django `version`,
+    /// with their `django_migrations` rows, unless they are already recorded.
+    pub async fn init_schema(&self, version: DjangoVersion) -> Result<InitOutcome, StoreError> {
+        dispatch!(self, s => s.init_schema(version).await)
+    }
+}
+
+/// `uuid.uuid4()`, from the OS random source.
+fn uuid4() -> uuid::Uuid {
+    let mut bytes = [0u8; 16];
+    crate::crypto::fill_random(&mut bytes);
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+/// Scrub a driver message of the URL's password, in case a driver ever echoes it.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+fn scrub(message: String, url: &DatabaseUrl) -> String {
+    match url.password() {
+        Some(password) if message.contains(&password) => message.replace(&password, "***"),
+        _ => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_follow_dj_database_url() {
+        let path = |url: &str| match DatabaseUrl::parse(url) {
+            Ok(DatabaseUrl::Sqlite(p)) => p.display().to_string(),
+            other => panic!("{url}: {other:?}"),
+        };
+        assert_eq!(path("sqlite:db.sqlite3"), "db.sqlite3");
+        assert_eq!(path("sqlite:/var/db.sqlite3"), "/var/db.sqlite3");
+        assert_eq!(path("sqlite:///db.sqlite3"), "db.sqlite3");
+        assert_eq!(path("sqlite:////var/db.sqlite3"), "/var/db.sqlite3");
+        assert!(DatabaseUrl::parse("sqlite://host/db").is_err());
+        assert!(DatabaseUrl::parse("sqlite::memory:").is_err());
+        assert!(DatabaseUrl::parse("mysql://x").is_err());
+    }
+
+    #[test]
+    fn postgres_urls_never_show_the_password() {
+        let url =
+            DatabaseUrl::parse("postgres://alice:s3cr%40t@db.example:5432/app?sslmode=disable")
+                .expect("a postgres URL");
+        assert_eq!(
+            url.redacted(),
+            "postgresql://alice:***@db.example:5432/app?sslmode=disable"
+        );
+        assert_eq!(url.password().as_deref(), Some("s3cr%40t"));
+        assert_eq!(
+            scrub("auth failed for s3cr%40t".into(), &url),
+            "auth failed for ***"
+        );
+        let options = DatabaseUrl::parse("postgres:///app?host=/run&password=hunter2&user=bob")
+            .expect("a URL");
+        assert_eq!(
+            options.redacted(),
+            "postgresql:///app?host=/run&password=***&user=bob"
+        );
+        assert!(!format!("{options:?}").contains("hunter2"));
+        let err = DatabaseUrl::parse("mysql://root:hunter2@localhost/db").expect_err("unsupported");
+        assert!(!err.to_string().contains("hunter2"));
+    }
+}

@@ -1,0 +1,417 @@
+//! The user table in PostgreSQL: tokio-postgres behind a deadpool pool.
+//!
+//! Connections are made on demand and recycled; one that died with the server is dropped and
+//! the next call connects again, so service resumes by itself when the database returns.
+//! Every call, including waiting for a pool slot and connecting, is bounded by the query
+//! timeout. TLS is not supported: connect over a trusted network, a Unix socket, or a local
+//! pooler.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{NoTls, Row};
+use uuid::Uuid;
+
+use super::{DatabaseUrl, InitOutcome, NewUser, Queries, StoreError, StoreOptions, schema, scrub};
+use crate::user::{Pk, PkKind, User, UserModel, quote_identifier};
+use crate::version::DjangoVersion;
+
+type Param = Box<dyn ToSql + Sync + Send>;
+
+/// An error and its causes, `outer: inner: …` ("error connecting to server: Connection refused").
+fn with_sources(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
+}
+
+pub struct PgStore {
+    url: DatabaseUrl,
+    database: String,
+    model: UserModel,
+    queries: Queries,
+    options: StoreOptions,
+    pool: Pool,
+}
+
+impl PgStore {
+    pub fn open(
+        url: DatabaseUrl,
+        model: UserModel,
+        options: StoreOptions,
+    ) -> Result<Self, StoreError> {
+        let DatabaseUrl::Postgres(text) = &url else {
+            unreachable!("UserStore::open dispatches PostgreSQL URLs here")
+        };
+        let mut config: tokio_postgres::Config =
+            text.parse().map_err(|e: tokio_postgres::Error| {
+                StoreError::InvalidUrl(scrub(e.to_string(), &url))
+            })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(options.query_timeout);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("djtoken");
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let timeout = Some(options.query_timeout);
+        let pool = Pool::builder(manager)
+            .max_size(options.pool_size.max(1))
+            .wait_timeout(timeout)
+            .create_timeout(timeout)
+            .recycle_timeout(timeout)
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
+        Ok(PgStore {
+            database: url.redacted(),
+            queries: Queries::new(&model, |i| format!("${i}")),
+            url,
+            model,
+            options,
+            pool,
+        })
+    }
+
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    pub fn model(&self) -> &UserModel {
+        &self.model
+    }
+
+    fn unavailable(&self, reason: String) -> StoreError {
+        StoreError::Unavailable {
+            database: self.database.clone(),
+            reason: scrub(reason, &self.url),
+        }
+    }
+
+    fn error(&self, e: &tokio_postgres::Error) -> StoreError {
+        match e.as_db_error() {
+            // Connection exceptions, shutdowns, too many connections: come back later.
+            Some(db)
+                if ["08", "53", "57"]
+                    .iter()
+                    .any(|class| db.code().code().starts_with(class)) =>
+            {
+                self.unavailable(db.message().to_owned())
+            }
+            Some(db) => StoreError::Query {
+                database: self.database.clone(),
+                reason: scrub(
+                    format!("{} ({})", db.message(), db.code().code()),
+                    &self.url,
+                ),
+            },
+            None => self.unavailable(with_sources(e)),
+        }
+    }
+
+    fn pool_error(&self, e: PoolError) -> StoreError {
+        match e {
+            PoolError::Timeout(_) => StoreError::Timeout {
+                database: self.database.clone(),
+                timeout: self.options.query_timeout,
+            },
+            PoolError::Backend(e) => self.error(&e),
+            other => self.unavailable(other.to_string()),
+        }
+    }
+
+    /// Run `sql` with `params` on a pooled connection, within the query timeout.
+    async fn query(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, StoreError> {
+        let work = async {
+            let client = self.pool.get().await.map_err(|e| self.pool_error(e))?;
+            let statement = client
+                .prepare_cached(sql)
+                .await
+                .map_err(|e| self.error(&e))?;
+            client
+                .query(&statement, params)
+                .await
+                .map_err(|e| self.error(&e))
+        };
+        tokio::time::timeout(self.options.query_timeout, work)
+            .await
+            .map_err(|_| StoreError::Timeout {
+                database: self.database.clone(),
+                timeout: self.options.query_timeout,
+            })?
+    }
+
+    async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
+        let work = async {
+            let client = self.pool.get().await.map_err(|e| self.pool_error(e))?;
+            let statement = client
+                .prepare_cached(sql)
+                .await
+                .map_err(|e| self.error(&e))?;
+            client
+                .execute(&statement, params)
+                .await
+                .map_err(|e| self.error(&e))
+        };
+        tokio::time::timeout(self.options.query_timeout, work)
+            .await
+            .map_err(|_| StoreError::Timeout {
+                database: self.database.clone(),
+                timeout: self.options.query_timeout,
+            })?
+    }
+
+    /// A pk as a parameter of the column's type.
+    fn pk_param(&self, pk: &Pk) -> Result<Param, StoreError> {
+        Ok(match (pk, self.model.pk_kind) {
+            (Pk::Int(i), PkKind::Integer) => Box::new(i32::try_from(*i).map_err(|_| {
+                StoreError::Refused("integer pk out of range for an integer column".into())
+            })?),
+            (Pk::Int(i), _) => Box::new(*i),
+            (Pk::Uuid(u), _) => Box::new(*u),
+            (Pk::Str(s), _) => Box::new(s.clone()),
+        })
+    }
+
+    fn read_user(&self, row: &Row) -> Result<User, StoreError> {
+        let bad = |column: &str, e: &dyn std::fmt::Display| StoreError::Query {
+            database: self.database.clone(),
+            reason: format!("cannot read {column}: {e}"),
+        };
+        let pk = match *row.columns()[0].type_() {
+            Type::INT2 => row.try_get::<_, i16>(0).map(|v| Pk::Int(i64::from(v))),
+            Type::INT4 => row.try_get::<_, i32>(0).map(|v| Pk::Int(i64::from(v))),
+            Type::INT8 => row.try_get::<_, i64>(0).map(Pk::Int),
+            Type::UUID => row.try_get::<_, Uuid>(0).map(Pk::Uuid),
+            _ => row.try_get::<_, String>(0).map(Pk::Str),
+        }
+        .map_err(|e| bad("the pk", &e))?;
+        let last_login = match *row.columns()[4].type_() {
+            Type::TIMESTAMPTZ => row
+                .try_get::<_, Option<DateTime<Utc>>>(4)
+                .map(|v| v.map(|dt| dt.naive_utc())),
+            Type::TIMESTAMP => row.try_get::<_, Option<NaiveDateTime>>(4),
+            _ => Ok(None),
+        }
+        .map_err(|e| bad("last_login", &e))?;
+        let is_active = match *row.columns()[5].type_() {
+            Type::BOOL => row
+                .try_get::<_, Option<bool>>(5)
+                .map_err(|e| bad("is_active", &e))?
+                .unwrap_or(true),
+            _ => true,
+        };
+        Ok(User {
+            pk,
+            username: row.try_get(1).map_err(|e| bad("the username", &e))?,
+            password: row.try_get(2).map_err(|e| bad("the password", &e))?,
+            email: row
+                .try_get::<_, Option<String>>(3)
+                .map_err(|e| bad("the email", &e))?
+                .unwrap_or_default(),
+            last_login,
+            is_active,
+        })
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.query("SELECT 1", &[]).await.map(drop)
+    }
+
+    pub async fn user_by_pk(&self, pk: &Pk) -> Result<Option<User>, StoreError> {
+        if matches!(pk, Pk::Str(s) if s.contains('\0')) {
+            return Ok(None);
+        }
+        let param = self.pk_param(pk)?;
+        let rows = self.query(&self.queries.by_pk, &[param.as_ref()]).await?;
+        rows.first().map(|row| self.read_user(row)).transpose()
+    }
+
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        // PostgreSQL text cannot hold NUL; no row can match (Django raises ValueError here).
+        if username.contains('\0') {
+            return Ok(None);
+        }
+        let rows = self.query(&self.queries.by_username, &[&username]).await?;
+        rows.first().map(|row| self.read_user(row)).transpose()
+    }
+
+    pub async fn set_password_if_unchanged(
+        &self,
+        pk: &Pk,
+        old: &str,
+        new: &str,
+    ) -> Result<bool, StoreError> {
+        let pk = self.pk_param(pk)?;
+        let changed = self
+            .execute(
+                &self.queries.set_password_if_unchanged,
+                &[&new, pk.as_ref(), &old],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    pub async fn set_password(&self, username: &str, encoded: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .execute(&self.queries.set_password, &[&encoded, &username])
+            .await?
+            > 0)
+    }
+
+    pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        let rows = self.query(&self.queries.list, &[]).await?;
+        rows.iter().map(|row| self.read_user(row)).collect()
+    }
+
+    pub async fn create_user(&self, user: &NewUser) -> Result<Pk, StoreError> {
+        if matches!(self.model.pk_kind, PkKind::String) {
+            return Err(StoreError::Refused(
+                "djtoken cannot choose a text primary key; create such users with Django".into(),
+            ));
+        }
+        if user.username.contains('\0') {
+            return Err(StoreError::Refused(
+                "a username cannot contain NUL on PostgreSQL".into(),
+            ));
+        }
+        if self.user_by_username(&user.username).await?.is_some() {
+            return Err(StoreError::Refused(format!(
+                "a user {:?} already exists",
+                user.username
+            )));
+        }
+        let (schema_name, table) = match self.model.table.split_once('.') {
+            Some((schema_name, table)) => (Some(schema_name.to_owned()), table.to_owned()),
+            None => (None, self.model.table.clone()),
+        };
+        let rows = self
+            .query(
+                "SELECT column_name::text, data_type::text FROM information_schema.columns \
+                 WHERE table_name = $1 AND table_schema = COALESCE($2, current_schema())",
+                &[&table, &schema_name],
+            )
+            .await?;
+        let present: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        let mut columns: Vec<String> = Vec::new();
+        let mut values: Vec<Param> = Vec::new();
+        let mut add = |column: &str, value: Param| {
+            if present.iter().any(|(p, _)| p == column) && !columns.iter().any(|c| c == column) {
+                columns.push(column.to_owned());
+                values.push(value);
+            }
+        };
+        if self.model.pk_kind == PkKind::Uuid {
+            add(&self.model.pk_column, Box::new(super::uuid4()));
+        }
+        add(&self.model.username_field, Box::new(user.username.clone()));
+        add(&self.model.password_column, Box::new(user.password.clone()));
+        if let Some(email) = &self.model.email_field {
+            add(email, Box::new(user.email.clone()));
+        }
+        if let Some(active) = &self.model.is_active_column {
+            add(active, Box::new(true));
+        }
+        add("is_superuser", Box::new(user.superuser));
+        add("is_staff", Box::new(user.superuser));
+        add("first_name", Box::<String>::default());
+        add("last_name", Box::<String>::default());
+        let with_zone = present
+            .iter()
+            .any(|(c, t)| c == "date_joined" && t == "timestamp with time zone");
+        if with_zone {
+            add("date_joined", Box::new(user.date_joined.and_utc()));
+        } else {
+            add("date_joined", Box::new(user.date_joined));
+        }
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ({}) RETURNING {}",
+            quote_identifier(&self.model.table),
+            columns
+                .iter()
+                .map(|c| quote_identifier(c))
+                .collect::<Vec<_>>()
+                .join(", "),
+            (1..=columns.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            quote_identifier(&self.model.pk_column),
+        );
+        let params: Vec<&(dyn ToSql + Sync)> = values
+            .iter()
+            .map(|v| v.as_ref() as &(dyn ToSql + Sync))
+            .collect();
+        let rows = self.query(&sql, &params).await?;
+        let row = rows.first().ok_or_else(|| StoreError::Query {
+            database: self.database.clone(),
+            reason: "INSERT returned no pk".into(),
+        })?;
+        Ok(self.read_pk(row))
+    }
+
+    fn read_pk(&self, row: &Row) -> Pk {
+        match *row.columns()[0].type_() {
+            Type::INT4 => Pk::Int(i64::from(row.get::<_, i32>(0))),
+            Type::INT8 => Pk::Int(row.get(0)),
+            Type::UUID => Pk::Uuid(row.get(0)),
+            _ => Pk::Str(row.get(0)),
+        }
+    }
+
+    pub async fn init_schema(&self, version: DjangoVersion) -> Result<InitOutcome, StoreError> {
+        let existing = self
+            .query(
+                "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.relkind = 'r' AND n.nspname = current_schema() \
+                 AND (c.relname LIKE 'auth\\_%' OR c.relname LIKE 'django\\_%')",
+                &[],
+            )
+            .await?;
+        let existing: Vec<String> = existing.iter().map(|r| r.get(0)).collect();
+        if existing.iter().any(|t| t == "django_migrations") {
+            let rows = self.query(schema::MIGRATED, &[]).await?;
+            if rows.first().is_some_and(|r| r.get::<_, i64>(0) > 0) {
+                return Ok(InitOutcome::AlreadyMigrated);
+            }
+        }
+        if let Some(t) = existing.first() {
+            return Err(StoreError::Refused(format!(
+                "the database already has a {t} table but no migration records for auth; refusing to touch it"
+            )));
+        }
+        let script = schema::script(version, true);
+        let work = async {
+            let client = self.pool.get().await.map_err(|e| self.pool_error(e))?;
+            // One simple-query string runs as one transaction: all of it or nothing.
+            client
+                .batch_execute(script)
+                .await
+                .map_err(|e| self.error(&e))
+        };
+        tokio::time::timeout(self.options.query_timeout * 4, work)
+            .await
+            .map_err(|_| StoreError::Timeout {
+                database: self.database.clone(),
+                timeout: self.options.query_timeout * 4,
+            })??;
+        Ok(InitOutcome::Created)
+    }
+}

@@ -1,0 +1,32 @@
+//! The schema `migrate` creates for `auth` and `contenttypes`, as real Django created it
+//! (captured by `fixtures/gen/schema.py` into `fixtures/schema/`).
+
+use crate::version::DjangoVersion;
+
+macro_rules! scripts {
+    ($($version:ident => $series:literal),* $(,)?) => {
+        /// The SQL script for `version` on SQLite (`postgres == false`) or PostgreSQL.
+        pub(super) fn script(version: DjangoVersion, postgres: bool) -> &'static str {
+            match (version, postgres) {
+                $(
+                    (DjangoVersion::$version, false) => include_str!(concat!("../../fixtures/schema/django-", $series, "/sqlite.sql")),
+                    (DjangoVersion::$version, true) => include_str!(concat!("../../fixtures/schema/django-", $series, "/postgresql.sql")),
+                )*
+            }
+        }
+    };
+}
+
+scripts! {
+    V3_2 => "3.2",
+    V4_2 => "4.2",
+    V5_0 => "5.0",
+    V5_1 => "5.1",
+    V5_2 => "5.2",
+    V6_0 => "6.0",
+    V6_1 => "6.1",
+}
+
+/// Counts the `auth` and `contenttypes` rows of `django_migrations`.
+pub(super) const MIGRATED: &str =
+    "SELECT COUNT(*) FROM django_migrations WHERE app IN ('auth', 'contenttypes')";

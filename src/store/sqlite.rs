@@ -1,0 +1,354 @@
+//! The user table in SQLite, Django's default database.
+//!
+//! rusqlite is synchronous: every call runs on tokio's blocking pool with a connection from a
+//! small cache, so a slow disk or a lock held by Django never stalls the async runtime.
+//! `busy_timeout` makes a locked database wait up to the query timeout, then fail.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDateTime;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, ToSql, params_from_iter};
+use uuid::Uuid;
+
+use super::{InitOutcome, NewUser, Queries, StoreError, StoreOptions, schema};
+use crate::user::{Pk, PkKind, User, UserModel, parse_wall_time, quote_identifier};
+use crate::version::DjangoVersion;
+
+pub struct SqliteStore {
+    path: PathBuf,
+    database: String,
+    model: UserModel,
+    queries: Arc<Queries>,
+    options: StoreOptions,
+    idle: Arc<Mutex<Vec<Connection>>>,
+}
+
+fn connect(path: &PathBuf, options: &StoreOptions, create: bool) -> rusqlite::Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(options.query_timeout)?;
+    Ok(conn)
+}
+
+/// A pk as Django stores it in SQLite: integers as integers, UUIDs as 32 hex characters.
+fn pk_param(pk: &Pk) -> Box<dyn ToSql + Send> {
+    match pk {
+        Pk::Int(i) => Box::new(*i),
+        Pk::Uuid(u) => Box::new(u.simple().to_string()),
+        Pk::Str(s) => Box::new(s.clone()),
+    }
+}
+
+fn read_user(row: &Row<'_>, kind: PkKind) -> rusqlite::Result<User> {
+    let pk = match kind {
+        PkKind::Integer | PkKind::BigInteger => Pk::Int(row.get(0)?),
+        PkKind::Uuid => {
+            let text: String = row.get(0)?;
+            Pk::Uuid(Uuid::parse_str(&text).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    0,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })?)
+        }
+        PkKind::String => Pk::Str(row.get(0)?),
+    };
+    let last_login: Option<String> = row.get(4)?;
+    let last_login = match last_login {
+        Some(text) => Some(parse_wall_time(&text).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
+        })?),
+        None => None,
+    };
+    Ok(User {
+        pk,
+        username: row.get(1)?,
+        password: row.get(2)?,
+        email: row.get::<_, Option<String>>(3)?.unwrap_or_default(),
+        last_login,
+        is_active: row.get::<_, Option<bool>>(5)?.unwrap_or(true),
+    })
+}
+
+/// `str(naive_utc_datetime)`, as Django's SQLite backend stores datetimes.
+fn datetime_text(dt: NaiveDateTime) -> String {
+    if dt.and_utc().timestamp_subsec_micros() == 0 {
+        dt.format("%Y-%m-%d %H:%M:%S").to_string()
+    } else {
+        dt.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+    }
+}
+
+impl SqliteStore {
+    pub fn open(
+        path: PathBuf,
+        model: UserModel,
+        options: StoreOptions,
+        create: bool,
+    ) -> Result<Self, StoreError> {
+        let database = format!("sqlite:{}", path.display());
+        if !create && !path.exists() {
+            return Err(StoreError::Unavailable {
+                database,
+                reason: "no such file (create it with `djtoken db init`, or Django's migrate)"
+                    .into(),
+            });
+        }
+        let first = connect(&path, &options, create).map_err(|e| StoreError::Unavailable {
+            database: database.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(SqliteStore {
+            queries: Arc::new(Queries::new(&model, |i| format!("?{i}"))),
+            path,
+            database,
+            model,
+            options,
+            idle: Arc::new(Mutex::new(vec![first])),
+        })
+    }
+
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    pub fn model(&self) -> &UserModel {
+        &self.model
+    }
+
+    fn error(&self, e: rusqlite::Error) -> StoreError {
+        use rusqlite::ErrorCode::{
+            CannotOpen, DatabaseBusy, DatabaseCorrupt, DatabaseLocked, NotADatabase,
+            SystemIoFailure,
+        };
+        let reason = e.to_string();
+        match e.sqlite_error_code() {
+            Some(
+                DatabaseBusy | DatabaseLocked | CannotOpen | NotADatabase | DatabaseCorrupt
+                | SystemIoFailure,
+            ) => StoreError::Unavailable {
+                database: self.database.clone(),
+                reason,
+            },
+            _ => StoreError::Query {
+                database: self.database.clone(),
+                reason,
+            },
+        }
+    }
+
+    /// Run `f` with a connection on the blocking pool, within the query timeout.
+    async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &Queries) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let idle = Arc::clone(&self.idle);
+        let queries = Arc::clone(&self.queries);
+        let (path, options) = (self.path.clone(), self.options);
+        let task = tokio::task::spawn_blocking(move || {
+            let cached = idle
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .pop();
+            let conn = match cached {
+                Some(conn) => conn,
+                None => connect(&path, &options, false)?,
+            };
+            let result = f(&conn, &queries);
+            let mut idle = idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if idle.len() < options.pool_size {
+                idle.push(conn);
+            }
+            result
+        });
+        // busy_timeout bounds lock waits inside SQLite; this bounds everything else (a stuck
+        // disk). The blocking task may outlive the answer; it finishes on its own.
+        let grace = self.options.query_timeout + std::time::Duration::from_secs(1);
+        match tokio::time::timeout(grace, task).await {
+            Err(_) => Err(StoreError::Timeout {
+                database: self.database.clone(),
+                timeout: self.options.query_timeout,
+            }),
+            Ok(Err(join)) => Err(StoreError::Unavailable {
+                database: self.database.clone(),
+                reason: format!("database task failed: {join}"),
+            }),
+            Ok(Ok(result)) => result.map_err(|e| self.error(e)),
+        }
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.run(|conn, _| conn.query_row("SELECT 1", [], |_| Ok(())))
+            .await
+    }
+
+    pub async fn user_by_pk(&self, pk: &Pk) -> Result<Option<User>, StoreError> {
+        let (param, kind) = (pk_param(pk), self.model.pk_kind);
+        self.run(move |conn, q| {
+            conn.prepare_cached(&q.by_pk)?
+                .query_row([&param], |row| read_user(row, kind))
+                .optional()
+        })
+        .await
+    }
+
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        let (username, kind) = (username.to_owned(), self.model.pk_kind);
+        self.run(move |conn, q| {
+            conn.prepare_cached(&q.by_username)?
+                .query_row([&username], |row| read_user(row, kind))
+                .optional()
+        })
+        .await
+    }
+
+    pub async fn set_password_if_unchanged(
+        &self,
+        pk: &Pk,
+        old: &str,
+        new: &str,
+    ) -> Result<bool, StoreError> {
+        let (pk, old, new) = (pk_param(pk), old.to_owned(), new.to_owned());
+        self.run(move |conn, q| {
+            let changed = conn
+                .prepare_cached(&q.set_password_if_unchanged)?
+                .execute(rusqlite::params![new, pk, old])?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    pub async fn set_password(&self, username: &str, encoded: &str) -> Result<bool, StoreError> {
+        let (username, encoded) = (username.to_owned(), encoded.to_owned());
+        self.run(move |conn, q| {
+            Ok(conn
+                .prepare_cached(&q.set_password)?
+                .execute([encoded, username])?
+                > 0)
+        })
+        .await
+    }
+
+    pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        let kind = self.model.pk_kind;
+        self.run(move |conn, q| {
+            let mut stmt = conn.prepare_cached(&q.list)?;
+            let rows = stmt.query_map([], |row| read_user(row, kind))?;
+            rows.collect()
+        })
+        .await
+    }
+
+    pub async fn create_user(&self, user: &NewUser) -> Result<Pk, StoreError> {
+        if matches!(self.model.pk_kind, PkKind::String) {
+            return Err(StoreError::Refused(
+                "djtoken cannot choose a text primary key; create such users with Django".into(),
+            ));
+        }
+        if self.user_by_username(&user.username).await?.is_some() {
+            return Err(StoreError::Refused(format!(
+                "a user {:?} already exists",
+                user.username
+            )));
+        }
+        let model = self.model.clone();
+        let user = user.clone();
+        self.run(move |conn, _| {
+            let table = quote_identifier(&model.table);
+            let mut columns: Vec<String> = Vec::new();
+            let mut present = Vec::new();
+            {
+                let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})"))?;
+                let names = stmt.query_map([], |row| row.get::<_, String>(1))?;
+                for name in names {
+                    present.push(name?);
+                }
+            }
+            let mut values: Vec<Box<dyn ToSql>> = Vec::new();
+            let mut add = |column: &str, value: Box<dyn ToSql>| {
+                if present.iter().any(|p| p == column) && !columns.iter().any(|c| c == column) {
+                    columns.push(column.to_owned());
+                    values.push(value);
+                }
+            };
+            let new_pk = match model.pk_kind {
+                PkKind::Uuid => {
+                    let pk = super::uuid4();
+                    add(&model.pk_column, Box::new(pk.simple().to_string()));
+                    Some(Pk::Uuid(pk))
+                }
+                _ => None,
+            };
+            add(&model.username_field, Box::new(user.username.clone()));
+            add(&model.password_column, Box::new(user.password.clone()));
+            if let Some(email) = &model.email_field {
+                add(email, Box::new(user.email.clone()));
+            }
+            if let Some(active) = &model.is_active_column {
+                add(active, Box::new(true));
+            }
+            add("is_superuser", Box::new(user.superuser));
+            add("is_staff", Box::new(user.superuser));
+            add("first_name", Box::<String>::default());
+            add("last_name", Box::<String>::default());
+            add("date_joined", Box::new(datetime_text(user.date_joined)));
+            let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+            let sql = format!(
+                "INSERT INTO {table} ({}) VALUES ({})",
+                columns
+                    .iter()
+                    .map(|c| quote_identifier(c))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                placeholders.join(", ")
+            );
+            conn.execute(&sql, params_from_iter(values.iter().map(|v| v.as_ref())))?;
+            Ok(new_pk.unwrap_or_else(|| Pk::Int(conn.last_insert_rowid())))
+        })
+        .await
+    }
+
+    pub async fn init_schema(&self, version: DjangoVersion) -> Result<InitOutcome, StoreError> {
+        let script = schema::script(version, false);
+        self.run(move |conn, _| {
+            let tables: Vec<String> = conn
+                .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?
+                .query_map([], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            if tables.iter().any(|t| t == "django_migrations") {
+                let migrated: i64 = conn.query_row(schema::MIGRATED, [], |row| row.get(0))?;
+                if migrated > 0 {
+                    return Ok(Ok(InitOutcome::AlreadyMigrated));
+                }
+            }
+            if let Some(t) = tables.iter().find(|t| t.starts_with("auth_") || t.starts_with("django_")) {
+                return Ok(Err(format!(
+                    "the database already has a {t} table but no migration records for auth; refusing to touch it"
+                )));
+            }
+            // The dump creates tables in name order and fills some before the tables they
+            // reference exist; foreign keys are checked once everything is there.
+            conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+            let created = conn.execute_batch(script);
+            conn.execute_batch("PRAGMA foreign_keys = ON")?;
+            created?;
+            let broken: Option<String> = conn
+                .query_row("PRAGMA foreign_key_check", [], |row| row.get(0))
+                .optional()?;
+            if let Some(table) = broken {
+                return Ok(Err(format!("the created schema has a dangling foreign key in {table}")));
+            }
+            Ok(Ok(InitOutcome::Created))
+        })
+        .await?
+        .map_err(StoreError::Refused)
+    }
+}

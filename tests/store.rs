@@ -1,0 +1,423 @@
+//! The user store and the authenticator against real databases: SQLite in a temporary
+//! directory, PostgreSQL at DJTOKEN_TEST_DATABASE_URL (skipped with a notice without it).
+//! Django-made databases are covered by python/tests/test_store_live.py.
+#![cfg(all(feature = "sqlite", feature = "postgres"))]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use djtoken::auth::{AuthError, Authenticator, BadCredentials};
+use djtoken::hashers::{HasherSettings, Hashers};
+use djtoken::store::{InitOutcome, NewUser, StoreError, StoreOptions, UserStore};
+use djtoken::user::{Pk, UserModel};
+use djtoken::{DjangoVersion, SecretKeys, TokenapiTokenGenerator};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+struct TempDb {
+    url: String,
+    cleanup: Option<(String, String)>,
+    _dir: Option<TempDir>,
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        if let Some((server, name)) = &self.cleanup {
+            psql(
+                server,
+                &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+            );
+        }
+    }
+}
+
+fn psql(server: &str, sql: &str) -> bool {
+    std::process::Command::new("psql")
+        .args(["-q", "-d", server, "-c", sql])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn unique() -> String {
+    let mut bytes = [0u8; 6];
+    djtoken::crypto::fill_random(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn sqlite_db() -> TempDb {
+    let dir = std::env::temp_dir().join(format!("djtoken-store-{}", unique()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    TempDb {
+        url: format!("sqlite:{}", dir.join("db.sqlite3").display()),
+        cleanup: None,
+        _dir: Some(TempDir(dir)),
+    }
+}
+
+/// A fresh PostgreSQL database, or `None` (with a notice) when there is no server to use.
+fn postgres_db() -> Option<TempDb> {
+    let Ok(server) = std::env::var("DJTOKEN_TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var("DJTOKEN_TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "DJTOKEN_TEST_DATABASE_URL is required (DJTOKEN_TEST_REQUIRE_POSTGRES=1)"
+        );
+        eprintln!("*** DJTOKEN_TEST_DATABASE_URL is not set: PostgreSQL store tests SKIPPED ***");
+        return None;
+    };
+    let name = format!("djtoken_store_{}", unique());
+    assert!(
+        psql(&server, &format!("CREATE DATABASE \"{name}\"")),
+        "cannot create a database on {server}"
+    );
+    let base = server
+        .rsplit_once('/')
+        .map_or(server.as_str(), |(base, _)| base)
+        .to_owned();
+    Some(TempDb {
+        url: format!("{base}/{name}"),
+        cleanup: Some((server, name)),
+        _dir: None,
+    })
+}
+
+fn options() -> StoreOptions {
+    StoreOptions {
+        query_timeout: Duration::from_secs(2),
+        pool_size: 4,
+    }
+}
+
+async fn init(url: &str, version: DjangoVersion) -> UserStore {
+    let store = UserStore::open_or_create(url, UserModel::default(), options())
+        .await
+        .expect("opens");
+    assert_eq!(store.init_schema(version).await, Ok(InitOutcome::Created));
+    assert_eq!(
+        store.init_schema(version).await,
+        Ok(InitOutcome::AlreadyMigrated)
+    );
+    store
+}
+
+async fn add_user(store: &UserStore, username: &str, password: &str, hashers: &Hashers) -> Pk {
+    store
+        .create_user(&NewUser {
+            username: username.into(),
+            email: format!("{username}@example.com"),
+            password: hashers
+                .make_password(password.as_bytes(), None, None)
+                .expect("a hash"),
+            superuser: false,
+            date_joined: chrono::Utc::now().naive_utc(),
+        })
+        .await
+        .expect("a new user")
+}
+
+fn authenticator(store: UserStore, hashers: Hashers, rehash: bool) -> Authenticator {
+    Authenticator::new(
+        store,
+        Arc::new(hashers),
+        rehash,
+        TokenapiTokenGenerator::new(&SecretKeys::new("store-test-key")),
+    )
+}
+
+/// Hashers with cheap PBKDF2, so that rehash tests do not spend seconds hashing.
+fn cheap(version: DjangoVersion, iterations: u32) -> Hashers {
+    let mut settings = HasherSettings::for_version(version);
+    settings.pbkdf2_iterations = iterations;
+    Hashers::new(settings, None).expect("default hashers")
+}
+
+async fn login_and_tokens(url: &str) {
+    let store = init(url, DjangoVersion::V6_1).await;
+    let old = cheap(DjangoVersion::V6_1, 1000);
+    let pk = add_user(&store, "alice", "correct horse", &old).await;
+    assert!(
+        store
+            .create_user(&NewUser {
+                username: "alice".into(),
+                email: String::new(),
+                password: "x".into(),
+                superuser: false,
+                date_joined: chrono::Utc::now().naive_utc(),
+            })
+            .await
+            .is_err()
+    );
+
+    // Never rehash without a configured version.
+    let auth = authenticator(store, cheap(DjangoVersion::V6_1, 2000), false);
+    let user = auth
+        .login("alice", b"correct horse")
+        .await
+        .expect("logs in");
+    assert!(user.password.starts_with("pbkdf2_sha256$1000$"));
+    let token = auth.tokens().make_token(&user);
+    assert_eq!(
+        auth.check_token(&pk.to_string(), &token)
+            .await
+            .map(|u| u.pk),
+        Ok(pk.clone())
+    );
+    assert_eq!(
+        auth.check_token(" +1", &token).await.map(|u| u.pk),
+        Ok(pk.clone())
+    );
+    assert_eq!(
+        auth.login("alice", b"wrong").await,
+        Err(AuthError::BadCredentials(BadCredentials::WrongPassword))
+    );
+    assert_eq!(
+        auth.login("ALICE", b"correct horse").await,
+        Err(AuthError::BadCredentials(BadCredentials::NoSuchUser))
+    );
+    assert_eq!(
+        auth.login("nul\0name", b"x").await,
+        Err(AuthError::BadCredentials(BadCredentials::NoSuchUser))
+    );
+    assert_eq!(
+        auth.check_token("abc", &token).await,
+        Err(AuthError::Malformed("user id"))
+    );
+    assert_eq!(
+        auth.check_token("99999999999999", &token).await,
+        Err(AuthError::BadCredentials(BadCredentials::NoSuchUser))
+    );
+    assert!(matches!(
+        auth.check_token("2", &token).await,
+        Err(AuthError::BadCredentials(BadCredentials::NoSuchUser))
+    ));
+
+    // With a version whose iterations differ, a login rehashes and old tokens die.
+    let store = UserStore::open(url, UserModel::default(), options())
+        .await
+        .expect("opens");
+    let auth = authenticator(store, cheap(DjangoVersion::V6_1, 2000), true);
+    let user = auth
+        .login("alice", b"correct horse")
+        .await
+        .expect("logs in");
+    assert!(user.password.starts_with("pbkdf2_sha256$2000$"), "{user:?}");
+    assert!(auth.check_token(&pk.to_string(), &token).await.is_err());
+    let fresh = auth.tokens().make_token(&user);
+    assert!(auth.check_token(&pk.to_string(), &fresh).await.is_ok());
+}
+
+async fn concurrent_rehash(url: &str) {
+    let store = init(url, DjangoVersion::V4_2).await;
+    add_user(&store, "bob", "pw", &cheap(DjangoVersion::V4_2, 1000)).await;
+    let auth = Arc::new(authenticator(
+        store,
+        cheap(DjangoVersion::V4_2, 50_000),
+        true,
+    ));
+    for _ in 0..5 {
+        let stored = auth
+            .store()
+            .user_by_username("bob")
+            .await
+            .expect("reads")
+            .expect("bob");
+        // Back to an old hash, then two logins at once.
+        let old = cheap(DjangoVersion::V4_2, 1000)
+            .make_password(b"pw", None, None)
+            .expect("a hash");
+        assert!(
+            auth.store()
+                .set_password_if_unchanged(&stored.pk, &stored.password, &old)
+                .await
+                .expect("updates")
+        );
+        let (a, b) = tokio::join!(
+            tokio::spawn({
+                let auth = Arc::clone(&auth);
+                async move { auth.login("bob", b"pw").await }
+            }),
+            tokio::spawn({
+                let auth = Arc::clone(&auth);
+                async move { auth.login("bob", b"pw").await }
+            })
+        );
+        let (a, b) = (
+            a.expect("joins").expect("logs in"),
+            b.expect("joins").expect("logs in"),
+        );
+        let now = auth
+            .store()
+            .user_by_username("bob")
+            .await
+            .expect("reads")
+            .expect("bob");
+        assert_eq!(
+            a.password, now.password,
+            "both logins end with the stored hash"
+        );
+        assert_eq!(
+            b.password, now.password,
+            "both logins end with the stored hash"
+        );
+        assert!(now.password.starts_with("pbkdf2_sha256$50000$"));
+    }
+}
+
+#[test]
+fn sqlite_login_tokens_and_rehash() {
+    let db = sqlite_db();
+    runtime().block_on(login_and_tokens(&db.url));
+}
+
+#[test]
+fn postgres_login_tokens_and_rehash() {
+    if let Some(db) = postgres_db() {
+        runtime().block_on(login_and_tokens(&db.url));
+    }
+}
+
+#[test]
+fn sqlite_concurrent_logins_during_a_rehash_keep_one_hash() {
+    let db = sqlite_db();
+    runtime().block_on(concurrent_rehash(&db.url));
+}
+
+#[test]
+fn postgres_concurrent_logins_during_a_rehash_keep_one_hash() {
+    if let Some(db) = postgres_db() {
+        runtime().block_on(concurrent_rehash(&db.url));
+    }
+}
+
+#[test]
+fn a_locked_sqlite_database_is_a_typed_error_then_recovers() {
+    let db = sqlite_db();
+    let rt = runtime();
+    rt.block_on(async {
+        let store = init(&db.url, DjangoVersion::V6_1).await;
+        add_user(&store, "carol", "pw", &cheap(DjangoVersion::V6_1, 10)).await;
+        let path = db.url.trim_start_matches("sqlite:");
+        let locker = hold_exclusive_lock(path);
+        let store = UserStore::open(
+            &db.url,
+            UserModel::default(),
+            StoreOptions {
+                query_timeout: Duration::from_millis(300),
+                pool_size: 2,
+            },
+        )
+        .await
+        .expect("opens");
+        let err = store.user_by_username("carol").await.expect_err("locked");
+        assert!(err.is_unavailable(), "{err:?}");
+        assert!(err.to_string().contains("sqlite:"), "{err}");
+        drop(locker);
+        assert!(
+            store
+                .user_by_username("carol")
+                .await
+                .expect("recovers")
+                .is_some()
+        );
+    });
+}
+
+/// Another process (as Django would be) holding an exclusive lock on the SQLite file until it
+/// is killed.
+struct Locker(std::process::Child);
+
+impl Drop for Locker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn hold_exclusive_lock(path: &str) -> Locker {
+    let mut child = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1], isolation_level=None); \
+             c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(60)",
+            path,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 holds the lock");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().expect("piped stdout")),
+        &mut line,
+    )
+    .expect("the locker reports");
+    assert_eq!(line.trim(), "locked");
+    Locker(child)
+}
+
+#[test]
+fn unreachable_postgres_is_a_typed_error_without_the_password() {
+    let rt = runtime();
+    rt.block_on(async {
+        let store = UserStore::open(
+            "postgres://djtoken:hunter2-secret@127.0.0.1:1/nowhere",
+            UserModel::default(),
+            StoreOptions {
+                query_timeout: Duration::from_millis(500),
+                pool_size: 1,
+            },
+        )
+        .await
+        .expect("PostgreSQL stores connect lazily");
+        let err = store.ping().await.expect_err("nothing listens on port 1");
+        assert!(err.is_unavailable(), "{err:?}");
+        let text = err.to_string();
+        assert!(
+            text.contains("127.0.0.1:1") && !text.contains("hunter2"),
+            "{text}"
+        );
+        assert!(matches!(
+            err,
+            StoreError::Unavailable { .. } | StoreError::Timeout { .. }
+        ));
+    });
+}
+
+#[test]
+fn postgres_connections_killed_mid_service_are_replaced() {
+    let Some(db) = postgres_db() else { return };
+    let server =
+        std::env::var("DJTOKEN_TEST_DATABASE_URL").expect("set when postgres_db() is Some");
+    let rt = runtime();
+    rt.block_on(async {
+        let store = init(&db.url, DjangoVersion::V6_1).await;
+        add_user(&store, "dave", "pw", &cheap(DjangoVersion::V6_1, 10)).await;
+        for _ in 0..3 {
+            assert!(store.user_by_username("dave").await.expect("reads").is_some());
+            let name = db.url.rsplit('/').next().expect("a database name");
+            assert!(psql(
+                &server,
+                &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()")
+            ));
+            // The first call after the kill may fail (typed, 503 in the server); the next
+            // one has a new connection. No restart.
+            let first = store.user_by_username("dave").await;
+            if let Err(e) = &first {
+                assert!(e.is_unavailable(), "{e:?}");
+            }
+            assert!(store.user_by_username("dave").await.expect("reconnected").is_some());
+        }
+    });
+}
