@@ -32,6 +32,8 @@ pub mod fuzzing;
 pub mod hashers;
 pub mod pyint;
 pub mod responses;
+#[cfg(feature = "server")]
+pub mod server;
 #[cfg(feature = "store")]
 pub mod store;
 pub mod tokens;

@@ -100,10 +100,86 @@ def scratch_dir():
     return STATE["tmp"]
 
 
+def free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Served:
+    """A running `djtoken serve` (stopped with SIGTERM)."""
+
+    def __init__(self, binary, database_url, scratch, args=(), env=None, secret=None):
+        from django.conf import settings
+
+        self.port = free_port()
+        self.log_path = os.path.join(scratch, "serve-%d.log" % self.port)
+        environment = dict(
+            os.environ,
+            DJTOKEN_SECRET_KEY=secret or settings.SECRET_KEY,
+            DJTOKEN_DATABASE=database_url,
+            DJTOKEN_BIND="127.0.0.1:%d" % self.port,
+            DJTOKEN_LOG_LEVEL="warn",
+            **(env or {}),
+        )
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([binary, "serve", *args], env=environment, stdout=self.log, stderr=self.log)
+        self.wait_ready()
+
+    def wait_ready(self, path="/healthz", timeout=20):
+        import http.client
+        import time
+
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("djtoken serve exited: " + open(self.log_path).read())
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", path)
+                if conn.getresponse().status == 200:
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("djtoken serve did not answer %s" % path)
+
+    def request(self, method, path, body=None, headers=None, timeout=30):
+        import http.client
+
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(30)
+        self.log.close()
+
+
+@pytest.fixture
+def serve(djtoken_bin, database_url, scratch_dir):
+    """Start `djtoken serve` on the live database: serve(args=[...], env={...})."""
+    started = []
+
+    def start(args=(), env=None, database=None):
+        server = Served(djtoken_bin, database or database_url, scratch_dir, args, env)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
 def run(args, stdin=b"", env=None, check=None):
     """Run a command; returns (exit code, stdout, stderr) as text."""
-    result = subprocess.run(args, input=stdin if isinstance(stdin, bytes) else stdin.encode(),
-                            capture_output=True, env=env)
+    result = subprocess.run(
+        args, input=stdin if isinstance(stdin, bytes) else stdin.encode(), capture_output=True, env=env
+    )
     out, err = result.stdout.decode(), result.stderr.decode()
     if check is not None and result.returncode != check:
         raise AssertionError("%s exited %d, not %d:\n%s%s" % (args, result.returncode, check, out, err))

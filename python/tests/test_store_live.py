@@ -36,11 +36,17 @@ def mapping_env():
 @pytest.fixture
 def djtoken(djtoken_bin, database_url):
     def call(*args, password=None, version=None, check=None):
-        env = dict(os.environ, DJTOKEN_DATABASE=database_url, DJTOKEN_SECRET_KEY=settings.SECRET_KEY,
-                   DJTOKEN_TIME_ZONE=settings.TIME_ZONE, **mapping_env())
+        env = dict(
+            os.environ,
+            DJTOKEN_DATABASE=database_url,
+            DJTOKEN_SECRET_KEY=settings.SECRET_KEY,
+            DJTOKEN_TIME_ZONE=settings.TIME_ZONE,
+            **mapping_env(),
+        )
         env.pop("DJTOKEN_DJANGO_VERSION", None)
         extra = ["--django-version", version] if version else []
         return run([djtoken_bin, *args, *extra], stdin=password or b"", env=env, check=check)
+
     return call
 
 
@@ -121,8 +127,13 @@ def test_inactive_users_are_refused_both_ways(djtoken):
 def test_user_ids_are_read_as_django_reads_them(djtoken):
     user = new_user()
     token = token_generator.make_token(user)
-    for text in [str(user.pk), " %d" % user.pk, "+%d" % user.pk, "0%d" % user.pk,
-                 "".join(chr(0x660 + int(d)) for d in str(user.pk))]:
+    for text in [
+        str(user.pk),
+        " %d" % user.pk,
+        "+%d" % user.pk,
+        "0%d" % user.pk,
+        "".join(chr(0x660 + int(d)) for d in str(user.pk)),
+    ]:
         assert authenticate(pk=text, token=token) == user, text
         assert djtoken("token", "verify", "--user", text, token)[0] == 0, text
     # Where Django raises (a 500 in tokenapi), djtoken says "no such user".
@@ -159,8 +170,10 @@ def test_concurrent_logins_during_a_rehash_leave_one_valid_hash(djtoken_bin, dat
         user = new_user()
         stored = old_hash(user)
         args = [djtoken_bin, "token", "new", "--username", username(user), "--django-version", SERIES]
-        procs = [subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-                 for _ in range(2)]
+        procs = [
+            subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+            for _ in range(2)
+        ]
         results = [p.communicate(b"correct horse") for p in procs]
         assert all(p.returncode == 0 for p in procs), results
         tokens = {token_of(out.decode())[0] for out, _ in results}
@@ -186,8 +199,9 @@ def test_users_djtoken_creates_log_in_with_django(djtoken):
     if CUSTOM:
         pytest.skip("djtoken user create fills the auth_user columns of a custom model it knows only by mapping")
     name = "created-" + uuid.uuid4().hex[:8]
-    code, out, err = djtoken("user", "create", name, "--email", "X@EXAMPLE.COM", password="pw from djtoken",
-                             version=SERIES)
+    code, out, err = djtoken(
+        "user", "create", name, "--email", "X@EXAMPLE.COM", password="pw from djtoken", version=SERIES
+    )
     assert code == 0, err
     user = authenticate(username=name, password="pw from djtoken")
     assert user is not None and user.email == "X@example.com" and user.is_active
@@ -209,8 +223,9 @@ def test_db_init_leaves_nothing_for_migrate(djtoken_bin):
         env.pop("DJTOKEN_FIXTURE_USER_MODEL", None)
         code, out, err = run([sys.executable, "-W", "ignore", "-m", "django", "migrate", "--check"], env=env)
         assert code == 0, out + err
-        code, out, err = run([sys.executable, "-W", "ignore", "-m", "django", "showmigrations", "auth", "contenttypes"],
-                             env=env)
+        code, out, err = run(
+            [sys.executable, "-W", "ignore", "-m", "django", "showmigrations", "auth", "contenttypes"], env=env
+        )
         assert "[ ]" not in out and "[X]" in out, out
     finally:
         if LIVE_DB == "postgres":

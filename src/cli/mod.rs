@@ -7,6 +7,7 @@
 mod db;
 mod password;
 mod secrets;
+mod serve;
 mod token;
 
 use std::process::ExitCode;
@@ -35,6 +36,8 @@ enum Command {
     /// The database itself.
     #[command(subcommand)]
     Db(db::DbCommand),
+    /// Serve the tokenapi endpoints and forward auth over HTTP.
+    Serve(Box<serve::ServeArgs>),
 }
 
 /// A failure that ends the command with exit status 2 and a one-line message.
@@ -65,6 +68,7 @@ pub fn main() -> ExitCode {
         Command::Password(cmd) => password::run(cmd),
         Command::User(cmd) => db::run_user(cmd),
         Command::Db(cmd) => db::run_db(cmd),
+        Command::Serve(args) => serve::run(*args),
     };
     match result {
         Ok(Outcome::Yes) => ExitCode::SUCCESS,

@@ -8,6 +8,11 @@
 
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!(
+    "djtoken's store (and server) needs a database: enable the `sqlite` or `postgres` feature"
+);
+
 mod schema;
 #[cfg(feature = "sqlite")]
 mod sqlite;

@@ -35,12 +35,15 @@ rng = random.Random(SEED)
 SERIES = series()
 ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 !$%&/()=?éüßøł日本🔑"
 WRITES = ["pbkdf2_sha256", "pbkdf2_sha1", "argon2", "bcrypt_sha256", "bcrypt", "md5"] + (
-    ["scrypt"] if SERIES != "3.2" else [])
+    ["scrypt"] if SERIES != "3.2" else []
+)
 
 CLASSES = [name for name in dir(H) if name.endswith("PasswordHasher") and name != "BasePasswordHasher"]
 ALL = list(settings.PASSWORD_HASHERS) + [
-    "django.contrib.auth.hashers." + c for c in CLASSES
-    if "django.contrib.auth.hashers." + c not in settings.PASSWORD_HASHERS]
+    "django.contrib.auth.hashers." + c
+    for c in CLASSES
+    if "django.contrib.auth.hashers." + c not in settings.PASSWORD_HASHERS
+]
 
 
 def password(max_bytes=None):
@@ -51,8 +54,9 @@ def password(max_bytes=None):
 
 
 def djtoken(args, stdin):
-    run = subprocess.run([BINARY, "password", args[0], "--django-version", SERIES, *args[1:]],
-                         input=stdin.encode(), capture_output=True)
+    run = subprocess.run(
+        [BINARY, "password", args[0], "--django-version", SERIES, *args[1:]], input=stdin.encode(), capture_output=True
+    )
     return run.returncode, run.stdout.decode().strip(), run.stderr.decode().strip()
 
 
@@ -90,7 +94,9 @@ with override_settings(PASSWORD_HASHERS=ALL):
                 code, out, err = djtoken(["check", "--password-hashers", ",".join(ALL), "--", encoded], attempt)
                 checks += 1
                 if out != expected or (code == 0) != expected.startswith("match"):
-                    failures.append("check %s: Django %s, djtoken %r (exit %d) %s" % (encoded, expected, out, code, err))
+                    failures.append(
+                        "check %s: Django %s, djtoken %r (exit %d) %s" % (encoded, expected, out, code, err)
+                    )
 
 for algorithm in WRITES:
     for _ in range(2):

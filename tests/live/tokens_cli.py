@@ -65,8 +65,19 @@ class User:
         self.password = "pbkdf2_sha256$%d$%s$%s" % (rng.randint(1, 2_000_000), text(8, 22), text(20, 44))
         self.email = rng.choice(["", None, text(3, 30) + "@example.com"])
         self.last_login = rng.choice(
-            [None, datetime.datetime(2024, rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23),
-                                     rng.randint(0, 59), rng.randint(0, 59), rng.randint(0, 999999), tzinfo=UTC)]
+            [
+                None,
+                datetime.datetime(
+                    2024,
+                    rng.randint(1, 12),
+                    rng.randint(1, 28),
+                    rng.randint(0, 23),
+                    rng.randint(0, 59),
+                    rng.randint(0, 59),
+                    rng.randint(0, 999999),
+                    tzinfo=UTC,
+                ),
+            ]
         )
 
     @classmethod
@@ -88,13 +99,19 @@ for _ in range(CASES):
     fmt = rng.choice(["tokenapi", "reset"])
     # A random instant in 2020-2030, then the local time Django sees there.
     instant = datetime.datetime(2020, 1, 1, tzinfo=UTC) + datetime.timedelta(
-        seconds=rng.randint(0, 10 * 365 * 86400), microseconds=rng.randint(0, 999999))
+        seconds=rng.randint(0, 10 * 365 * 86400), microseconds=rng.randint(0, 999999)
+    )
     local = datetime.datetime.fromtimestamp(int(instant.timestamp())).replace(microsecond=instant.microsecond)
     old_key = secrets.token_urlsafe(30)
     env = dict(os.environ, DJTOKEN_SECRET_KEY=settings.SECRET_KEY, DJTOKEN_SECRET_KEY_FALLBACKS=old_key + "\n")
-    common = ["--format=" + fmt, "--user-pk=%s" % user.pk, "--pk-type=" + user.pk_kind,
-              "--password-hash=" + user.password, "--time-zone=" + ZONE,
-              "--now=" + instant.isoformat().replace("+00:00", "Z")]
+    common = [
+        "--format=" + fmt,
+        "--user-pk=%s" % user.pk,
+        "--pk-type=" + user.pk_kind,
+        "--password-hash=" + user.password,
+        "--time-zone=" + ZONE,
+        "--now=" + instant.isoformat().replace("+00:00", "Z"),
+    ]
     if user.email:
         common.append("--email=" + user.email)
     if user.last_login:
@@ -145,10 +162,14 @@ for _ in range(CASES):
         word, code = djtoken(["check", *args, "--", token], env)
         checked += 1
         if (word == "valid") != django_says or (code == 0) != django_says:
-            failures.append("check %s %s: Django %s, djtoken %s/%d (args %r)" % (fmt, token, django_says, word, code, args))
+            failures.append(
+                "check %s %s: Django %s, djtoken %s/%d (args %r)" % (fmt, token, django_says, word, code, args)
+            )
 
-print("Django %s, TIME_ZONE %s, seed %d: %d tokens made, %d checks, %d mismatches"
-      % (series(), ZONE, SEED, CASES, checked, len(failures)))
+print(
+    "Django %s, TIME_ZONE %s, seed %d: %d tokens made, %d checks, %d mismatches"
+    % (series(), ZONE, SEED, CASES, checked, len(failures))
+)
 for failure in failures:
     print("  " + failure)
 sys.exit(1 if failures else 0)

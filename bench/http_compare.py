@@ -1,0 +1,253 @@
+"""Django + django-tokenapi under gunicorn against `djtoken serve`, on one database.
+
+    .venv/…/bin/python bench/http_compare.py [--duration 10] [--databases sqlite,postgres]
+
+Run by bench/http-compare (which builds djtoken and the virtualenv). For each database it
+creates the schema and a user with real Django, finds gunicorn's best configuration on this
+machine for the token check, then loads each server with wrk on the token check, the
+forward-auth check (Django: a @token_required view) and the login, and prints requests per
+second, p50/p99 latency, the ratios, and each server's peak memory (VmHWM; for gunicorn the
+sum over its processes).
+"""
+
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+GEN = os.path.join(TOP, "fixtures", "gen")
+SECRET = "bench-secret-key-" + uuid.uuid4().hex
+PASSWORD = "correct-horse-battery"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def django_env(url):
+    return dict(
+        os.environ,
+        DJTOKEN_FIXTURE_DATABASE=url,
+        DJTOKEN_FIXTURE_TOKENAPI_URLS="1",
+        DJTOKEN_FIXTURE_SECRET_KEY=SECRET,
+        DJANGO_SETTINGS_MODULE="settings",
+        PYTHONPATH=GEN,
+        PYTHONWARNINGS="ignore",
+    )
+
+
+def prepare(url):
+    """migrate + one user, with real Django; returns (pk, token)."""
+    code = (
+        "import django; django.setup()\n"
+        "from django.core.management import call_command; call_command('migrate', verbosity=0)\n"
+        "from django.contrib.auth.models import User\n"
+        "from tokenapi.tokens import token_generator\n"
+        "u = User.objects.create_user('bench', 'bench@example.com', %r)\n"
+        "print(u.pk, token_generator.make_token(u))\n" % PASSWORD
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=django_env(url), check=True, capture_output=True, text=True
+    ).stdout.split()
+    return out[0], out[1]
+
+
+def wait_up(port, path):
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("server on port %d did not come up" % port)
+
+
+def peak_memory_kib(pid):
+    pids = [pid]
+    try:
+        pids += [
+            int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+        ]
+    except OSError:
+        pass
+    total = 0
+    for p in pids:
+        try:
+            with open("/proc/%d/status" % p) as f:
+                total += int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1))
+        except (OSError, AttributeError):
+            pass
+    return total
+
+
+def wrk(url, duration, connections, script=None, env=None):
+    args = ["wrk", "-t1", "-c%d" % connections, "-d%ds" % duration, "--latency", "--timeout", "30s"]
+    if script:
+        args += ["-s", script]
+    out = subprocess.run(args + [url], capture_output=True, text=True, env=env).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def pct(p):
+        m = re.search(r"\s%s%%\s+([\d.]+)(us|ms|s)\b" % p, out)
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": pct(50), "p99": pct(99), "non2xx": int(errors.group(1)) if errors else 0}
+
+
+def median_run(url, duration, connections, rounds, **kw):
+    runs = sorted((wrk(url, duration, connections, **kw) for _ in range(rounds)), key=lambda r: r["rps"])
+    return runs[len(runs) // 2]
+
+
+class Server:
+    def __init__(self, args, env, port, health):
+        self.port = port
+        self.proc = subprocess.Popen(
+            args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        wait_up(port, health)
+
+    def stop(self):
+        memory = peak_memory_kib(self.proc.pid)
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        self.proc.wait(30)
+        return memory
+
+
+def gunicorn(url, workers, threads):
+    port = free_port()
+    args = [
+        os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+        "--chdir",
+        GEN,
+        "-w",
+        str(workers),
+        "--bind",
+        "127.0.0.1:%d" % port,
+        "--log-level",
+        "warning",
+    ]
+    if threads > 1:
+        args += ["-k", "gthread", "--threads", str(threads)]
+    return Server(args + ["wsgi:application"], django_env(url), port, "/token/new.json")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--djtoken", default=os.path.join(TOP, "target", "release", "djtoken"))
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--login-connections", type=int, default=4)
+    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument(
+        "--postgres", default=os.environ.get("DJTOKEN_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+    )
+    opts = parser.parse_args()
+    rows = []
+    tmp = tempfile.mkdtemp(prefix="djtoken-http-bench-")
+    for database in opts.databases.split(","):
+        cleanup = None
+        if database == "sqlite":
+            url = "sqlite:" + os.path.join(tmp, "bench.sqlite3")
+        else:
+            import psycopg2
+
+            name = "djtoken_http_bench_" + uuid.uuid4().hex[:8]
+            admin = psycopg2.connect(opts.postgres)
+            admin.autocommit = True
+            admin.cursor().execute('CREATE DATABASE "%s"' % name)
+            url = opts.postgres.rsplit("/", 1)[0] + "/" + name
+
+            def cleanup(admin=admin, name=name):
+                admin.cursor().execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
+
+        pk, token = prepare(url)
+        check_path = "/token/%s/%s.json" % (token, pk)
+        login_env = dict(os.environ, BENCH_USERNAME="bench", BENCH_PASSWORD=PASSWORD)
+        login_script = os.path.join(TOP, "bench", "login.lua")
+
+        # gunicorn's best configuration for the check, on this machine.
+        best = None
+        for workers, threads in [(2, 1), (3, 1), (4, 1), (2, 4), (4, 2)]:
+            server = gunicorn(url, workers, threads)
+            result = wrk("http://127.0.0.1:%d%s" % (server.port, check_path), 5, opts.connections)
+            server.stop()
+            print(
+                "  gunicorn -w %d --threads %d (%s): %.0f req/s" % (workers, threads, database, result["rps"]),
+                file=sys.stderr,
+            )
+            if best is None or result["rps"] > best[0]:
+                best = (result["rps"], workers, threads)
+        _, workers, threads = best
+
+        results = {}
+        for side in ("django", "djtoken"):
+            if side == "django":
+                server = gunicorn(url, workers, threads)
+                auth_path = "/protected/?user=%s&token=%s" % (pk, token)
+            else:
+                port = free_port()
+                env = dict(
+                    os.environ,
+                    DJTOKEN_SECRET_KEY=SECRET,
+                    DJTOKEN_DATABASE=url,
+                    DJTOKEN_BIND="127.0.0.1:%d" % port,
+                    DJTOKEN_LOG_LEVEL="error",
+                )
+                server = Server([opts.djtoken, "serve"], env, port, "/healthz")
+                auth_path = "/auth?user=%s&token=%s" % (pk, token)
+            base = "http://127.0.0.1:%d" % server.port
+            results[side] = {
+                "check": median_run(base + check_path, opts.duration, opts.connections, opts.rounds),
+                "auth": median_run(base + auth_path, opts.duration, opts.connections, opts.rounds),
+                "login": wrk(
+                    base + "/token/new.json", opts.duration, opts.login_connections, script=login_script, env=login_env
+                ),
+            }
+            results[side]["memory"] = server.stop()
+        rows.append(
+            (database, "gunicorn -w %d%s" % (workers, " --threads %d" % threads if threads > 1 else ""), results)
+        )
+        if cleanup:
+            cleanup()
+
+    print()
+    print(
+        "%-10s %-8s %-22s %12s %9s %9s %8s   %s"
+        % ("database", "endpoint", "server", "req/s", "p50 ms", "p99 ms", "non-2xx", "ratio")
+    )
+    for database, config, results in rows:
+        for endpoint in ("check", "auth", "login"):
+            d, t = results["django"][endpoint], results["djtoken"][endpoint]
+            print(
+                "%-10s %-8s %-22s %12.0f %9.2f %9.2f %8d"
+                % (database, endpoint, "Django (" + config + ")", d["rps"], d["p50"], d["p99"], d["non2xx"])
+            )
+            print(
+                "%-10s %-8s %-22s %12.0f %9.2f %9.2f %8d   %.1fx"
+                % (database, endpoint, "djtoken serve", t["rps"], t["p50"], t["p99"], t["non2xx"], t["rps"] / d["rps"])
+            )
+        print(
+            "%-10s peak memory: Django %.1f MB (all processes), djtoken %.1f MB"
+            % (database, results["django"]["memory"] / 1024, results["djtoken"]["memory"] / 1024)
+        )
+
+
+if __name__ == "__main__":
+    main()

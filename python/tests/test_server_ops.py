@@ -1,0 +1,490 @@
+"""`djtoken serve` under misuse and in operation: malformed input, slow clients, large bodies,
+overload, a database outage, graceful shutdown, a soak under mixed load, and real nginx
+doing auth_request in front of an upstream."""
+
+import base64
+import http.client
+import json
+import os
+import random
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote
+
+import pytest
+from conftest import LIVE_DB, free_port
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from tokenapi.tokens import token_generator
+
+pytestmark = pytest.mark.database
+User = get_user_model()
+PASSWORD = "correct horse"
+CUSTOM = settings.AUTH_USER_MODEL != "auth.User"
+
+if CUSTOM:
+    pytest.skip("server operations are exercised with Django's own user model", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def alice():
+    user = User.objects.create_user("ops-" + uuid.uuid4().hex[:8], "ops@example.com", PASSWORD)
+    return user, token_generator.make_token(user)
+
+
+def basic(pk, token):
+    return "Basic " + base64.b64encode(("%s:%s" % (pk, token)).encode()).decode()
+
+
+def test_operational_endpoints(serve, alice):
+    server = serve()
+    user, token = alice
+    assert server.request("GET", "/healthz")[0] == 200
+    status, _, body = server.request("GET", "/readyz")
+    assert status == 200 and json.loads(body) == {"ready": True}
+    server.request("GET", "/token/%s/%s.json" % (token, user.pk))
+    status, headers, body = server.request("GET", "/metrics")
+    assert status == 200 and headers["content-type"].startswith("text/plain")
+    text = body.decode()
+    assert 'djtoken_requests_total{route="token",status="200"}' in text
+    assert "djtoken_password_hashes_in_flight 0" in text
+
+
+def random_text(rng, n):
+    alphabet = "abc0123456789-_.:/%?&=+ !\"'<>\\\t\u00e9\u0661\uff11\U0001f511"
+    return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, n)))
+
+
+def test_a_corpus_of_malformed_requests_never_gets_a_5xx(serve, alice):
+    server = serve()
+    user, token = alice
+    seed = secrets.randbits(32)
+    rng = random.Random(seed)
+    statuses = {}
+    methods = ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"]
+    content_types = [
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=xyz",
+        "multipart/form-data",
+        "application/json",
+        "text/plain",
+        None,
+    ]
+    for i in range(1500):
+        kind = i % 6
+        headers = {}
+        if kind == 0:
+            path = "/token/%s/%s.json" % (quote(random_text(rng, 30), safe=""), quote(random_text(rng, 12), safe=""))
+        elif kind == 1:
+            path = "/token/%s/%s" % (quote(token[: rng.randint(0, 24)]), quote(random_text(rng, 10)))
+        elif kind == 2:
+            path = "/auth?" + "&".join(
+                "%s=%s" % (rng.choice(["user", "token", "x"]), quote(random_text(rng, 20)))
+                for _ in range(rng.randint(0, 4))
+            )
+        elif kind == 3:
+            path = "/auth"
+            raw = bytes(rng.randrange(32, 256) for _ in range(rng.randint(0, 60)))
+            scheme = rng.choice(["Basic ", "basic ", "Bearer ", "", "Basic\t"])
+            headers["Authorization"] = scheme + raw.decode("latin-1")
+            headers["X-Original-URI"] = "/x?" + quote(random_text(rng, 30), safe="=&")
+        elif kind == 4:
+            path = "/token/new.json"
+        else:
+            path = "/" + quote(random_text(rng, 40))
+        body = None
+        if rng.random() < 0.6:
+            body = bytes(rng.randrange(0, 256) for _ in range(rng.randint(0, 300)))
+            if rng.random() < 0.3:
+                body = (
+                    "username=%s&password=%s&user=%s&token=%s" % tuple(quote(random_text(rng, 20)) for _ in range(4))
+                ).encode()
+            ctype = rng.choice(content_types)
+            if ctype:
+                headers["Content-Type"] = ctype
+        try:
+            status, _, _ = server.request(rng.choice(methods), path, body=body, headers=headers, timeout=10)
+        except http.client.HTTPException:
+            continue
+        statuses[status] = statuses.get(status, 0) + 1
+        assert status < 500, "seed %d, request %d: %s %r got %d" % (seed, i, path, headers, status)
+    # Bytes that are not HTTP at all, and headers beyond any limit.
+    for garbage in [
+        b"\x00\x01\x02\r\n\r\n",
+        b"GET /\x7f HTTP/1.1\r\n\r\n",
+        b"GET / HTTP/9.9\r\nHost: x\r\n\r\n",
+        b"GET /auth HTTP/1.1\r\nAuthorization: " + b"A" * 200000 + b"\r\n\r\n",
+    ]:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+            try:
+                s.sendall(garbage)
+                reply = s.recv(64)
+            except OSError:
+                reply = b""
+        if reply.startswith(b"HTTP/1.1 "):
+            assert int(reply[9:12]) < 500, reply
+    assert server.proc.poll() is None, "the server is still up"
+    assert statuses, "some requests were answered"
+
+
+def test_bodies_over_the_limit_get_413(serve):
+    server = serve(["--body-limit", "1024"])
+    status, _, body = server.request(
+        "POST",
+        "/token/new.json",
+        body=b"username=a&password=" + b"x" * 5000,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert status == 413 and json.loads(body)["success"] is False
+
+
+def test_slow_clients_are_cut_off(serve):
+    server = serve(["--header-timeout", "1", "--request-timeout", "1"])
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        start = time.time()
+        try:
+            data = s.recv(1024)
+        except ConnectionResetError:
+            data = b""
+        assert time.time() - start < 5
+        assert data == b"" or data.startswith(b"HTTP/1.1 408"), data
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(
+            b"POST /token/new.json HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: 100\r\n\r\nusername=a"
+        )
+        start = time.time()
+        data = s.recv(1024)
+        assert time.time() - start < 5
+        assert data.startswith(b"HTTP/1.1 408"), data
+
+
+def test_password_hashing_is_bounded_and_overflow_gets_503(serve, alice):
+    user, _ = alice
+    server = serve(["--hash-concurrency", "1", "--hash-queue-timeout", "0.05"])
+    results = []
+
+    def login():
+        body = "username=%s&password=%s" % (quote(user.username), quote(PASSWORD))
+        results.append(
+            server.request(
+                "POST", "/token/new.json", body=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+            )
+        )
+
+    threads = [threading.Thread(target=login) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = sorted(status for status, _, _ in results)
+    assert 200 in statuses and 503 in statuses and set(statuses) <= {200, 503}, statuses
+    for status, headers, body in results:
+        if status == 503:
+            assert headers.get("retry-after") and json.loads(body)["success"] is False
+
+
+def test_sigterm_lets_in_flight_requests_finish(serve, alice):
+    user, _ = alice
+    server = serve()
+    result = {}
+
+    def login():
+        body = "username=%s&password=%s" % (quote(user.username), quote(PASSWORD))
+        result["reply"] = server.request(
+            "POST", "/token/new.json", body=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
+
+    thread = threading.Thread(target=login)
+    thread.start()
+    time.sleep(0.03)  # the login is hashing now
+    server.proc.send_signal(signal.SIGTERM)
+    thread.join(30)
+    assert result["reply"][0] == 200
+    assert server.proc.wait(30) == 0
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", server.port), timeout=2)
+
+
+class Proxy:
+    """A TCP forwarder that can be cut (every connection dropped) and restored."""
+
+    def __init__(self, target_host, target_port):
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self.conns = []
+        self.listener = None
+        self.start()
+
+    def start(self):
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", self.port))
+        self.listener.listen(64)
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self.conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(a, b):
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        # shutdown() wakes the thread blocked in accept(); close() alone would leave the
+        # socket listening until then.
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.listener.close()
+        for c in self.conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+                c.close()
+            except OSError:
+                pass
+        self.conns = []
+
+
+def test_a_database_outage_gives_503_then_service_resumes(serve, alice, database_url):
+    user, token = alice
+    path = "/token/%s/%s.json" % (token, user.pk)
+    if LIVE_DB == "postgres":
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(database_url)
+        proxy = Proxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+        via_proxy = database_url.replace("%s:%s" % (parts.hostname, parts.port or 5432), "127.0.0.1:%d" % proxy.port)
+        server = serve(["--query-timeout", "1"], database=via_proxy)
+        assert server.request("GET", path)[0] == 200
+        proxy.cut()
+        down = [server.request("GET", path)[0] for _ in range(3)]
+        assert set(down) == {503}, down
+        assert server.request("GET", "/readyz")[0] == 503
+        proxy.start()
+    else:
+        import sqlite3
+
+        server = serve(["--query-timeout", "0.3"])
+        assert server.request("GET", path)[0] == 200
+        locker = sqlite3.connect(database_url[len("sqlite:") :], isolation_level=None)
+        locker.execute("BEGIN EXCLUSIVE")
+        down = [server.request("GET", path)[0] for _ in range(3)]
+        status, headers, body = server.request("GET", path)
+        locker.execute("ROLLBACK")
+        locker.close()
+        assert set(down) == {503} and status == 503, down
+        assert headers.get("retry-after") and json.loads(body)["success"] is False
+    deadline = time.time() + 15
+    while server.request("GET", path)[0] != 200:
+        assert time.time() < deadline, "service did not resume"
+        time.sleep(0.2)
+    assert server.request("GET", "/readyz")[0] == 200
+
+
+SOAK_LUA = r"""
+local requests = {}
+local n = 0
+function init(args)
+  local t, u, b = os.getenv("SOAK_TOKEN"), os.getenv("SOAK_USER"), os.getenv("SOAK_BASIC")
+  requests = {
+    wrk.format("GET", "/token/" .. t .. "/" .. u .. ".json"),
+    wrk.format("GET", "/auth?user=" .. u .. "&token=" .. t),
+    wrk.format("GET", "/auth", {["Authorization"] = b}),
+    wrk.format("GET", "/auth?user=abc&token=x-y"),
+    wrk.format("GET", "/token/xxxxxxxxxxxxxxxxxxxxxxxx/1.json"),
+    wrk.format("GET", "/auth", {["Authorization"] = "Basic !!!!"}),
+    wrk.format("GET", "/token/" .. t .. "/" .. string.rep("9", 5000) .. ".json"),
+    wrk.format("POST", "/auth", {["Content-Type"] = "application/x-www-form-urlencoded"},
+               "user=" .. u .. "&token=" .. t),
+    wrk.format("GET", "/nope"),
+    wrk.format("GET", "/readyz"),
+  }
+  login = wrk.format("POST", "/token/new.json", {["Content-Type"] = "application/x-www-form-urlencoded"},
+                     "username=" .. os.getenv("SOAK_USERNAME") .. "&password=" .. os.getenv("SOAK_PASSWORD"))
+end
+function request()
+  n = n + 1
+  if n % 3000 == 0 then return login end
+  return requests[(n % #requests) + 1]
+end
+"""
+
+
+def test_soak_mixed_traffic_has_no_5xx_but_documented_503s(serve, alice, scratch_dir):
+    if not shutil.which("wrk"):
+        pytest.fail("wrk is needed for the soak (scripts/test installs it)")
+    user, token = alice
+    server = serve()
+    script = os.path.join(scratch_dir, "soak.lua")
+    with open(script, "w") as f:
+        f.write(SOAK_LUA)
+    seconds = int(os.environ.get("DJTOKEN_SOAK_SECONDS", "30"))
+    env = dict(
+        os.environ,
+        SOAK_TOKEN=token,
+        SOAK_USER=str(user.pk),
+        SOAK_BASIC=basic(user.pk, token),
+        SOAK_USERNAME=quote(user.username),
+        SOAK_PASSWORD=quote(PASSWORD),
+    )
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            "-c64",
+            "-d%ds" % seconds,
+            "--timeout",
+            "10s",
+            "-s",
+            script,
+            "http://127.0.0.1:%d" % server.port,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    ).stdout
+    print(out, file=sys.stderr)
+    metrics = server.request("GET", "/metrics")[2].decode()
+    total, bad = 0, []
+    for line in metrics.splitlines():
+        if line.startswith("djtoken_requests_total{"):
+            labels, count = line.rsplit(" ", 1)
+            total += int(count)
+            status = labels.split('status="')[1].split('"')[0]
+            route = labels.split('route="')[1].split('"')[0]
+            if status == "other" or status.startswith("5") and not (status == "503" and route == "token_new"):
+                bad.append(line)
+    assert total > 1000 * seconds, "the soak ran: %d requests" % total
+    assert not bad, bad
+    assert server.proc.poll() is None
+
+
+NGINX_CONF = """
+daemon off;
+master_process off;
+worker_processes 1;
+error_log {tmp}/error.log warn;
+pid {tmp}/nginx.pid;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        location /app/ {{
+            auth_request /_djtoken;
+            auth_request_set $auth_user_id $upstream_http_x_auth_user_id;
+            auth_request_set $auth_username $upstream_http_x_auth_username;
+            auth_request_set $auth_email $upstream_http_x_auth_email;
+            # Never pass a client's own copy upstream.
+            proxy_set_header X-Auth-User-Id $auth_user_id;
+            proxy_set_header X-Auth-Username $auth_username;
+            proxy_set_header X-Auth-Email $auth_email;
+            proxy_pass http://127.0.0.1:{upstream};
+        }}
+        location = /_djtoken {{
+            internal;
+            proxy_pass http://127.0.0.1:{djtoken}/auth;
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            proxy_set_header X-Original-URI $request_uri;
+        }}
+    }}
+}}
+"""
+
+
+class Echo(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({k.lower(): v for k, v in self.headers.items()}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_nginx_auth_request_in_front_of_an_upstream(serve, alice, scratch_dir):
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.path.exists(nginx):
+        pytest.fail("nginx is needed (scripts/test installs Debian's nginx-light)")
+    user, token = alice
+    server = serve()
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    tmp = os.path.join(scratch_dir, "nginx-%s" % uuid.uuid4().hex[:6])
+    os.makedirs(tmp)
+    port = free_port()
+    conf = os.path.join(tmp, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(NGINX_CONF.format(tmp=tmp, port=port, upstream=upstream.server_address[1], djtoken=server.port))
+    proc = subprocess.Popen([nginx, "-p", tmp, "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.time() < deadline, open(os.path.join(tmp, "error.log")).read()
+                time.sleep(0.05)
+
+        def get(path, headers=None):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", path, headers=headers or {})
+            response = conn.getresponse()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+
+        status, _, body = get("/app/hello?user=%s&token=%s" % (user.pk, token))
+        seen = json.loads(body)
+        assert status == 200 and seen["x-auth-user-id"] == str(user.pk) and seen["x-auth-username"] == user.username
+        status, _, body = get(
+            "/app/hello", {"Authorization": basic(user.pk, token), "X-Auth-User-Id": "999", "X-Auth-Username": "admin"}
+        )
+        seen = json.loads(body)
+        assert status == 200 and seen["x-auth-user-id"] == str(user.pk) and seen["x-auth-username"] == user.username
+        status, headers, _ = get("/app/hello", {"X-Auth-User-Id": "1"})
+        assert status == 401 and headers.get("www-authenticate", "").startswith("Basic")
+        assert get("/app/hello?user=%s&token=%s" % (user.pk, "x" + token[1:]))[0] == 403
+        assert get("/app/hello?user=abc&token=%s" % token)[0] == 403
+        # tokenapi would answer 400 here, which nginx would turn into a 500.
+        assert get("/app/hello", {"Authorization": "Basic"})[0] == 401
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        upstream.shutdown()

@@ -1,0 +1,285 @@
+//! The handlers: tokenapi's two views, forward auth, and the operational endpoints.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+
+use super::AppState;
+use super::reply::{ForwardAuth, Reply};
+use super::request::{Credentials, Params, credentials, decode_path, post_params};
+use crate::auth::AuthError;
+use crate::pyint::decimal_value;
+use crate::responses;
+
+/// Seconds a client should wait before retrying when hashing capacity is exhausted.
+const RETRY_OVERLOADED: u32 = 1;
+/// Seconds a client should wait before retrying when the database is down.
+const RETRY_DATABASE: u32 = 5;
+
+/// What tokenapi's URL patterns make of a path below the prefix.
+#[derive(Debug, PartialEq, Eq)]
+enum TokenapiUrl<'a> {
+    /// `^new.json$` (the dot is unescaped in tokenapi: any character but a newline).
+    New,
+    /// `^(?P<token>.{24})/(?P<user>\d+).json$`
+    Token { token: &'a str, user: &'a str },
+}
+
+fn not_newline(c: char) -> bool {
+    c != '\n'
+}
+
+/// One character (not a newline) followed by `json` at the end: the tail of both patterns.
+fn strip_json_tail(s: &str) -> Option<&str> {
+    let before = s.strip_suffix("json")?;
+    let c = before.chars().next_back()?;
+    not_newline(c).then(|| &before[..before.len() - c.len_utf8()])
+}
+
+fn match_tokenapi(rest: &str) -> Option<TokenapiUrl<'_>> {
+    if strip_json_tail(rest) == Some("new") {
+        return Some(TokenapiUrl::New);
+    }
+    let (split, _) = rest.char_indices().nth(24)?;
+    let (token, after) = rest.split_at(split);
+    if !token.chars().all(not_newline) {
+        return None;
+    }
+    let user = strip_json_tail(after.strip_prefix('/')?)?;
+    (!user.is_empty() && user.chars().all(|c| decimal_value(c).is_some()))
+        .then_some(TokenapiUrl::Token { token, user })
+}
+
+/// The fallback: tokenapi's URLs under the prefix, Django's 404 for anything else.
+pub async fn tokenapi(
+    State(state): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Reply {
+    let path = decode_path(uri.path());
+    let Some(rest) = path.strip_prefix(state.prefix.as_str()) else {
+        return Reply::NotFound;
+    };
+    match match_tokenapi(rest) {
+        Some(TokenapiUrl::New) => token_new(&state, method, headers, body).await,
+        Some(TokenapiUrl::Token { token, user }) => token_view(&state, method, token, user).await,
+        None => Reply::NotFound,
+    }
+}
+
+/// Read the body, refusing more than the limit (413) without reading it when the length is
+/// announced.
+async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Bytes, Reply> {
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > state.body_limit as u64) {
+        return Err(Reply::TooLarge);
+    }
+    let collect = Limited::new(body, state.body_limit).collect();
+    match tokio::time::timeout(state.request_timeout, collect).await {
+        Err(_) => Err(Reply::Timeout),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(Reply::TooLarge),
+        Ok(Err(_)) => Err(Reply::Error(
+            StatusCode::BAD_REQUEST,
+            "Invalid request body.",
+        )),
+    }
+}
+
+fn unavailable(state: &AppState, e: &AuthError) -> Reply {
+    match e {
+        AuthError::Overloaded => {
+            tracing::warn!("password check refused: all hashing slots busy");
+            Reply::Unavailable {
+                retry_after: RETRY_OVERLOADED,
+            }
+        }
+        AuthError::Unavailable(e) => {
+            state.metrics.db_error();
+            tracing::warn!(error = %e, "database unavailable");
+            Reply::Unavailable {
+                retry_after: RETRY_DATABASE,
+            }
+        }
+        _ => unreachable!("only capacity and database errors are unavailability"),
+    }
+}
+
+/// `tokenapi.views.token_new`.
+async fn token_new(state: &AppState, method: Method, headers: HeaderMap, body: Body) -> Reply {
+    if method != Method::POST {
+        return Reply::Error(StatusCode::METHOD_NOT_ALLOWED, responses::MUST_POST);
+    }
+    let body = match read_body(state, &headers, body).await {
+        Ok(body) => body,
+        Err(reply) => return reply,
+    };
+    let post = post_params(&headers, body).await;
+    let (Some(username), Some(password)) = (post.get("username"), post.get("password")) else {
+        return Reply::Error(StatusCode::UNAUTHORIZED, responses::MISSING_LOGIN_FIELDS);
+    };
+    if username.is_empty() || password.is_empty() {
+        return Reply::Error(StatusCode::UNAUTHORIZED, responses::MISSING_LOGIN_FIELDS);
+    }
+    match state.auth.login(username, password.as_bytes()).await {
+        Ok(user) => {
+            let token = state.auth.tokens().make_token(&user);
+            Reply::Json(StatusCode::OK, responses::token_created(&token, &user.pk))
+        }
+        Err(e @ (AuthError::Overloaded | AuthError::Unavailable(_))) => unavailable(state, &e),
+        Err(AuthError::BadCredentials(crate::auth::BadCredentials::UnreadableHash)) => {
+            tracing::warn!("a stored password hash could not be read; login refused");
+            Reply::Error(StatusCode::UNAUTHORIZED, responses::LOGIN_FAILED)
+        }
+        Err(_) => Reply::Error(StatusCode::UNAUTHORIZED, responses::LOGIN_FAILED),
+    }
+}
+
+/// `tokenapi.views.token`, which is not `csrf_exempt`: unsafe methods fail Django's CSRF check.
+async fn token_view(state: &AppState, method: Method, token: &str, user: &str) -> Reply {
+    if !matches!(
+        method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    ) {
+        return Reply::CsrfFailure;
+    }
+    match state.auth.check_token(user, token).await {
+        Ok(_) => Reply::Json(StatusCode::OK, responses::SUCCESS.to_owned()),
+        Err(e @ (AuthError::Overloaded | AuthError::Unavailable(_))) => unavailable(state, &e),
+        Err(_) => Reply::Error(StatusCode::UNAUTHORIZED, responses::TOKEN_MISMATCH),
+    }
+}
+
+/// The query string of the request the proxy is asking about: nginx's `X-Original-URI`,
+/// Traefik's and Caddy's `X-Forwarded-Uri`, else this request's own (Envoy forwards the
+/// original path and query as the request's).
+fn original_query<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> &'a [u8] {
+    for name in ["x-original-uri", "x-forwarded-uri"] {
+        if let Some(value) = headers.get(name) {
+            let bytes = value.as_bytes();
+            return match bytes.iter().position(|&b| b == b'?') {
+                Some(q) => &bytes[q + 1..],
+                None => b"",
+            };
+        }
+    }
+    uri.query().unwrap_or("").as_bytes()
+}
+
+/// `/auth`: `@token_required` for reverse proxies.
+pub async fn forward_auth(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Reply {
+    let query = Params::urlencoded(original_query(&headers, &uri));
+    let post = if headers.contains_key(header::CONTENT_TYPE) {
+        match read_body(&state, &headers, body).await {
+            Ok(body) => post_params(&headers, body).await,
+            Err(reply) => return reply,
+        }
+    } else {
+        Params::default()
+    };
+    let authorization = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
+    match credentials(&post, &query, authorization) {
+        Credentials::Found { user, token } => match state.auth.check_token(&user, &token).await {
+            Ok(user) => Reply::ForwardAuth(ForwardAuth::Allow(user)),
+            Err(e @ (AuthError::Overloaded | AuthError::Unavailable(_))) => unavailable(&state, &e),
+            Err(_) => Reply::ForwardAuth(ForwardAuth::Deny),
+        },
+        // tokenapi answers 400 for an undecodable Authorization header; nginx's auth_request
+        // would turn a 400 into a 500, so these are a 401 challenge here, with tokenapi's
+        // message.
+        other => Reply::ForwardAuth(ForwardAuth::Challenge(other.message())),
+    }
+}
+
+/// `/healthz`: the process answers.
+pub async fn healthz() -> Reply {
+    Reply::Json(StatusCode::OK, "{\"status\": \"ok\"}".to_owned())
+}
+
+/// `/readyz`: the database answers.
+pub async fn readyz(State(state): State<Arc<AppState>>) -> Reply {
+    match tokio::time::timeout(Duration::from_secs(2), state.auth.store().ping()).await {
+        Ok(Ok(())) => Reply::Json(StatusCode::OK, "{\"ready\": true}".to_owned()),
+        Ok(Err(e)) => {
+            state.metrics.db_error();
+            tracing::warn!(error = %e, "readiness check failed");
+            Reply::Unavailable {
+                retry_after: RETRY_DATABASE,
+            }
+        }
+        Err(_) => Reply::Unavailable {
+            retry_after: RETRY_DATABASE,
+        },
+    }
+}
+
+/// `/metrics`: Prometheus text.
+pub async fn metrics(State(state): State<Arc<AppState>>) -> Reply {
+    Reply::Text(
+        "text/plain; version=0.0.4; charset=utf-8",
+        state.metrics.render(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokenapi_patterns_match_as_django_resolves_them() {
+        let t = "abcdefghijklmnopqrstuvwx";
+        assert_eq!(match_tokenapi("new.json"), Some(TokenapiUrl::New));
+        assert_eq!(match_tokenapi("newXjson"), Some(TokenapiUrl::New));
+        assert_eq!(match_tokenapi("new\njson"), None);
+        assert_eq!(match_tokenapi("new.json\n"), None);
+        assert_eq!(
+            match_tokenapi(&format!("{t}/1.json")),
+            Some(TokenapiUrl::Token {
+                token: t,
+                user: "1"
+            })
+        );
+        assert_eq!(
+            match_tokenapi(&format!("{t}/1xjson")),
+            Some(TokenapiUrl::Token {
+                token: t,
+                user: "1"
+            })
+        );
+        assert_eq!(
+            match_tokenapi(&format!("{t}/1234json")),
+            Some(TokenapiUrl::Token {
+                token: t,
+                user: "123"
+            })
+        );
+        assert_eq!(
+            match_tokenapi(&format!("{t}/\u{661}.json")),
+            Some(TokenapiUrl::Token {
+                token: t,
+                user: "\u{661}"
+            })
+        );
+        assert_eq!(match_tokenapi(&format!("{t}/.json")), None);
+        assert_eq!(match_tokenapi(&format!("{t}/a.json")), None);
+        assert_eq!(match_tokenapi(&format!("{}/1.json", &t[..23])), None);
+        assert_eq!(match_tokenapi(&format!("{t}x/1.json")), None);
+        assert_eq!(match_tokenapi(&format!("{t}/1.json\n")), None);
+        let unicode = "ééééééééééééééééééééééé\n";
+        assert_eq!(match_tokenapi(&format!("{unicode}/1.json")), None);
+    }
+}

@@ -1,0 +1,154 @@
+//! Every answer the server gives, and the one place that decides its status, headers and body.
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::responses;
+use crate::user::User;
+
+/// Django's 404 page with `DEBUG = False` (4.2+).
+const NOT_FOUND_PAGE: &str = "\n<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>\n</body>\n</html>\n";
+/// Django's 403 page for a failed CSRF check, reduced to its message.
+const CSRF_PAGE: &str = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n  <meta http-equiv=\"content-type\" content=\"text/html; charset=utf-8\">\n  <meta name=\"robots\" content=\"NONE,NOARCHIVE\">\n  <title>403 Forbidden</title>\n</head>\n<body>\n<div id=\"summary\">\n  <h1>Forbidden <span>(403)</span></h1>\n  <p>CSRF verification failed. Request aborted.</p>\n</div>\n</body>\n</html>\n";
+
+/// What a handler answers.
+#[derive(Debug)]
+pub enum Reply {
+    /// tokenapi's `{"success": …}` JSON with a status.
+    Json(StatusCode, String),
+    /// `{"success": false, "errors": message}` with a status.
+    Error(StatusCode, &'static str),
+    /// Django's 404 page: no URL pattern matched.
+    NotFound,
+    /// Django's CSRF failure (403): an unsafe method on tokenapi's token view, which is not
+    /// `csrf_exempt`.
+    CsrfFailure,
+    /// The body is larger than the configured limit.
+    TooLarge,
+    /// The client took longer than the request timeout.
+    Timeout,
+    /// The database or the hashing capacity is not available now; try again after the given
+    /// number of seconds.
+    Unavailable {
+        /// `Retry-After`, in seconds.
+        retry_after: u32,
+    },
+    /// A forward-auth answer.
+    ForwardAuth(ForwardAuth),
+    /// Plain text (metrics).
+    Text(&'static str, String),
+}
+
+/// The answer of `/auth`: who the user is (on success), or why not.
+#[derive(Debug)]
+pub enum ForwardAuth {
+    /// 200, with the user's id, username and email headers.
+    Allow(User),
+    /// 401 with `WWW-Authenticate`: no usable credentials.
+    Challenge(&'static str),
+    /// 403: credentials that do not match an active user.
+    Deny,
+}
+
+/// Always present on `/auth` answers (empty when there is no user), so a proxy that copies
+/// them upstream can never let a client's own copy through.
+pub const USER_ID: HeaderName = HeaderName::from_static("x-auth-user-id");
+/// The `USERNAME_FIELD` value, percent-encoded where not printable ASCII.
+pub const USERNAME: HeaderName = HeaderName::from_static("x-auth-username");
+/// The `EMAIL_FIELD` value, percent-encoded where not printable ASCII.
+pub const EMAIL: HeaderName = HeaderName::from_static("x-auth-email");
+
+/// Header-safe text: printable ASCII as is, every other byte (and `%`) percent-encoded.
+fn header_text(text: &str) -> HeaderValue {
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b'%').add(b' ');
+    let encoded = percent_encoding::utf8_percent_encode(text, KEEP).to_string();
+    HeaderValue::from_str(&encoded).expect("percent-encoded text is a valid header value")
+}
+
+fn json(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        match self {
+            Reply::Json(status, body) => json(status, body),
+            Reply::Error(status, message) => json(status, responses::error(message)),
+            Reply::NotFound => (
+                StatusCode::NOT_FOUND,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                NOT_FOUND_PAGE,
+            )
+                .into_response(),
+            Reply::CsrfFailure => (
+                StatusCode::FORBIDDEN,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                CSRF_PAGE,
+            )
+                .into_response(),
+            Reply::TooLarge => json(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                responses::error("Request body too large."),
+            ),
+            Reply::Timeout => json(
+                StatusCode::REQUEST_TIMEOUT,
+                responses::error("Request timed out."),
+            ),
+            Reply::Unavailable { retry_after } => {
+                let mut response = json(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    responses::error("Service temporarily unavailable, please try again."),
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                response
+            }
+            Reply::Text(content_type, body) => {
+                (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()
+            }
+            Reply::ForwardAuth(answer) => {
+                let mut headers = HeaderMap::new();
+                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                let empty = HeaderValue::from_static("");
+                let (status, body) = match answer {
+                    ForwardAuth::Allow(user) => {
+                        headers.insert(USER_ID, header_text(&user.pk.to_string()));
+                        headers.insert(USERNAME, header_text(&user.username));
+                        headers.insert(EMAIL, header_text(&user.email));
+                        (StatusCode::OK, responses::SUCCESS.to_owned())
+                    }
+                    ForwardAuth::Challenge(message) => {
+                        headers.insert(
+                            header::WWW_AUTHENTICATE,
+                            HeaderValue::from_static("Basic realm=\"djtoken\", charset=\"UTF-8\""),
+                        );
+                        (StatusCode::UNAUTHORIZED, responses::error(message))
+                    }
+                    ForwardAuth::Deny => (
+                        StatusCode::FORBIDDEN,
+                        responses::error(responses::WRONG_PAIR),
+                    ),
+                };
+                for name in [USER_ID, USERNAME, EMAIL] {
+                    headers.entry(name).or_insert_with(|| empty.clone());
+                }
+                let mut response = json(status, body);
+                response.headers_mut().extend(headers);
+                response
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_text_keeps_ascii_and_encodes_the_rest() {
+        assert_eq!(header_text("alice@example.com"), "alice@example.com");
+        assert_eq!(header_text("jörg 100%"), "j%C3%B6rg%20100%25");
+        assert_eq!(header_text("a\r\nX-Evil: 1"), "a%0D%0AX-Evil:%201");
+    }
+}

@@ -1,0 +1,324 @@
+//! Reading requests the way Django does: the decoded path, `QueryDict`s from query strings
+//! and form bodies, and `@token_required`'s credentials (POST, then GET, then
+//! `Authorization: Basic`).
+
+use axum::body::Bytes;
+use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
+
+use crate::responses;
+
+/// Django's `PATH_INFO`: percent-decoded as UTF-8; bytes that are not UTF-8 stay
+/// percent-encoded (`repercent_broken_unicode`), so they can never match a pattern.
+pub fn decode_path(raw: &str) -> String {
+    let bytes: Vec<u8> = percent_encoding::percent_decode_str(raw).collect();
+    let mut out = String::with_capacity(bytes.len());
+    let mut rest = &bytes[..];
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(valid) => {
+                out.push_str(valid);
+                return out;
+            }
+            Err(e) => {
+                let (valid, after) = rest.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(valid).expect("checked valid"));
+                let bad = e.error_len().unwrap_or(after.len());
+                for b in &after[..bad] {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+                rest = &after[bad..];
+            }
+        }
+    }
+}
+
+/// A `QueryDict`: every value of every key, in order.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// `application/x-www-form-urlencoded` (also query strings): `&`-separated, `+` is a
+    /// space, percent-escapes are UTF-8 (invalid bytes become U+FFFD), blank values kept.
+    pub fn urlencoded(bytes: &[u8]) -> Self {
+        Params(
+            form_urlencoded::parse(bytes)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    /// `QueryDict.get(key)`: the **last** value.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn push(&mut self, key: String, value: String) {
+        self.0.push((key, value));
+    }
+}
+
+/// `request.POST`: the fields of a urlencoded or multipart body; empty for any other content
+/// type (a JSON body has no POST fields in Django). A multipart body that does not parse
+/// gives no fields.
+pub async fn post_params(headers: &HeaderMap, body: Bytes) -> Params {
+    let Some(content_type) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return Params::default();
+    };
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match mime.as_str() {
+        "application/x-www-form-urlencoded" => Params::urlencoded(&body),
+        "multipart/form-data" => match multer::parse_boundary(content_type) {
+            Ok(boundary) => multipart(body, boundary).await.unwrap_or_default(),
+            Err(_) => Params::default(),
+        },
+        _ => Params::default(),
+    }
+}
+
+async fn multipart(body: Bytes, boundary: String) -> Result<Params, multer::Error> {
+    let stream = futures_once(body);
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut params = Params::default();
+    while let Some(field) = multipart.next_field().await? {
+        // Parts with a filename are files (request.FILES), not POST fields.
+        if field.file_name().is_some() {
+            continue;
+        }
+        let Some(name) = field.name().map(str::to_owned) else {
+            continue;
+        };
+        let value = field.bytes().await?;
+        params.push(name, String::from_utf8_lossy(&value).into_owned());
+    }
+    Ok(params)
+}
+
+fn futures_once(
+    body: Bytes,
+) -> impl futures_core::Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    struct Once(Option<Bytes>);
+    impl futures_core::Stream for Once {
+        type Item = Result<Bytes, std::io::Error>;
+        fn poll_next(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Self::Item>> {
+            std::task::Poll::Ready(self.0.take().map(Ok))
+        }
+    }
+    Once(Some(body))
+}
+
+/// What `@token_required` finds in a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credentials {
+    /// A user id and a token, both non-empty.
+    Found {
+        /// The user id, as given.
+        user: String,
+        /// The token, as given.
+        token: String,
+    },
+    /// Missing or empty (tokenapi: 401).
+    Missing,
+    /// An `Authorization` header without a space (tokenapi 2.1.1: 400).
+    BadHeaderFormat,
+    /// Basic credentials that do not decode to `user:token` (tokenapi 2.1.1: 400).
+    BadBasicEncoding,
+}
+
+impl Credentials {
+    /// The message tokenapi gives for a failed extraction.
+    pub fn message(&self) -> &'static str {
+        match self {
+            Credentials::BadHeaderFormat => responses::BAD_AUTH_HEADER,
+            Credentials::BadBasicEncoding => responses::BAD_BASIC,
+            _ => responses::MISSING_TOKEN_FIELDS,
+        }
+    }
+}
+
+/// `@token_required`: `user`/`token` from POST (a POST key wins even when empty), else GET;
+/// when either is missing or empty, `Authorization: Basic base64(user:token)` replaces both.
+pub fn credentials(post: &Params, query: &Params, authorization: Option<&[u8]>) -> Credentials {
+    let pick = |key| post.get(key).or_else(|| query.get(key)).map(str::to_owned);
+    let (mut user, mut token) = (pick("user"), pick("token"));
+    let present = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
+    if !(present(&user) && present(&token)) {
+        if let Some(header) = authorization {
+            // WSGI hands Django the header as latin-1 text.
+            let header: String = header.iter().map(|&b| char::from(b)).collect();
+            let Some((method, rest)) = header.split_once(' ') else {
+                return Credentials::BadHeaderFormat;
+            };
+            if method.eq_ignore_ascii_case("basic") && method.is_ascii() {
+                match basic(rest) {
+                    Some((u, t)) => (user, token) = (Some(u), Some(t)),
+                    None => return Credentials::BadBasicEncoding,
+                }
+            }
+        }
+    }
+    match (user, token) {
+        (Some(user), Some(token)) if !user.is_empty() && !token.is_empty() => {
+            Credentials::Found { user, token }
+        }
+        _ => Credentials::Missing,
+    }
+}
+
+/// `b64decode(rest.strip()).decode().split(':', 1)`.
+fn basic(rest: &str) -> Option<(String, String)> {
+    let stripped = rest.trim_matches(python_isspace);
+    if !stripped.is_ascii() {
+        return None;
+    }
+    let bytes = b64decode_lenient(stripped.as_bytes())?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (user, token) = text.split_once(':')?;
+    Some((user.to_owned(), token.to_owned()))
+}
+
+/// `str.isspace()` for the latin-1 range a header can hold.
+fn python_isspace(c: char) -> bool {
+    matches!(c, '\t'..='\r' | '\u{1c}'..='\u{1f}' | ' ' | '\u{85}' | '\u{a0}')
+}
+
+/// CPython's non-strict `binascii.a2b_base64`, as `base64.b64decode` calls it: characters
+/// outside the standard alphabet are skipped, a complete `=` pad ends the input, a dangling
+/// group is an error.
+pub fn b64decode_lenient(input: &[u8]) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u8> {
+        match c {
+            b'A'..=b'Z' => Some(c - b'A'),
+            b'a'..=b'z' => Some(c - b'a' + 26),
+            b'0'..=b'9' => Some(c - b'0' + 52),
+            b'+' => Some(62),
+            b'/' => Some(63),
+            _ => None,
+        }
+    };
+    let mut out = Vec::with_capacity(input.len() / 4 * 3);
+    let (mut quad, mut left, mut pads) = (0u8, 0u8, 0u8);
+    for &c in input {
+        if c == b'=' {
+            if quad >= 2 {
+                pads += 1;
+                if quad + pads >= 4 {
+                    return Some(out);
+                }
+            }
+            continue;
+        }
+        let Some(v) = value(c) else { continue };
+        pads = 0;
+        match quad {
+            0 => {
+                left = v;
+                quad = 1;
+            }
+            1 => {
+                out.push((left << 2) | (v >> 4));
+                left = v & 0x0f;
+                quad = 2;
+            }
+            2 => {
+                out.push((left << 4) | (v >> 2));
+                left = v & 0x03;
+                quad = 3;
+            }
+            _ => {
+                out.push((left << 6) | v);
+                quad = 0;
+            }
+        }
+    }
+    (quad == 0).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_decode_like_django() {
+        assert_eq!(decode_path("/token/%D9%A1.json"), "/token/\u{661}.json");
+        assert_eq!(decode_path("/a%FFb"), "/a%FFb");
+        assert_eq!(decode_path("/a%0A"), "/a\n");
+    }
+
+    #[test]
+    fn query_dict_keeps_the_last_value() {
+        let p = Params::urlencoded(b"user=1&user=2&token=a+b%21&empty=&flag");
+        assert_eq!(p.get("user"), Some("2"));
+        assert_eq!(p.get("token"), Some("a b!"));
+        assert_eq!(p.get("empty"), Some(""));
+        assert_eq!(p.get("flag"), Some(""));
+        assert_eq!(p.get("nope"), None);
+    }
+
+    #[test]
+    fn b64decode_is_cpythons_lenient_one() {
+        assert_eq!(b64decode_lenient(b"MQ=="), Some(b"1".to_vec()));
+        assert_eq!(b64decode_lenient(b"M*Q=*="), Some(b"1".to_vec()));
+        assert_eq!(b64decode_lenient(b"MQ"), None);
+        assert_eq!(b64decode_lenient(b"M"), None);
+        assert_eq!(b64decode_lenient(b"!!!!"), Some(Vec::new()));
+        assert_eq!(b64decode_lenient(b"MQ==garbage"), Some(b"1".to_vec()));
+        assert_eq!(b64decode_lenient(b"-_8="), None);
+    }
+
+    #[test]
+    fn token_required_precedence() {
+        let post = Params::urlencoded(b"user=");
+        let get = Params::urlencoded(b"user=1&token=t");
+        // A POST key wins even when empty; then the missing pair is a 401.
+        assert_eq!(credentials(&post, &get, None), Credentials::Missing);
+        let header = format!("Basic {}", "MTp0b2s=");
+        let found = credentials(
+            &Params::default(),
+            &Params::urlencoded(b"user=2"),
+            Some(header.as_bytes()),
+        );
+        assert_eq!(
+            found,
+            Credentials::Found {
+                user: "1".into(),
+                token: "tok".into()
+            }
+        );
+        assert_eq!(
+            credentials(&Params::default(), &Params::default(), Some(b"Basic")),
+            Credentials::BadHeaderFormat
+        );
+        assert_eq!(
+            credentials(&Params::default(), &Params::default(), Some(b"Basic !!!!")),
+            Credentials::BadBasicEncoding
+        );
+        assert_eq!(
+            credentials(&Params::default(), &Params::default(), Some(b"Bearer x")),
+            Credentials::Missing
+        );
+        assert_eq!(
+            credentials(
+                &Params::default(),
+                &Params::default(),
+                Some(b"basic  MTp0b2s= ")
+            ),
+            Credentials::Found {
+                user: "1".into(),
+                token: "tok".into()
+            }
+        );
+    }
+}
