@@ -157,14 +157,14 @@ impl Clock {
 /// a tenth of a whole token check.
 #[cfg(target_os = "linux")]
 #[inline]
-fn system_unix() -> (i64, u32) {
+pub(crate) fn system_unix() -> (i64, u32) {
     let ts = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
     (ts.tv_sec, u32::try_from(ts.tv_nsec).unwrap_or(0))
 }
 
 #[cfg(not(target_os = "linux"))]
 #[inline]
-fn system_unix() -> (i64, u32) {
+pub(crate) fn system_unix() -> (i64, u32) {
     match SystemTime::now().duration_since(UNIX_EPOCH) {
         Ok(d) => (
             i64::try_from(d.as_secs()).unwrap_or(i64::MAX),

@@ -31,6 +31,8 @@ pub mod crypto;
 pub mod fuzzing;
 pub mod hashers;
 pub mod pyint;
+#[cfg(feature = "python")]
+mod python;
 pub mod responses;
 #[cfg(feature = "server")]
 pub mod server;

@@ -102,6 +102,17 @@ impl PasswordResetTokenGenerator {
 
     /// The typed verdict for `token`.
     pub fn check(&self, user: &User, token: &str) -> Verdict {
+        self.check_at(user, token, || self.clock.now_local())
+    }
+
+    /// The verdict as of `now` (naive local time in `TIME_ZONE`, as `datetime.now()`), read
+    /// only once the signature matched.
+    pub fn check_at(
+        &self,
+        user: &User,
+        token: &str,
+        now: impl FnOnce() -> NaiveDateTime,
+    ) -> Verdict {
         let Some(parsed) = parse(token) else {
             return Verdict::Malformed;
         };
@@ -120,7 +131,7 @@ impl PasswordResetTokenGenerator {
         if !signed {
             return Verdict::Invalid;
         }
-        let now = self.clock.now_local();
+        let now = now();
         let mut ts = parsed.ts;
         if self.legacy_signer.is_some() && parsed.ts_text.len() < 4 {
             // Django 3.2: a day count becomes that day's start plus the current time of day.

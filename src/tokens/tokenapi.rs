@@ -7,7 +7,7 @@
 use crate::clock::Clock;
 use crate::crypto::{Algorithm, SecretKeys};
 use crate::tokens::{Signer, Value, Verdict, age_verdict, parse};
-use crate::user::User;
+use crate::user::{Pk, User};
 
 /// tokenapi's key salt: it kept the name of the Django class it was copied from.
 pub const KEY_SALT: &str = "tokenapi.tokens.PasswordResetTokenGenerator";
@@ -77,12 +77,28 @@ impl TokenapiTokenGenerator {
     /// `_make_token_with_timestamp(user, days)`.
     pub fn make_token_with_timestamp(&self, user: &User, days: u64) -> String {
         self.signer.make(u128::from(days), |mac| {
-            hash_value(mac, user, u128::from(days))
+            hash_value(mac, &user.pk, &user.password, u128::from(days))
         })
     }
 
     /// The typed verdict for `token`.
     pub fn check(&self, user: &User, token: &str) -> Verdict {
+        self.check_on_day(user, token, || self.clock.days_since_2001())
+    }
+
+    /// The verdict as of `today` (days since 2001-01-01), read only once the signature matched.
+    pub fn check_on_day(&self, user: &User, token: &str, today: impl FnOnce() -> i64) -> Verdict {
+        self.check_parts(&user.pk, &user.password, token, today)
+    }
+
+    /// The same check from a pk and password hash alone (no [`User`] to build).
+    pub fn check_parts(
+        &self,
+        pk: &Pk,
+        password: &str,
+        token: &str,
+        today: impl FnOnce() -> i64,
+    ) -> Verdict {
         let Some(parsed) = parse(token) else {
             return Verdict::Malformed;
         };
@@ -90,11 +106,11 @@ impl TokenapiTokenGenerator {
             return Verdict::Malformed;
         }
         let mut value = Value::new();
-        hash_value(&mut value, user, parsed.ts);
+        hash_value(&mut value, pk, password, parsed.ts);
         if !self.signer.verifies(parsed.hash, &value) {
             return Verdict::Invalid;
         }
-        age_verdict(self.clock.days_since_2001(), parsed.ts, self.timeout_days)
+        age_verdict(today(), parsed.ts, self.timeout_days)
     }
 
     /// tokenapi's `check_token`: `true` only for [`Verdict::Valid`].
@@ -105,8 +121,8 @@ impl TokenapiTokenGenerator {
 
 /// `str(user.pk) + user.password + str(timestamp)`.
 #[inline]
-fn hash_value(value: &mut Value, user: &User, days: u128) {
-    user.pk.write_str_bytes(&mut |b| value.push(b));
-    value.push(user.password.as_bytes());
+fn hash_value(value: &mut Value, pk: &Pk, password: &str, days: u128) {
+    pk.write_str_bytes(&mut |b| value.push(b));
+    value.push(password.as_bytes());
     value.push_decimal(days);
 }

@@ -40,10 +40,14 @@ def port_free(port):
 
 
 def run_block(script, cwd, env):
-    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=cwd, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], cwd=cwd, env=env, capture_output=True, text=True
+    )
     if result.returncode != 0:
-        raise SystemExit("README block failed (%d):\n%s\n--- stdout\n%s\n--- stderr\n%s"
-                         % (result.returncode, script, result.stdout, result.stderr))
+        raise SystemExit(
+            "README block failed (%d):\n%s\n--- stdout\n%s\n--- stderr\n%s"
+            % (result.returncode, script, result.stdout, result.stderr)
+        )
     return result.stdout
 
 
@@ -53,8 +57,15 @@ def main():
     env = dict(os.environ, DJTOKEN_DATABASE="sqlite:%s/db.sqlite3" % scratch, DJTOKEN_LOG_LEVEL="warn")
     for name in ["DJTOKEN_SECRET_KEY", "DJTOKEN_SECRET_KEY_FILE", "DJTOKEN_BIND"]:
         env.pop(name, None)
-    server = subprocess.Popen(["bash", "-c", main_command()], cwd=TOP, env=env, start_new_session=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        ["bash", "-c", main_command()],
+        cwd=TOP,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.time() + 600  # cargo run may build first
         while port_free(8000):
