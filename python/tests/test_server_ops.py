@@ -206,8 +206,11 @@ def test_sigterm_lets_in_flight_requests_finish(serve, alice):
 
     thread = threading.Thread(target=login)
     thread.start()
-    time.sleep(0.03)  # the login is hashing now
-    server.proc.send_signal(signal.SIGTERM)
+    deadline = time.time() + 10
+    while "djtoken_password_hashes_in_flight 1" not in server.request("GET", "/metrics")[2].decode():
+        assert time.time() < deadline and thread.is_alive(), "the login never started hashing"
+        time.sleep(0.002)
+    server.proc.send_signal(signal.SIGTERM)  # while the login is hashing
     thread.join(30)
     assert result["reply"][0] == 200
     assert server.proc.wait(30) == 0
