@@ -4,7 +4,8 @@
 
 Run by bench/http-compare (which builds djtoken and the virtualenv). For each database it
 creates the schema and a user with real Django, finds gunicorn's best configuration on this
-machine for the token check, then loads each server with wrk on the token check, the
+machine for the token check (workers and threads; Django keeps its database connections with
+CONN_MAX_AGE=None), then loads each server with wrk on the token check, the
 forward-auth check (Django: a @token_required view) and the login, and prints requests per
 second, p50/p99 latency, the ratios, and each server's peak memory (VmHWM; for gunicorn the
 sum over its processes).
@@ -40,6 +41,7 @@ def django_env(url):
         DJTOKEN_FIXTURE_DATABASE=url,
         DJTOKEN_FIXTURE_TOKENAPI_URLS="1",
         DJTOKEN_FIXTURE_SECRET_KEY=SECRET,
+        DJTOKEN_FIXTURE_CONN_MAX_AGE="none",
         DJANGO_SETTINGS_MODULE="settings",
         PYTHONPATH=GEN,
         PYTHONWARNINGS="ignore",

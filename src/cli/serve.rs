@@ -52,9 +52,10 @@ pub struct ServeArgs {
     /// Django's TIME_ZONE.
     #[arg(long, env = "DJTOKEN_TIME_ZONE", default_value = "UTC")]
     time_zone: String,
-    /// Database connections (PostgreSQL) or cached handles (SQLite).
-    #[arg(long, env = "DJTOKEN_POOL_SIZE", default_value_t = 16)]
-    pool_size: usize,
+    /// PostgreSQL connections for reads, each shared by many requests (plus one for writes);
+    /// SQLite handles kept open. Default: one per core; 16.
+    #[arg(long, env = "DJTOKEN_POOL_SIZE")]
+    pool_size: Option<usize>,
     /// Password hashes at once (default: the number of cores).
     #[arg(long, env = "DJTOKEN_HASH_CONCURRENCY")]
     hash_concurrency: Option<usize>,
@@ -197,7 +198,7 @@ async fn start(args: ServeArgs) -> Result<Outcome, Fail> {
         standalone_init(&args, username, version).await?;
     }
     let mut options = args.store.options()?;
-    options.pool_size = args.pool_size.max(1);
+    options.pool_size = args.pool_size.map(|n| n.max(1));
     let store = UserStore::open(&args.store.database, args.store.model(), options).await?;
     let metrics = Arc::new(Metrics::default());
     let config = ServerConfig {

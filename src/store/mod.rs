@@ -182,15 +182,16 @@ pub struct StoreOptions {
     /// How long one query (or a connection, or a free pool slot) may take before the call
     /// fails with [`StoreError::Timeout`].
     pub query_timeout: Duration,
-    /// Most connections kept open (PostgreSQL) or SQLite handles cached.
-    pub pool_size: usize,
+    /// PostgreSQL: connections that carry reads (one more carries writes). SQLite: handles
+    /// kept open between calls. `None` chooses: one reading connection per core, 16 handles.
+    pub pool_size: Option<usize>,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
             query_timeout: Duration::from_secs(5),
-            pool_size: 16,
+            pool_size: None,
         }
     }
 }
@@ -266,11 +267,13 @@ impl Queries {
 }
 
 /// Django's user table in one of the supported databases.
+// One store lives for the whole process (behind an Arc in the server): its size is immaterial.
+#[allow(clippy::large_enum_variant)]
 pub enum UserStore {
     /// SQLite through rusqlite.
     #[cfg(feature = "sqlite")]
     Sqlite(sqlite::SqliteStore),
-    /// PostgreSQL through tokio-postgres and a deadpool pool.
+    /// PostgreSQL through tokio-postgres, on shared pipelined connections.
     #[cfg(feature = "postgres")]
     Postgres(postgres::PgStore),
 }

@@ -1,15 +1,25 @@
-//! The user table in PostgreSQL: tokio-postgres behind a deadpool pool.
+//! The user table in PostgreSQL: a few tokio-postgres connections, shared and pipelined.
 //!
-//! Connections are made on demand and recycled; one that died with the server is dropped and
-//! the next call connects again, so service resumes by itself when the database returns.
-//! Every call, including waiting for a pool slot and connecting, is bounded by the query
-//! timeout. TLS is not supported: connect over a trusted network, a Unix socket, or a local
-//! pooler.
+//! A token check is one indexed lookup, so the cost is the round trip, not the query. Each
+//! reading connection is shared by every request: tokio-postgres sends a query as soon as it
+//! is issued and matches answers in order, so concurrent checks travel together instead of
+//! queueing for a connection of their own. Reads are spread over the connections in turn.
+//! Writes (a password upgraded at login, `user set-password`) have a connection of their own:
+//! an UPDATE waiting on a row lock that a Django transaction holds delays other writes, never
+//! the reads pipelined behind it.
+//!
+//! A connection that died (the server restarted, the network dropped it) or that let a call
+//! time out is replaced on the next call that picks it, so service resumes by itself when the
+//! database returns. Every call, connecting included, is bounded by the query timeout. TLS is
+//! not supported: connect over a trusted network, a Unix socket, or a local pooler.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
 use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::{Client, NoTls, Row, Statement};
 use uuid::Uuid;
 
 use super::{DatabaseUrl, InitOutcome, NewUser, Queries, StoreError, StoreOptions, schema, scrub};
@@ -32,13 +42,36 @@ fn with_sources(e: &dyn std::error::Error) -> String {
     text
 }
 
+/// What a call does, which decides the connection it runs on.
+#[derive(Clone, Copy)]
+enum Use {
+    Read,
+    Write,
+}
+
+/// One live connection and the statements prepared on it.
+struct Conn {
+    client: Client,
+    statements: Mutex<HashMap<String, Statement>>,
+}
+
+/// A place in the pool: the current connection, and a lock so that only one caller
+/// reconnects it at a time.
+#[derive(Default)]
+struct Slot {
+    current: RwLock<Option<Arc<Conn>>>,
+    reconnect: tokio::sync::Mutex<()>,
+}
+
 pub struct PgStore {
     url: DatabaseUrl,
     database: String,
     model: UserModel,
     queries: Queries,
     options: StoreOptions,
-    pool: Pool,
+    config: tokio_postgres::Config,
+    slots: Vec<Slot>,
+    next: AtomicUsize,
 }
 
 impl PgStore {
@@ -60,29 +93,20 @@ impl PgStore {
         if config.get_application_name().is_none() {
             config.application_name("djtoken");
         }
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let timeout = Some(options.query_timeout);
-        let pool = Pool::builder(manager)
-            .max_size(options.pool_size.max(1))
-            .wait_timeout(timeout)
-            .create_timeout(timeout)
-            .recycle_timeout(timeout)
-            .runtime(Runtime::Tokio1)
-            .build()
-            .map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
+        let readers = options
+            .pool_size
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from))
+            .max(1);
         Ok(PgStore {
             database: url.redacted(),
             queries: Queries::new(&model, |i| format!("${i}")),
             url,
             model,
             options,
-            pool,
+            config,
+            // The readers, then the writer.
+            slots: (0..readers + 1).map(|_| Slot::default()).collect(),
+            next: AtomicUsize::new(0),
         })
     }
 
@@ -122,60 +146,161 @@ impl PgStore {
         }
     }
 
-    fn pool_error(&self, e: PoolError) -> StoreError {
-        match e {
-            PoolError::Timeout(_) => StoreError::Timeout {
-                database: self.database.clone(),
-                timeout: self.options.query_timeout,
-            },
-            PoolError::Backend(e) => self.error(&e),
-            other => self.unavailable(other.to_string()),
+    fn timeout(&self) -> StoreError {
+        StoreError::Timeout {
+            database: self.database.clone(),
+            timeout: self.options.query_timeout,
         }
     }
 
-    /// Run `sql` with `params` on a pooled connection, within the query timeout.
+    /// The slot for a call: the next reader in turn, or the writer.
+    fn pick(&self, use_: Use) -> usize {
+        let readers = self.slots.len() - 1;
+        match use_ {
+            Use::Read => self.next.fetch_add(1, Ordering::Relaxed) % readers,
+            Use::Write => readers,
+        }
+    }
+
+    /// The connection in slot `index`, connecting (again) if it is missing or dead.
+    async fn connection(&self, index: usize) -> Result<Arc<Conn>, StoreError> {
+        let slot = &self.slots[index];
+        let live = |slot: &Slot| {
+            slot.current
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .as_ref()
+                .filter(|conn| !conn.client.is_closed())
+                .cloned()
+        };
+        if let Some(conn) = live(slot) {
+            return Ok(conn);
+        }
+        let _one_at_a_time = slot.reconnect.lock().await;
+        if let Some(conn) = live(slot) {
+            return Ok(conn);
+        }
+        let (client, connection) = self
+            .config
+            .connect(NoTls)
+            .await
+            .map_err(|e| self.error(&e))?;
+        // The connection task ends when the server or the network drops it; the client then
+        // reports itself closed and the slot reconnects.
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        let conn = Arc::new(Conn {
+            client,
+            statements: Mutex::new(HashMap::new()),
+        });
+        *slot
+            .current
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Arc::clone(&conn));
+        Ok(conn)
+    }
+
+    /// Stop handing out `conn`: a call on it timed out, so the server or the path to it may be
+    /// stuck without the socket closing. Calls already on it finish or time out by themselves;
+    /// the next call that picks the slot connects afresh.
+    fn retire(&self, index: usize, conn: &Arc<Conn>) {
+        let mut current = self.slots[index]
+            .current
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, conn)) {
+            *current = None;
+        }
+    }
+
+    /// Run `work` on a connection for `use_` within the query timeout, retiring the
+    /// connection if the timeout passes. A read that loses its connection (the server
+    /// restarted, an administrator killed the backend) runs once more on a fresh one, so a
+    /// dropped connection costs a reconnect, not a failed check.
+    async fn on_connection<T, F>(
+        &self,
+        use_: Use,
+        work: impl Fn(Arc<Conn>) -> F,
+    ) -> Result<T, StoreError>
+    where
+        F: std::future::Future<Output = Result<T, StoreError>>,
+    {
+        let deadline = tokio::time::Instant::now() + self.options.query_timeout;
+        let index = self.pick(use_);
+        let mut retried = false;
+        loop {
+            let conn = tokio::time::timeout_at(deadline, self.connection(index))
+                .await
+                .map_err(|_| self.timeout())??;
+            match tokio::time::timeout_at(deadline, work(Arc::clone(&conn))).await {
+                Ok(Err(e)) if matches!(use_, Use::Read) && !retried && e.is_unavailable() => {
+                    self.retire(index, &conn);
+                    retried = true;
+                }
+                Ok(result) => return result,
+                Err(_) => {
+                    self.retire(index, &conn);
+                    return Err(self.timeout());
+                }
+            }
+        }
+    }
+
+    /// `sql` prepared on `conn`, once per connection.
+    async fn statement(&self, conn: &Conn, sql: &str) -> Result<Statement, StoreError> {
+        let cached = conn
+            .statements
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(sql)
+            .cloned();
+        if let Some(statement) = cached {
+            return Ok(statement);
+        }
+        let statement = conn.client.prepare(sql).await.map_err(|e| self.error(&e))?;
+        conn.statements
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    /// Run `sql` with `params`, within the query timeout.
     async fn query(
         &self,
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<Row>, StoreError> {
-        let work = async {
-            let client = self.pool.get().await.map_err(|e| self.pool_error(e))?;
-            let statement = client
-                .prepare_cached(sql)
-                .await
-                .map_err(|e| self.error(&e))?;
-            client
+        self.rows(Use::Read, sql, params).await
+    }
+
+    /// Run `sql` with `params` on the connection for `use_`, within the query timeout.
+    async fn rows(
+        &self,
+        use_: Use,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, StoreError> {
+        self.on_connection(use_, |conn| async move {
+            let statement = self.statement(&conn, sql).await?;
+            conn.client
                 .query(&statement, params)
                 .await
                 .map_err(|e| self.error(&e))
-        };
-        tokio::time::timeout(self.options.query_timeout, work)
-            .await
-            .map_err(|_| StoreError::Timeout {
-                database: self.database.clone(),
-                timeout: self.options.query_timeout,
-            })?
+        })
+        .await
     }
 
     async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
-        let work = async {
-            let client = self.pool.get().await.map_err(|e| self.pool_error(e))?;
-            let statement = client
-                .prepare_cached(sql)
-                .await
-                .map_err(|e| self.error(&e))?;
-            client
+        self.on_connection(Use::Write, |conn| async move {
+            let statement = self.statement(&conn, sql).await?;
+            conn.client
                 .execute(&statement, params)
                 .await
                 .map_err(|e| self.error(&e))
-        };
-        tokio::time::timeout(self.options.query_timeout, work)
-            .await
-            .map_err(|_| StoreError::Timeout {
-                database: self.database.clone(),
-                timeout: self.options.query_timeout,
-            })?
+        })
+        .await
     }
 
     /// A pk as a parameter of the column's type.
@@ -359,7 +484,7 @@ impl PgStore {
             .iter()
             .map(|v| v.as_ref() as &(dyn ToSql + Sync))
             .collect();
-        let rows = self.query(&sql, &params).await?;
+        let rows = self.rows(Use::Write, &sql, &params).await?;
         let row = rows.first().ok_or_else(|| StoreError::Query {
             database: self.database.clone(),
             reason: "INSERT returned no pk".into(),
@@ -399,9 +524,9 @@ impl PgStore {
         }
         let script = schema::script(version, true);
         let work = async {
-            let client = self.pool.get().await.map_err(|e| self.pool_error(e))?;
+            let conn = self.connection(self.pick(Use::Write)).await?;
             // One simple-query string runs as one transaction: all of it or nothing.
-            client
+            conn.client
                 .batch_execute(script)
                 .await
                 .map_err(|e| self.error(&e))

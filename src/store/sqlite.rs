@@ -183,7 +183,7 @@ impl SqliteStore {
             let result = f(&conn, &queries);
             conn.busy_timeout(std::time::Duration::ZERO)?;
             let mut idle = idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            if idle.len() < options.pool_size {
+            if idle.len() < options.pool_size.unwrap_or(16) {
                 idle.push(conn);
             }
             result
