@@ -403,8 +403,8 @@ fn postgres_connections_killed_mid_service_are_replaced() {
     let rt = runtime();
     rt.block_on(async {
         let store = init(&db.url, DjangoVersion::V6_1).await;
-        add_user(&store, "dave", "pw", &cheap(DjangoVersion::V6_1, 10)).await;
-        for _ in 0..3 {
+        let dave = add_user(&store, "dave", "pw", &cheap(DjangoVersion::V6_1, 10)).await;
+        for round in 0..4 {
             assert!(store.user_by_username("dave").await.expect("reads").is_some());
             let name = db.url.rsplit('/').next().expect("a database name");
             assert!(psql(
@@ -413,10 +413,59 @@ fn postgres_connections_killed_mid_service_are_replaced() {
             ));
             // A read that loses its connection runs again on a new one: no failed call, no
             // restart.
+            // Lookups by username go one by one, lookups by pk in batches: both recover.
             for _ in 0..4 {
-                assert!(store.user_by_username("dave").await.expect("reconnected").is_some());
+                let found = if round % 2 == 0 {
+                    store.user_by_username("dave").await
+                } else {
+                    store.user_by_pk(&dave).await
+                };
+                assert!(found.expect("reconnected").is_some());
             }
         }
+    });
+}
+
+#[test]
+fn postgres_lookups_by_pk_made_together_each_get_their_own_answer() {
+    let Some(db) = postgres_db() else { return };
+    let rt = runtime();
+    rt.block_on(async {
+        let store = init(&db.url, DjangoVersion::V6_1).await;
+        let hashers = cheap(DjangoVersion::V6_1, 10);
+        let mut users = Vec::new();
+        for i in 0..12 {
+            let name = format!("user{i}");
+            users.push((add_user(&store, &name, "pw", &hashers).await, name));
+        }
+        let store = Arc::new(store);
+        // Many concurrent lookups, so that they share batches: every user several times over,
+        // pks no row has, and a pk the integer column cannot hold.
+        let mut asks: Vec<(Pk, Option<String>)> = Vec::new();
+        for round in 0..40 {
+            for (pk, name) in &users {
+                asks.push((pk.clone(), Some(name.clone())));
+            }
+            asks.push((Pk::Int(100_000 + round), None));
+            asks.push((Pk::Int(-1), None));
+        }
+        let lookups: Vec<_> = asks
+            .into_iter()
+            .map(|(pk, name)| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move { (store.user_by_pk(&pk).await, pk, name) })
+            })
+            .collect();
+        for lookup in lookups {
+            let (found, pk, name) = lookup.await.expect("joins");
+            let found = found.expect("looks up");
+            assert_eq!(found.as_ref().map(|u| &u.pk), name.as_ref().map(|_| &pk));
+            assert_eq!(found.map(|u| u.username), name);
+        }
+        assert!(matches!(
+            store.user_by_pk(&Pk::Int(i64::from(i32::MAX) + 1)).await,
+            Err(StoreError::Refused(_))
+        ));
     });
 }
 

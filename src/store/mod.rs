@@ -224,6 +224,9 @@ pub enum InitOutcome {
 #[derive(Clone, Debug)]
 struct Queries {
     by_pk: String,
+    /// Rows for an array of pks (PostgreSQL's batched lookups).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    by_pks: String,
     by_username: String,
     set_password_if_unchanged: String,
     set_password: String,
@@ -247,6 +250,7 @@ impl Queries {
         let (p1, p2, p3) = (placeholder(1), placeholder(2), placeholder(3));
         Queries {
             by_pk: format!("{select} WHERE {} = {p1}", q(&model.pk_column)),
+            by_pks: format!("{select} WHERE {} = ANY({p1})", q(&model.pk_column)),
             by_username: format!("{select} WHERE {} = {p1}", q(&model.username_field)),
             set_password_if_unchanged: format!(
                 "UPDATE {} SET {} = {p1} WHERE {} = {p2} AND {} = {p3}",

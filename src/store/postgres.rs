@@ -4,6 +4,10 @@
 //! reading connection is shared by every request: tokio-postgres sends a query as soon as it
 //! is issued and matches answers in order, so concurrent checks travel together instead of
 //! queueing for a connection of their own. Reads are spread over the connections in turn.
+//! Lookups by pk (every token check) go one step further: while one is on its way to the
+//! server, the lookups that arrive on the same connection wait and then travel together as one
+//! `pk = ANY($1)` query, so under load the server parses, plans and answers one query for many
+//! checks, and an idle server still answers a lone check in one round trip.
 //! Writes (a password upgraded at login, `user set-password`) have a connection of their own:
 //! an UPDATE waiting on a row lock that a Django transaction holds delays other writes, never
 //! the reads pipelined behind it.
@@ -13,7 +17,8 @@
 //! database returns. Every call, connecting included, is bounded by the query timeout. TLS is
 //! not supported: connect over a trusted network, a Unix socket, or a local pooler.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::ops::Deref;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -55,15 +60,47 @@ struct Conn {
     statements: Mutex<HashMap<String, Statement>>,
 }
 
-/// A place in the pool: the current connection, and a lock so that only one caller
-/// reconnects it at a time.
+/// A place in the pool: the current connection, a lock so that only one caller reconnects it
+/// at a time, and the lookups by pk waiting to travel on it together.
 #[derive(Default)]
 struct Slot {
     current: RwLock<Option<Arc<Conn>>>,
     reconnect: tokio::sync::Mutex<()>,
+    gather: Mutex<Gather>,
 }
 
-pub struct PgStore {
+/// Lookups by pk waiting for the next batch on one connection.
+#[derive(Default)]
+struct Gather {
+    waiting: VecDeque<Waiter>,
+    /// A task is sending batches on this connection; it takes the waiting lookups in turn
+    /// and ends when none are left.
+    sending: bool,
+}
+
+type Found = Result<Option<User>, StoreError>;
+
+struct Waiter {
+    pk: Pk,
+    reply: tokio::sync::oneshot::Sender<Found>,
+}
+
+/// Most pks in one `= ANY($1)` lookup.
+const MOST_IN_A_BATCH: usize = 256;
+
+/// The PostgreSQL user store. Cheap to share: the connections live behind an `Arc`, which the
+/// batches of lookups by pk hold while they run.
+pub struct PgStore(Arc<Shared>);
+
+impl Deref for PgStore {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     url: DatabaseUrl,
     database: String,
     model: UserModel,
@@ -97,7 +134,7 @@ impl PgStore {
             .pool_size
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from))
             .max(1);
-        Ok(PgStore {
+        Ok(PgStore(Arc::new(Shared {
             database: url.redacted(),
             queries: Queries::new(&model, |i| format!("${i}")),
             url,
@@ -107,9 +144,44 @@ impl PgStore {
             // The readers, then the writer.
             slots: (0..readers + 1).map(|_| Slot::default()).collect(),
             next: AtomicUsize::new(0),
-        })
+        })))
     }
 
+    /// The user with this pk. Integer and UUID keys are looked up in batches (see the module
+    /// documentation); text keys one by one, so that matching rows to requests never depends
+    /// on how the column's collation compares text.
+    pub async fn user_by_pk(&self, pk: &Pk) -> Result<Option<User>, StoreError> {
+        if matches!(pk, Pk::Str(_)) || matches!(self.model.pk_kind, PkKind::String) {
+            return self.user_by_one_pk(pk).await;
+        }
+        // Refuse what the column cannot hold before joining a batch.
+        self.pk_param(pk)?;
+        let index = self.pick(Use::Read);
+        let (reply, found) = tokio::sync::oneshot::channel();
+        let start = {
+            let mut gather = self.slots[index]
+                .gather
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            gather.waiting.push_back(Waiter {
+                pk: pk.clone(),
+                reply,
+            });
+            !std::mem::replace(&mut gather.sending, true)
+        };
+        if start {
+            tokio::spawn(Arc::clone(&self.0).send_batches(index));
+        }
+        match tokio::time::timeout(self.options.query_timeout, found).await {
+            Ok(Ok(found)) => found,
+            // The batch task went away (the runtime is shutting down).
+            Ok(Err(_)) => Err(self.unavailable("the lookup was abandoned".into())),
+            Err(_) => Err(self.timeout()),
+        }
+    }
+}
+
+impl Shared {
     pub fn database(&self) -> &str {
         &self.database
     }
@@ -226,8 +298,20 @@ impl PgStore {
     where
         F: std::future::Future<Output = Result<T, StoreError>>,
     {
+        self.on_slot(self.pick(use_), use_, work).await
+    }
+
+    /// [`Self::on_connection`] on the connection of slot `index`.
+    async fn on_slot<T, F>(
+        &self,
+        index: usize,
+        use_: Use,
+        work: impl Fn(Arc<Conn>) -> F,
+    ) -> Result<T, StoreError>
+    where
+        F: std::future::Future<Output = Result<T, StoreError>>,
+    {
         let deadline = tokio::time::Instant::now() + self.options.query_timeout;
-        let index = self.pick(use_);
         let mut retried = false;
         loop {
             let conn = tokio::time::timeout_at(deadline, self.connection(index))
@@ -360,13 +444,121 @@ impl PgStore {
         self.query("SELECT 1", &[]).await.map(drop)
     }
 
-    pub async fn user_by_pk(&self, pk: &Pk) -> Result<Option<User>, StoreError> {
+    async fn user_by_one_pk(&self, pk: &Pk) -> Result<Option<User>, StoreError> {
+        // PostgreSQL text cannot hold NUL; no row can match (Django raises ValueError here).
         if matches!(pk, Pk::Str(s) if s.contains('\0')) {
             return Ok(None);
         }
         let param = self.pk_param(pk)?;
         let rows = self.query(&self.queries.by_pk, &[param.as_ref()]).await?;
         rows.first().map(|row| self.read_user(row)).transpose()
+    }
+
+    /// Send the lookups waiting on connection `index` in batches until none are left.
+    async fn send_batches(self: Arc<Self>, index: usize) {
+        // Should this task end early (its runtime shut down), the next lookup starts another.
+        struct Sending<'a> {
+            gather: &'a Mutex<Gather>,
+            finished: bool,
+        }
+        impl Drop for Sending<'_> {
+            fn drop(&mut self) {
+                if !self.finished {
+                    self.gather
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .sending = false;
+                }
+            }
+        }
+        let mut sending = Sending {
+            gather: &self.slots[index].gather,
+            finished: false,
+        };
+        loop {
+            let batch: Vec<Waiter> = {
+                let mut gather = self.slots[index]
+                    .gather
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                // Callers that gave up (timed out, hung up) need no answer.
+                gather.waiting.retain(|w| !w.reply.is_closed());
+                if gather.waiting.is_empty() {
+                    // Under the lock that callers take to queue a lookup: one queued after
+                    // this point starts a new task.
+                    gather.sending = false;
+                    sending.finished = true;
+                    return;
+                }
+                let n = gather.waiting.len().min(MOST_IN_A_BATCH);
+                gather.waiting.drain(..n).collect()
+            };
+            let found = self.users_by_pks(index, &batch).await;
+            for waiter in batch {
+                let answer = match &found {
+                    Ok(users) => Ok(users.get(&waiter.pk).cloned()),
+                    Err(e) => Err(e.clone()),
+                };
+                let _ = waiter.reply.send(answer);
+            }
+        }
+    }
+
+    /// The users among the waiters' pks, in one query on connection `index`.
+    async fn users_by_pks(
+        &self,
+        index: usize,
+        batch: &[Waiter],
+    ) -> Result<HashMap<Pk, User>, StoreError> {
+        let mut seen = HashSet::new();
+        let pks: Vec<&Pk> = batch
+            .iter()
+            .map(|w| &w.pk)
+            .filter(|pk| seen.insert(*pk))
+            .collect();
+        // The array's element type is the column's (pk_param has checked each value fits).
+        let param: Param = match self.model.pk_kind {
+            PkKind::Integer => Box::new(
+                pks.iter()
+                    .filter_map(|pk| match pk {
+                        Pk::Int(i) => i32::try_from(*i).ok(),
+                        _ => None,
+                    })
+                    .collect::<Vec<i32>>(),
+            ),
+            PkKind::BigInteger => Box::new(
+                pks.iter()
+                    .filter_map(|pk| match pk {
+                        Pk::Int(i) => Some(*i),
+                        _ => None,
+                    })
+                    .collect::<Vec<i64>>(),
+            ),
+            PkKind::Uuid | PkKind::String => Box::new(
+                pks.iter()
+                    .filter_map(|pk| match pk {
+                        Pk::Uuid(u) => Some(*u),
+                        _ => None,
+                    })
+                    .collect::<Vec<Uuid>>(),
+            ),
+        };
+        let sql = &self.queries.by_pks;
+        let rows = self
+            .on_slot(index, Use::Read, |conn| {
+                let param = param.as_ref();
+                async move {
+                    let statement = self.statement(&conn, sql).await?;
+                    conn.client
+                        .query(&statement, &[param])
+                        .await
+                        .map_err(|e| self.error(&e))
+                }
+            })
+            .await?;
+        rows.iter()
+            .map(|row| self.read_user(row).map(|user| (user.pk.clone(), user)))
+            .collect()
     }
 
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
