@@ -5,7 +5,9 @@
 //! `db init` (SQLite in a temporary directory; PostgreSQL as a fresh database on
 //! DJTOKEN_BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test, dropped after),
 //! adds one user, and times both sides (`benches/django_db_tokens.py` in a Django 6.1
-//! virtualenv).
+//! virtualenv), one check at a time. Then djtoken alone with 64 checks at once, as a server
+//! runs them: wall time divided by the checks (Django's `authenticate` runs one at a time per
+//! process; `bench/http-compare` sets the two servers side by side).
 
 mod support;
 
@@ -21,7 +23,12 @@ use support::{fmt_ns, run_django_script};
 
 const SECRET: &str = "fixture-secret-key";
 
-async fn measure(url: &str) -> (f64, String, String) {
+/// Checks at once in the concurrent measurement, as `bench/http-compare`'s connections.
+const AT_ONCE: usize = 64;
+
+/// One at a time (ns per check), 64 at once (ns of wall time per check), the user id and
+/// the token.
+async fn measure(url: &str) -> (f64, f64, String, String) {
     let store = UserStore::open_or_create(url, UserModel::default(), StoreOptions::default())
         .await
         .expect("the bench database opens");
@@ -60,12 +67,32 @@ async fn measure(url: &str) -> (f64, String, String) {
         }
         best = best.min(start.elapsed().as_secs_f64() * 1e9 / f64::from(n));
     }
-    (best, id, token)
+    let auth = Arc::new(auth);
+    let mut best_together = f64::INFINITY;
+    for _ in 0..5 {
+        let each = 400;
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..AT_ONCE)
+            .map(|_| {
+                let (auth, id, token) = (Arc::clone(&auth), id.clone(), token.clone());
+                tokio::spawn(async move {
+                    for _ in 0..each {
+                        auth.check_token(&id, &token).await.expect("a valid token");
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.expect("the checks finish");
+        }
+        let checks = (AT_ONCE * each) as f64;
+        best_together = best_together.min(start.elapsed().as_secs_f64() * 1e9 / checks);
+    }
+    (best, best_together, id, token)
 }
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
         .enable_all()
         .build()
         .expect("a runtime");
@@ -91,8 +118,12 @@ fn main() {
     let pg_ready = admin(format!("CREATE DATABASE \"{pg_name}\""));
 
     println!(
-        "{:<11} {:>22} {:>24} {:>9}",
-        "database", "djtoken check_token", "Django authenticate()", "speed-up"
+        "{:<11} {:>22} {:>24} {:>9} {:>26}",
+        "database",
+        "djtoken check_token",
+        "Django authenticate()",
+        "speed-up",
+        format!("djtoken, {AT_ONCE} at once"),
     );
     for (name, url, ready) in [
         ("SQLite", sqlite.as_str(), true),
@@ -102,14 +133,15 @@ fn main() {
             println!("{name:<11} (no PostgreSQL at {pg_server}: skipped)");
             continue;
         }
-        let (ours, id, token) = runtime.block_on(measure(url));
+        let (ours, together, id, token) = runtime.block_on(measure(url));
         let django = run_django_script("6.1", "benches/django_db_tokens.py", &[url, &id, &token])
             .and_then(|out| out.trim().parse::<f64>().ok());
         println!(
-            "{name:<11} {:>22} {:>24} {:>9}",
+            "{name:<11} {:>22} {:>24} {:>9} {:>26}",
             fmt_ns(ours),
             django.map_or("-".into(), fmt_ns),
-            django.map_or("-".into(), |d| format!("{:.1}x", d / ours))
+            django.map_or("-".into(), |d| format!("{:.1}x", d / ours)),
+            format!("{} per check", fmt_ns(together)),
         );
     }
     if pg_ready {
