@@ -412,8 +412,7 @@ fn postgres_connections_killed_mid_service_are_replaced() {
                 &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()")
             ));
             // A read that loses its connection runs again on a new one: no failed call, no
-            // restart.
-            // Lookups by username go one by one, lookups by pk in batches: both recover.
+            // restart. Lookups by username go one by one, lookups by pk in batches.
             for _ in 0..4 {
                 let found = if round % 2 == 0 {
                     store.user_by_username("dave").await
@@ -440,7 +439,7 @@ fn postgres_lookups_by_pk_made_together_each_get_their_own_answer() {
         }
         let store = Arc::new(store);
         // Many concurrent lookups, so that they share batches: every user several times over,
-        // pks no row has, and a pk the integer column cannot hold.
+        // and pks no row has.
         let mut asks: Vec<(Pk, Option<String>)> = Vec::new();
         for round in 0..40 {
             for (pk, name) in &users {
@@ -462,6 +461,7 @@ fn postgres_lookups_by_pk_made_together_each_get_their_own_answer() {
             assert_eq!(found.as_ref().map(|u| &u.pk), name.as_ref().map(|_| &pk));
             assert_eq!(found.map(|u| u.username), name);
         }
+        // A pk the integer column cannot hold is refused before it joins a batch.
         assert!(matches!(
             store.user_by_pk(&Pk::Int(i64::from(i32::MAX) + 1)).await,
             Err(StoreError::Refused(_))
@@ -500,9 +500,9 @@ fn a_postgres_write_waiting_on_a_row_lock_does_not_hold_up_reads() {
             .spawn()
             .expect("psql holds the row");
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let store = std::sync::Arc::new(store);
+        let store = Arc::new(store);
         let writer = {
-            let store = std::sync::Arc::clone(&store);
+            let store = Arc::clone(&store);
             tokio::spawn(async move { store.set_password("erin", "!changed").await })
         };
         tokio::time::sleep(Duration::from_millis(100)).await;
