@@ -74,40 +74,31 @@ def throughput(check, threads, seconds=4.0):
 
 def main():
     user = User()
-    rows = []
     token = tokenapi_generator.make_token(user)
     assert djtoken_tokenapi.check_token(user, token) and tokenapi_generator.check_token(user, token)
-    rows.append(
-        (
-            "tokenapi make_token",
-            per_call(lambda: tokenapi_generator.make_token(user)),
-            per_call(lambda: djtoken_tokenapi.make_token(user)),
-        )
-    )
-    rows.append(
-        (
-            "tokenapi check_token",
-            per_call(lambda: tokenapi_generator.check_token(user, token)),
-            per_call(lambda: djtoken_tokenapi.check_token(user, token)),
-        )
-    )
     django_reset, ours_reset = DjangoReset(), DjtokenReset()
     reset_token = django_reset.make_token(user)
     assert ours_reset.check_token(user, reset_token)
-    rows.append(
+    # (what, Django's or tokenapi's call, djtoken's call)
+    calls = [
         (
-            "reset make_token",
-            per_call(lambda: django_reset.make_token(user)),
-            per_call(lambda: ours_reset.make_token(user)),
-        )
-    )
-    rows.append(
+            "tokenapi make_token",
+            lambda: tokenapi_generator.make_token(user),
+            lambda: djtoken_tokenapi.make_token(user),
+        ),
+        (
+            "tokenapi check_token",
+            lambda: tokenapi_generator.check_token(user, token),
+            lambda: djtoken_tokenapi.check_token(user, token),
+        ),
+        ("reset make_token", lambda: django_reset.make_token(user), lambda: ours_reset.make_token(user)),
         (
             "reset check_token",
-            per_call(lambda: django_reset.check_token(user, reset_token)),
-            per_call(lambda: ours_reset.check_token(user, reset_token)),
-        )
-    )
+            lambda: django_reset.check_token(user, reset_token),
+            lambda: ours_reset.check_token(user, reset_token),
+        ),
+    ]
+    rows = [(what, per_call(theirs), per_call(ours)) for what, theirs, ours in calls]
     encoded = dj.make_password("correct horse")
     hashers = djtoken.Hashers("%d.%d" % django.VERSION[:2])
     assert hashers.check_password("correct horse", encoded).is_correct

@@ -372,6 +372,17 @@ fn pbkdf2_encode(
         .map_err(hash_error)
 }
 
+/// The argon2 hasher with these work factors.
+fn argon2_hashers(time_cost: u32, memory_cost: u32, parallelism: u32) -> PyResult<Hashers> {
+    let mut s = settings();
+    s.argon2 = Argon2Params {
+        time_cost,
+        memory_cost,
+        parallelism,
+    };
+    single("argon2", s)
+}
+
 /// Argon2id `encode(password, salt)` with these work factors.
 #[pyfunction]
 fn argon2_encode(
@@ -384,13 +395,7 @@ fn argon2_encode(
 ) -> PyResult<String> {
     let password = to_bytes(password, "password")?;
     let salt = String::from_utf8(to_bytes(salt, "salt")?).map_err(value_error)?;
-    let mut s = settings();
-    s.argon2 = Argon2Params {
-        time_cost,
-        memory_cost,
-        parallelism,
-    };
-    let hashers = single("argon2", s)?;
+    let hashers = argon2_hashers(time_cost, memory_cost, parallelism)?;
     py.detach(move || hashers.make_password(&password, Some(&salt), None))
         .map_err(hash_error)
 }
@@ -416,13 +421,7 @@ fn argon2_decode<'py>(
     memory_cost: u32,
     parallelism: u32,
 ) -> PyResult<(Bound<'py, PyDict>, bool)> {
-    let mut s = settings();
-    s.argon2 = Argon2Params {
-        time_cost,
-        memory_cost,
-        parallelism,
-    };
-    let hashers = single("argon2", s)?;
+    let hashers = argon2_hashers(time_cost, memory_cost, parallelism)?;
     let hasher = hashers.get_hasher("argon2").map_err(hash_error)?;
     let decoded = hasher.decode(encoded).map_err(hash_error)?;
     let must_update = hasher.must_update(encoded).map_err(hash_error)?;

@@ -29,6 +29,17 @@ PG_URL = os.environ.get("DJTOKEN_TEST_DATABASE_URL")
 STATE = {"tmp": tempfile.mkdtemp(prefix="djtoken-live-"), "pg_database": None, "skip": None}
 
 
+class ResetUser:
+    """The attributes Django's PasswordResetTokenGenerator reads from a user."""
+
+    def __init__(self, pk, password, last_login, email):
+        self.pk, self.password, self.last_login, self.email = pk, password, last_login, email
+
+    @classmethod
+    def get_email_field_name(cls):
+        return "email"
+
+
 def _admin_connection(url):
     import psycopg2
 

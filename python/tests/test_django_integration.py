@@ -12,7 +12,7 @@ from unittest import mock
 
 import django
 import pytest
-from conftest import TOP
+from conftest import TOP, ResetUser
 from django.contrib.auth import get_user_model
 from django.contrib.auth import hashers as dj
 from django.contrib.auth.tokens import PasswordResetTokenGenerator as DjangoResetGenerator
@@ -114,15 +114,6 @@ def test_bcrypt_refuses_long_passwords_as_django_with_bcrypt_5():
         dj.BCryptPasswordHasher().encode("x" * 73, dj.BCryptPasswordHasher().salt())
     with pytest.raises(ValueError):
         ours.BCryptPasswordHasher().encode("x" * 73, ours.BCryptPasswordHasher().salt())
-
-
-class ResetUser:
-    def __init__(self, pk, password, last_login, email):
-        self.pk, self.password, self.last_login, self.email = pk, password, last_login, email
-
-    @classmethod
-    def get_email_field_name(cls):
-        return "email"
 
 
 def test_reset_token_generator_is_djangos():

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import django
 import djtoken
 import pytest
+from conftest import ResetUser
 from django.contrib.auth import hashers as dj_hashers
 from django.contrib.auth.tokens import PasswordResetTokenGenerator as DjangoResetGenerator
 from django.test.utils import override_settings
@@ -93,15 +94,6 @@ def test_tokenapi_tokens_both_ways():
     )
     assert generator.verify(user, "6Y0-a438a0c8937197581e32") is djtoken.Verdict.MALFORMED
     assert generator.verify(user, None) is djtoken.Verdict.MALFORMED
-
-
-class ResetUser:
-    def __init__(self, pk, password, last_login, email):
-        self.pk, self.password, self.last_login, self.email = pk, password, last_login, email
-
-    @classmethod
-    def get_email_field_name(cls):
-        return "email"
 
 
 def test_reset_tokens_both_ways():

@@ -95,22 +95,24 @@ async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<
     }
 }
 
-fn unavailable(state: &AppState, e: &AuthError) -> Reply {
+/// The 503 for an error that means "not now" (hashing capacity, the database); `None` for an
+/// answer about the request itself.
+fn unavailable(state: &AppState, e: &AuthError) -> Option<Reply> {
     match e {
         AuthError::Overloaded => {
             tracing::warn!("password check refused: all hashing slots busy");
-            Reply::Unavailable {
+            Some(Reply::Unavailable {
                 retry_after: RETRY_OVERLOADED,
-            }
+            })
         }
         AuthError::Unavailable(e) => {
             state.metrics.db_error();
             tracing::warn!(error = %e, "database unavailable");
-            Reply::Unavailable {
+            Some(Reply::Unavailable {
                 retry_after: RETRY_DATABASE,
-            }
+            })
         }
-        _ => unreachable!("only capacity and database errors are unavailability"),
+        _ => None,
     }
 }
 
@@ -135,12 +137,15 @@ async fn token_new(state: &AppState, method: Method, headers: HeaderMap, body: B
             let token = state.auth.tokens().make_token(&user);
             Reply::Json(StatusCode::OK, responses::token_created(&token, &user.pk))
         }
-        Err(e @ (AuthError::Overloaded | AuthError::Unavailable(_))) => unavailable(state, &e),
-        Err(AuthError::BadCredentials(crate::auth::BadCredentials::UnreadableHash)) => {
-            tracing::warn!("a stored password hash could not be read; login refused");
+        Err(e) => unavailable(state, &e).unwrap_or_else(|| {
+            if matches!(
+                e,
+                AuthError::BadCredentials(crate::auth::BadCredentials::UnreadableHash)
+            ) {
+                tracing::warn!("a stored password hash could not be read; login refused");
+            }
             Reply::Error(StatusCode::UNAUTHORIZED, responses::LOGIN_FAILED)
-        }
-        Err(_) => Reply::Error(StatusCode::UNAUTHORIZED, responses::LOGIN_FAILED),
+        }),
     }
 }
 
@@ -154,8 +159,10 @@ async fn token_view(state: &AppState, method: Method, token: &str, user: &str) -
     }
     match state.auth.check_token(user, token).await {
         Ok(_) => Reply::Json(StatusCode::OK, responses::SUCCESS.to_owned()),
-        Err(e @ (AuthError::Overloaded | AuthError::Unavailable(_))) => unavailable(state, &e),
-        Err(_) => Reply::Error(StatusCode::UNAUTHORIZED, responses::TOKEN_MISMATCH),
+        Err(e) => unavailable(state, &e).unwrap_or(Reply::Error(
+            StatusCode::UNAUTHORIZED,
+            responses::TOKEN_MISMATCH,
+        )),
     }
 }
 
@@ -195,8 +202,7 @@ pub async fn forward_auth(
     match credentials(&post, &query, authorization) {
         Credentials::Found { user, token } => match state.auth.check_token(&user, &token).await {
             Ok(user) => Reply::ForwardAuth(ForwardAuth::Allow(user)),
-            Err(e @ (AuthError::Overloaded | AuthError::Unavailable(_))) => unavailable(&state, &e),
-            Err(_) => Reply::ForwardAuth(ForwardAuth::Deny),
+            Err(e) => unavailable(&state, &e).unwrap_or(Reply::ForwardAuth(ForwardAuth::Deny)),
         },
         // tokenapi answers 400 for an undecodable Authorization header; nginx's auth_request
         // would turn a 400 into a 500, so these are a 401 challenge here, with tokenapi's

@@ -86,7 +86,7 @@ pub async fn post_params(headers: &HeaderMap, body: Bytes) -> Params {
 }
 
 async fn multipart(body: Bytes, boundary: String) -> Result<Params, multer::Error> {
-    let stream = futures_once(body);
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
     let mut multipart = multer::Multipart::new(stream, boundary);
     let mut params = Params::default();
     while let Some(field) = multipart.next_field().await? {
@@ -101,22 +101,6 @@ async fn multipart(body: Bytes, boundary: String) -> Result<Params, multer::Erro
         params.push(name, String::from_utf8_lossy(&value).into_owned());
     }
     Ok(params)
-}
-
-fn futures_once(
-    body: Bytes,
-) -> impl futures_core::Stream<Item = Result<Bytes, std::io::Error>> + Send {
-    struct Once(Option<Bytes>);
-    impl futures_core::Stream for Once {
-        type Item = Result<Bytes, std::io::Error>;
-        fn poll_next(
-            mut self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Option<Self::Item>> {
-            std::task::Poll::Ready(self.0.take().map(Ok))
-        }
-    }
-    Once(Some(body))
 }
 
 /// What `@token_required` finds in a request.

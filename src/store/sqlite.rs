@@ -17,6 +17,9 @@ use super::{InitOutcome, NewUser, Queries, StoreError, StoreOptions, schema};
 use crate::user::{Pk, PkKind, User, UserModel, parse_wall_time, quote_identifier};
 use crate::version::DjangoVersion;
 
+/// Handles kept open between calls unless `StoreOptions::pool_size` says otherwise.
+const DEFAULT_IDLE_HANDLES: usize = 16;
+
 pub struct SqliteStore {
     path: PathBuf,
     database: String,
@@ -183,7 +186,7 @@ impl SqliteStore {
             let result = f(&conn, &queries);
             conn.busy_timeout(std::time::Duration::ZERO)?;
             let mut idle = idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            if idle.len() < options.pool_size.unwrap_or(16) {
+            if idle.len() < options.pool_size.unwrap_or(DEFAULT_IDLE_HANDLES) {
                 idle.push(conn);
             }
             result
