@@ -1,7 +1,6 @@
 //! The user store and the authenticator against real databases: SQLite in a temporary
 //! directory, PostgreSQL at DJTOKEN_TEST_DATABASE_URL (skipped with a notice without it).
 //! Django-made databases are covered by python/tests/test_store_live.py.
-#![cfg(all(feature = "sqlite", feature = "postgres"))]
 
 use std::sync::Arc;
 use std::time::Duration;
