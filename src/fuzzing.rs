@@ -36,25 +36,16 @@ fn hashers() -> &'static [Hashers] {
                     max_scrypt_memory: 1 << 20,
                     max_scrypt_work: 1 << 12,
                 };
-                let mut names: Vec<&str> = version.profile().password_hashers.to_vec();
-                for &class in version.profile().available {
-                    if !names.contains(&class)
-                        && (cfg!(feature = "legacy-hashers") || !is_legacy(class))
-                    {
-                        names.push(class);
+                let mut kinds = version.profile().password_hashers.to_vec();
+                for &kind in version.profile().available {
+                    if !kinds.contains(&kind) && kind.is_built() {
+                        kinds.push(kind);
                     }
                 }
-                Hashers::new(settings, Some(&names)).expect("the version's own classes")
+                Hashers::with_kinds(settings, &kinds).expect("the version's own classes")
             })
             .collect()
     })
-}
-
-fn is_legacy(algorithm: &str) -> bool {
-    matches!(
-        algorithm,
-        "sha1" | "unsalted_sha1" | "unsalted_md5" | "crypt"
-    )
 }
 
 /// First byte: the Django version; the rest: `password \n encoded` (lossy UTF-8).

@@ -13,7 +13,7 @@ use pyo3::types::{PyBytes, PyDateTime, PyDict, PyList, PyTuple};
 use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::crypto::{Algorithm, SecretKey, SecretKeys};
-use crate::hashers::{HashError, HasherSettings, Hashers};
+use crate::hashers::{HashError, HasherKind, HasherSettings, Hashers};
 use crate::tokens::{
     PasswordResetTokenGenerator, ResetTokenConfig, TokenapiTokenGenerator, Verdict,
 };
@@ -692,8 +692,12 @@ fn profile<'py>(py: Python<'py>, version: &str) -> PyResult<Bound<'py, PyDict>> 
         Some(s) => dict.set_item("scrypt", (s.work_factor, s.block_size, s.parallelism))?,
         None => dict.set_item("scrypt", py.None())?,
     }
-    dict.set_item("password_hashers", PyList::new(py, p.password_hashers)?)?;
-    dict.set_item("available", PyList::new(py, p.available)?)?;
+    let algorithms = |kinds: &[HasherKind]| kinds.iter().map(|k| k.algorithm()).collect::<Vec<_>>();
+    dict.set_item(
+        "password_hashers",
+        PyList::new(py, algorithms(p.password_hashers))?,
+    )?;
+    dict.set_item("available", PyList::new(py, algorithms(p.available))?)?;
     dict.set_item("fake_runtime", p.fake_runtime)?;
     Ok(dict)
 }

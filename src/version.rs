@@ -6,6 +6,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::hashers::HasherKind;
+
 /// A supported Django release series.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DjangoVersion {
@@ -120,22 +122,27 @@ pub struct Profile {
     pub bcrypt_rounds: u32,
     /// `ScryptPasswordHasher` work factors; `None` where the class does not exist.
     pub scrypt: Option<ScryptParams>,
-    /// The default `PASSWORD_HASHERS`, by algorithm name, preferred first.
-    pub password_hashers: &'static [&'static str],
-    /// The algorithms whose classes `django.contrib.auth.hashers` still defines.
-    pub available: &'static [&'static str],
+    /// The default `PASSWORD_HASHERS`, preferred first.
+    pub password_hashers: &'static [HasherKind],
+    /// The hashers whose classes `django.contrib.auth.hashers` still defines.
+    pub available: &'static [HasherKind],
     /// Whether `check_password` runs the default hasher once for an unusable or unknown hash
     /// (Django 4.2+), so that such users take as long to reject as others.
     pub fake_runtime: bool,
 }
 
-const DJANGO_3_2_HASHERS: &[&str] = &["pbkdf2_sha256", "pbkdf2_sha1", "argon2", "bcrypt_sha256"];
-const DJANGO_4_2_HASHERS: &[&str] = &[
-    "pbkdf2_sha256",
-    "pbkdf2_sha1",
-    "argon2",
-    "bcrypt_sha256",
-    "scrypt",
+const DJANGO_3_2_HASHERS: &[HasherKind] = &[
+    HasherKind::Pbkdf2Sha256,
+    HasherKind::Pbkdf2Sha1,
+    HasherKind::Argon2,
+    HasherKind::BCryptSha256,
+];
+const DJANGO_4_2_HASHERS: &[HasherKind] = &[
+    HasherKind::Pbkdf2Sha256,
+    HasherKind::Pbkdf2Sha1,
+    HasherKind::Argon2,
+    HasherKind::BCryptSha256,
+    HasherKind::Scrypt,
 ];
 const ARGON2: Argon2Params = Argon2Params {
     time_cost: 2,
@@ -152,51 +159,51 @@ const SCRYPT_P5: ScryptParams = ScryptParams {
     block_size: 8,
     parallelism: 5,
 };
-const CLASSES_3_2: &[&str] = &[
-    "pbkdf2_sha256",
-    "pbkdf2_sha1",
-    "argon2",
-    "bcrypt_sha256",
-    "bcrypt",
-    "md5",
-    "sha1",
-    "unsalted_sha1",
-    "unsalted_md5",
-    "crypt",
+const CLASSES_3_2: &[HasherKind] = &[
+    HasherKind::Pbkdf2Sha256,
+    HasherKind::Pbkdf2Sha1,
+    HasherKind::Argon2,
+    HasherKind::BCryptSha256,
+    HasherKind::BCrypt,
+    HasherKind::Md5,
+    HasherKind::Sha1,
+    HasherKind::UnsaltedSha1,
+    HasherKind::UnsaltedMd5,
+    HasherKind::Crypt,
 ];
-const CLASSES_4_2: &[&str] = &[
-    "pbkdf2_sha256",
-    "pbkdf2_sha1",
-    "argon2",
-    "bcrypt_sha256",
-    "bcrypt",
-    "scrypt",
-    "md5",
-    "sha1",
-    "unsalted_sha1",
-    "unsalted_md5",
-    "crypt",
+const CLASSES_4_2: &[HasherKind] = &[
+    HasherKind::Pbkdf2Sha256,
+    HasherKind::Pbkdf2Sha1,
+    HasherKind::Argon2,
+    HasherKind::BCryptSha256,
+    HasherKind::BCrypt,
+    HasherKind::Scrypt,
+    HasherKind::Md5,
+    HasherKind::Sha1,
+    HasherKind::UnsaltedSha1,
+    HasherKind::UnsaltedMd5,
+    HasherKind::Crypt,
 ];
-const CLASSES_5_0: &[&str] = &[
-    "pbkdf2_sha256",
-    "pbkdf2_sha1",
-    "argon2",
-    "bcrypt_sha256",
-    "bcrypt",
-    "scrypt",
-    "md5",
-    "sha1",
-    "unsalted_sha1",
-    "unsalted_md5",
+const CLASSES_5_0: &[HasherKind] = &[
+    HasherKind::Pbkdf2Sha256,
+    HasherKind::Pbkdf2Sha1,
+    HasherKind::Argon2,
+    HasherKind::BCryptSha256,
+    HasherKind::BCrypt,
+    HasherKind::Scrypt,
+    HasherKind::Md5,
+    HasherKind::Sha1,
+    HasherKind::UnsaltedSha1,
+    HasherKind::UnsaltedMd5,
 ];
-const CLASSES_5_1: &[&str] = &[
-    "pbkdf2_sha256",
-    "pbkdf2_sha1",
-    "argon2",
-    "bcrypt_sha256",
-    "bcrypt",
-    "scrypt",
-    "md5",
+const CLASSES_5_1: &[HasherKind] = &[
+    HasherKind::Pbkdf2Sha256,
+    HasherKind::Pbkdf2Sha1,
+    HasherKind::Argon2,
+    HasherKind::BCryptSha256,
+    HasherKind::BCrypt,
+    HasherKind::Scrypt,
+    HasherKind::Md5,
 ];
 
 /// One row per version: `django/contrib/auth/hashers.py` and `global_settings.py` as shipped.

@@ -79,14 +79,14 @@ fn hashers(series: &str, list: &[String]) -> Hashers {
 }
 
 fn all_hashers(series: &str) -> Hashers {
-    let classes = version(series).profile().available;
-    let mut names: Vec<&str> = version(series).profile().password_hashers.to_vec();
-    for class in classes {
-        if !names.contains(class) {
-            names.push(class);
+    let profile = version(series).profile();
+    let mut kinds = profile.password_hashers.to_vec();
+    for kind in profile.available {
+        if !kinds.contains(kind) {
+            kinds.push(*kind);
         }
     }
-    Hashers::new(HasherSettings::for_version(version(series)), Some(&names))
+    Hashers::with_kinds(HasherSettings::for_version(version(series)), &kinds)
         .expect("every class of the version")
 }
 

@@ -78,7 +78,7 @@ pub fn run(command: PasswordCommand) -> Result<Outcome, Fail> {
                     .profile()
                     .password_hashers
                     .iter()
-                    .map(|s| (*s).to_owned())
+                    .map(|kind| kind.algorithm().to_owned())
                     .chain(std::iter::once(name.clone()))
                     .collect();
             }

@@ -347,75 +347,169 @@ pub enum HasherConfigError {
     Empty,
 }
 
-/// Django's class names, their algorithms, and the classes djtoken's Python package adds.
-const CLASS_NAMES: &[(&str, &str)] = &[
-    ("PBKDF2PasswordHasher", "pbkdf2_sha256"),
-    ("PBKDF2SHA1PasswordHasher", "pbkdf2_sha1"),
-    ("Argon2PasswordHasher", "argon2"),
-    ("BCryptSHA256PasswordHasher", "bcrypt_sha256"),
-    ("BCryptPasswordHasher", "bcrypt"),
-    ("ScryptPasswordHasher", "scrypt"),
-    ("MD5PasswordHasher", "md5"),
-    ("SHA1PasswordHasher", "sha1"),
-    ("UnsaltedSHA1PasswordHasher", "unsalted_sha1"),
-    ("UnsaltedMD5PasswordHasher", "unsalted_md5"),
-    ("CryptPasswordHasher", "crypt"),
-];
+/// The password hashers Django has shipped, one variant per class of
+/// `django.contrib.auth.hashers`. Each knows its class name, its algorithm (the prefix of
+/// the encoded string) and how to build itself; which versions define it is in
+/// [`crate::version::PROFILES`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HasherKind {
+    /// `PBKDF2PasswordHasher`: `pbkdf2_sha256`.
+    Pbkdf2Sha256,
+    /// `PBKDF2SHA1PasswordHasher`: `pbkdf2_sha1`.
+    Pbkdf2Sha1,
+    /// `Argon2PasswordHasher`: `argon2`.
+    Argon2,
+    /// `BCryptSHA256PasswordHasher`: `bcrypt_sha256`.
+    BCryptSha256,
+    /// `BCryptPasswordHasher`: `bcrypt`.
+    BCrypt,
+    /// `ScryptPasswordHasher`: `scrypt` (Django 4.0+).
+    Scrypt,
+    /// `MD5PasswordHasher`: `md5`.
+    Md5,
+    /// `SHA1PasswordHasher`: `sha1` (removed in Django 5.1; verify-only here).
+    Sha1,
+    /// `UnsaltedSHA1PasswordHasher`: `unsalted_sha1` (removed in 5.1; verify-only).
+    UnsaltedSha1,
+    /// `UnsaltedMD5PasswordHasher`: `unsalted_md5` (removed in 5.1; verify-only).
+    UnsaltedMd5,
+    /// `CryptPasswordHasher`: `crypt` (removed in 5.0; verify-only).
+    Crypt,
+}
 
-const LEGACY: &[&str] = &["sha1", "unsalted_sha1", "unsalted_md5", "crypt"];
+impl HasherKind {
+    /// Every hasher, in the order of Django's module.
+    pub const ALL: [HasherKind; 11] = [
+        HasherKind::Pbkdf2Sha256,
+        HasherKind::Pbkdf2Sha1,
+        HasherKind::Argon2,
+        HasherKind::BCryptSha256,
+        HasherKind::BCrypt,
+        HasherKind::Scrypt,
+        HasherKind::Md5,
+        HasherKind::Sha1,
+        HasherKind::UnsaltedSha1,
+        HasherKind::UnsaltedMd5,
+        HasherKind::Crypt,
+    ];
 
-/// The algorithm a `PASSWORD_HASHERS` entry names: a class path
-/// (`django.contrib.auth.hashers.PBKDF2PasswordHasher`, `djtoken.hashers.…`) or an algorithm
-/// name (`pbkdf2_sha256`, for a hasher a project defines itself under Django's name).
-fn resolve(entry: &str, version: DjangoVersion) -> Result<&'static str, HasherConfigError> {
+    /// The `algorithm` attribute: the prefix of the encoded string.
+    pub fn algorithm(self) -> &'static str {
+        self.names().1
+    }
+
+    /// The class name in `django.contrib.auth.hashers`.
+    pub fn class_name(self) -> &'static str {
+        self.names().0
+    }
+
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            HasherKind::Pbkdf2Sha256 => ("PBKDF2PasswordHasher", "pbkdf2_sha256"),
+            HasherKind::Pbkdf2Sha1 => ("PBKDF2SHA1PasswordHasher", "pbkdf2_sha1"),
+            HasherKind::Argon2 => ("Argon2PasswordHasher", "argon2"),
+            HasherKind::BCryptSha256 => ("BCryptSHA256PasswordHasher", "bcrypt_sha256"),
+            HasherKind::BCrypt => ("BCryptPasswordHasher", "bcrypt"),
+            HasherKind::Scrypt => ("ScryptPasswordHasher", "scrypt"),
+            HasherKind::Md5 => ("MD5PasswordHasher", "md5"),
+            HasherKind::Sha1 => ("SHA1PasswordHasher", "sha1"),
+            HasherKind::UnsaltedSha1 => ("UnsaltedSHA1PasswordHasher", "unsalted_sha1"),
+            HasherKind::UnsaltedMd5 => ("UnsaltedMD5PasswordHasher", "unsalted_md5"),
+            HasherKind::Crypt => ("CryptPasswordHasher", "crypt"),
+        }
+    }
+
+    /// The hasher whose algorithm is `algorithm`.
+    pub fn from_algorithm(algorithm: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.algorithm() == algorithm)
+    }
+
+    /// The hasher whose class is called `class_name`.
+    pub fn from_class_name(class_name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.class_name() == class_name)
+    }
+
+    /// Hashers Django dropped, which djtoken only verifies (feature `legacy-hashers`).
+    pub fn is_legacy(self) -> bool {
+        matches!(
+            self,
+            HasherKind::Sha1
+                | HasherKind::UnsaltedSha1
+                | HasherKind::UnsaltedMd5
+                | HasherKind::Crypt
+        )
+    }
+
+    /// Whether this build of djtoken can use it.
+    pub fn is_built(self) -> bool {
+        !self.is_legacy() || cfg!(feature = "legacy-hashers")
+    }
+
+    /// This hasher, configured by `settings`.
+    pub fn build(
+        self,
+        settings: &HasherSettings,
+    ) -> Result<Box<dyn PasswordHasher>, HasherConfigError> {
+        Ok(match self {
+            HasherKind::Pbkdf2Sha256 => Box::new(pbkdf2::Pbkdf2PasswordHasher::sha256(settings)),
+            HasherKind::Pbkdf2Sha1 => Box::new(pbkdf2::Pbkdf2PasswordHasher::sha1(settings)),
+            HasherKind::Argon2 => Box::new(argon2::Argon2PasswordHasher::new(settings)),
+            HasherKind::BCryptSha256 => Box::new(bcrypt::BCryptPasswordHasher::sha256(settings)),
+            HasherKind::BCrypt => Box::new(bcrypt::BCryptPasswordHasher::plain(settings)),
+            HasherKind::Scrypt => Box::new(scrypt::ScryptPasswordHasher::new(settings)),
+            HasherKind::Md5 => Box::new(md5::Md5PasswordHasher),
+            #[cfg(feature = "legacy-hashers")]
+            HasherKind::Sha1 => Box::new(legacy::Sha1PasswordHasher),
+            #[cfg(feature = "legacy-hashers")]
+            HasherKind::UnsaltedSha1 => Box::new(legacy::UnsaltedSha1PasswordHasher),
+            #[cfg(feature = "legacy-hashers")]
+            HasherKind::UnsaltedMd5 => Box::new(legacy::UnsaltedMd5PasswordHasher),
+            #[cfg(feature = "legacy-hashers")]
+            HasherKind::Crypt => Box::new(legacy::CryptPasswordHasher),
+            #[cfg(not(feature = "legacy-hashers"))]
+            legacy @ (HasherKind::Sha1
+            | HasherKind::UnsaltedSha1
+            | HasherKind::UnsaltedMd5
+            | HasherKind::Crypt) => {
+                return Err(HasherConfigError::NeedsLegacyFeature(
+                    legacy.algorithm().to_owned(),
+                ));
+            }
+        })
+    }
+}
+
+impl fmt::Display for HasherKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.algorithm())
+    }
+}
+
+/// The hasher a `PASSWORD_HASHERS` entry names: a class path
+/// (`django.contrib.auth.hashers.PBKDF2PasswordHasher`, `djtoken.hashers.…`, a project's own
+/// module with Django's class name) or an algorithm name (`pbkdf2_sha256`).
+pub fn resolve(entry: &str, version: DjangoVersion) -> Result<HasherKind, HasherConfigError> {
     let entry = entry.trim();
     let (module, class) = entry.rsplit_once('.').unwrap_or(("", entry));
-    let by_class = CLASS_NAMES
-        .iter()
-        .find(|(c, _)| *c == class)
-        .map(|(_, a)| *a);
-    let algorithm = match by_class {
-        Some(a) => {
-            if module == "django.contrib.auth.hashers" && !version.profile().available.contains(&a)
+    let kind = match HasherKind::from_class_name(class) {
+        Some(kind) => {
+            if module == "django.contrib.auth.hashers"
+                && !version.profile().available.contains(&kind)
             {
                 return Err(HasherConfigError::NotInVersion {
                     name: entry.to_owned(),
                     version,
                 });
             }
-            a
+            kind
         }
-        None => CLASS_NAMES
-            .iter()
-            .map(|(_, a)| *a)
-            .find(|a| *a == entry)
+        None => HasherKind::from_algorithm(entry)
             .ok_or_else(|| HasherConfigError::Unknown(entry.to_owned()))?,
     };
-    if LEGACY.contains(&algorithm) && !cfg!(feature = "legacy-hashers") {
+    if !kind.is_built() {
         return Err(HasherConfigError::NeedsLegacyFeature(entry.to_owned()));
     }
-    Ok(algorithm)
-}
-
-fn build(algorithm: &'static str, settings: &HasherSettings) -> Box<dyn PasswordHasher> {
-    match algorithm {
-        "pbkdf2_sha256" => Box::new(pbkdf2::Pbkdf2PasswordHasher::sha256(settings)),
-        "pbkdf2_sha1" => Box::new(pbkdf2::Pbkdf2PasswordHasher::sha1(settings)),
-        "argon2" => Box::new(argon2::Argon2PasswordHasher::new(settings)),
-        "bcrypt_sha256" => Box::new(bcrypt::BCryptPasswordHasher::sha256(settings)),
-        "bcrypt" => Box::new(bcrypt::BCryptPasswordHasher::plain(settings)),
-        "scrypt" => Box::new(scrypt::ScryptPasswordHasher::new(settings)),
-        "md5" => Box::new(md5::Md5PasswordHasher),
-        #[cfg(feature = "legacy-hashers")]
-        "sha1" => Box::new(legacy::Sha1PasswordHasher),
-        #[cfg(feature = "legacy-hashers")]
-        "unsalted_sha1" => Box::new(legacy::UnsaltedSha1PasswordHasher),
-        #[cfg(feature = "legacy-hashers")]
-        "unsalted_md5" => Box::new(legacy::UnsaltedMd5PasswordHasher),
-        #[cfg(feature = "legacy-hashers")]
-        "crypt" => Box::new(legacy::CryptPasswordHasher),
-        other => unreachable!("resolve() only yields known algorithms, not {other}"),
-    }
+    Ok(kind)
 }
 
 /// The outcome of `check_password`: Django 5.0's `verify_password` pair.
@@ -464,18 +558,29 @@ impl Hashers {
         settings: HasherSettings,
         password_hashers: Option<&[&str]>,
     ) -> Result<Self, HasherConfigError> {
-        let names: Vec<&'static str> = match password_hashers {
+        let kinds: Vec<HasherKind> = match password_hashers {
             Some(list) => list
                 .iter()
                 .map(|entry| resolve(entry, settings.version))
                 .collect::<Result<_, _>>()?,
             None => settings.version.profile().password_hashers.to_vec(),
         };
-        if names.is_empty() {
+        Self::with_kinds(settings, &kinds)
+    }
+
+    /// The given settings and hashers, preferred first.
+    pub fn with_kinds(
+        settings: HasherSettings,
+        kinds: &[HasherKind],
+    ) -> Result<Self, HasherConfigError> {
+        if kinds.is_empty() {
             return Err(HasherConfigError::Empty);
         }
         Ok(Hashers {
-            hashers: names.iter().map(|name| build(name, &settings)).collect(),
+            hashers: kinds
+                .iter()
+                .map(|kind| kind.build(&settings))
+                .collect::<Result<_, _>>()?,
             settings,
         })
     }
