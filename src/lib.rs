@@ -36,6 +36,7 @@ mod python;
 pub mod responses;
 #[cfg(feature = "server")]
 pub mod server;
+pub mod settings;
 #[cfg(feature = "store")]
 pub mod store;
 pub mod tokens;
@@ -44,6 +45,7 @@ pub mod version;
 
 pub use clock::Clock;
 pub use crypto::{Algorithm, SecretKey, SecretKeys};
+pub use settings::Settings;
 pub use tokens::{PasswordResetTokenGenerator, ResetTokenConfig, TokenapiTokenGenerator, Verdict};
 pub use user::{Pk, User};
 pub use version::DjangoVersion;

@@ -39,6 +39,9 @@ impl DjangoVersion {
         DjangoVersion::V6_1,
     ];
 
+    /// The newest supported version: the defaults when none is configured.
+    pub const LATEST: DjangoVersion = DjangoVersion::V6_1;
+
     /// `"4.2"`, …
     pub fn as_str(self) -> &'static str {
         self.profile().series
@@ -82,6 +85,15 @@ impl FromStr for DjangoVersion {
             .find(|p| p.series == series)
             .map(|p| p.version)
             .ok_or_else(|| UnsupportedVersion(s.to_owned()))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DjangoVersion {
+    /// From a string, as [`FromStr`] reads it (`"5.2"`, `"5.2.8"`).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -298,6 +310,11 @@ mod tests {
         assert!("4.1".parse::<DjangoVersion>().is_err());
         assert!("4".parse::<DjangoVersion>().is_err());
         assert!("4.2.x".parse::<DjangoVersion>().is_err());
+    }
+
+    #[test]
+    fn latest_is_the_last_of_all() {
+        assert_eq!(Some(&DjangoVersion::LATEST), DjangoVersion::ALL.last());
     }
 
     #[test]

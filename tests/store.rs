@@ -485,7 +485,7 @@ fn a_postgres_write_waiting_on_a_row_lock_does_not_hold_up_reads() {
         )
         .await
         .expect("opens");
-        // A Django request holding erin's row (select_for_update) for two seconds.
+        // A Django request holding erin's row (select_for_update) until it is ended below.
         let mut holder = std::process::Command::new("psql")
             .args([
                 "-q",
@@ -493,19 +493,31 @@ fn a_postgres_write_waiting_on_a_row_lock_does_not_hold_up_reads() {
                 &db.url,
                 "-c",
                 "BEGIN; SELECT 1 FROM auth_user WHERE username = 'erin' FOR UPDATE; \
-                 SELECT pg_sleep(2); COMMIT;",
+                 SELECT pg_sleep(60); COMMIT;",
             ])
+            .env("PGAPPNAME", "djtoken-test-holder")
             .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
             .spawn()
             .expect("psql holds the row");
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // The row is locked once the holder's transaction has an id (FOR UPDATE writes xmax).
+        wait_for(
+            &db.url,
+            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE a.application_name = 'djtoken-test-holder' AND l.locktype = 'transactionid'",
+        );
         let store = Arc::new(store);
         let writer = {
             let store = Arc::clone(&store);
             tokio::spawn(async move { store.set_password("erin", "!changed").await })
         };
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        // The UPDATE waits for the lock; reads on the one reading connection do not.
+        // The UPDATE is waiting for the lock.
+        wait_for(
+            &db.url,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND application_name = 'djtoken' AND wait_event_type = 'Lock'",
+        );
+        // Reads on the one reading connection do not wait with it.
         for _ in 0..20 {
             assert!(
                 store
@@ -517,7 +529,13 @@ fn a_postgres_write_waiting_on_a_row_lock_does_not_hold_up_reads() {
         }
         assert!(
             !writer.is_finished(),
-            "the reads waited until the UPDATE was done"
+            "the UPDATE cannot finish while the row is held"
+        );
+        // The Django request ends (its connection goes away, its transaction rolls back).
+        psql_value(
+            &db.url,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE application_name = 'djtoken-test-holder'",
         );
         assert!(
             writer
@@ -525,8 +543,32 @@ fn a_postgres_write_waiting_on_a_row_lock_does_not_hold_up_reads() {
                 .expect("joins")
                 .expect("writes once the lock is gone")
         );
-        holder.wait().expect("psql finishes");
+        let _ = holder.wait();
         let erin = store.user_by_username("erin").await.expect("reads");
         assert_eq!(erin.expect("erin").password, "!changed");
     });
+}
+
+/// The first value `sql` prints, through psql.
+fn psql_value(url: &str, sql: &str) -> String {
+    let out = std::process::Command::new("psql")
+        .args(["-tA", "-d", url, "-c", sql])
+        .output()
+        .expect("psql runs");
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Poll until `sql` (a count) is positive: waiting for a state PostgreSQL reports, not for
+/// time to pass.
+fn wait_for(url: &str, sql: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while psql_value(url, sql) == "0" {
+        assert!(std::time::Instant::now() < deadline, "never true: {sql}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }

@@ -2,96 +2,23 @@
 //! database and user-model flags every database command shares.
 
 use std::io::IsTerminal;
-use std::time::Duration;
 
-use clap::{Args, Subcommand};
-use djtoken::DjangoVersion;
-use djtoken::hashers::{Hashers, is_password_usable};
-use djtoken::store::{InitOutcome, NewUser, StoreOptions, UserStore};
-use djtoken::user::{PkKind, UserModel};
+use clap::Subcommand;
+use djtoken::hashers::is_password_usable;
+use djtoken::store::{InitOutcome, NewUser};
 use unicode_normalization::UnicodeNormalization;
 
+use super::flags::{HashersArg, StoreArgs, VersionArg, settings};
 use super::password::read_password;
 use super::{Fail, Outcome};
-
-/// Where the users are, and how the user model maps onto the table.
-#[derive(Args, Clone, Debug)]
-pub struct StoreArgs {
-    /// Database URL: sqlite:PATH (sqlite:///relative, sqlite:////absolute) or postgres://…
-    #[arg(long, env = "DJTOKEN_DATABASE", default_value = "sqlite:db.sqlite3")]
-    pub database: String,
-    /// AUTH_USER_MODEL's table.
-    #[arg(long, env = "DJTOKEN_USER_TABLE", default_value = "auth_user")]
-    pub user_table: String,
-    /// The primary-key column.
-    #[arg(long, env = "DJTOKEN_PK_COLUMN", default_value = "id")]
-    pub pk_column: String,
-    /// The primary key's kind: integer, biginteger, uuid or string.
-    #[arg(long = "pk-type", env = "DJTOKEN_PK_TYPE", default_value = "integer")]
-    pub pk_type: PkKind,
-    /// USERNAME_FIELD's column.
-    #[arg(long, env = "DJTOKEN_USERNAME_FIELD", default_value = "username")]
-    pub username_field: String,
-    /// EMAIL_FIELD's column, or "none".
-    #[arg(long, env = "DJTOKEN_EMAIL_FIELD", default_value = "email")]
-    pub email_field: String,
-    /// The password column.
-    #[arg(long, env = "DJTOKEN_PASSWORD_COLUMN", default_value = "password")]
-    pub password_column: String,
-    /// The last_login column, or "none".
-    #[arg(long, env = "DJTOKEN_LAST_LOGIN_COLUMN", default_value = "last_login")]
-    pub last_login_column: String,
-    /// The is_active column, or "none" (every user active, as tokenapi allows).
-    #[arg(long, env = "DJTOKEN_IS_ACTIVE_COLUMN", default_value = "is_active")]
-    pub is_active_column: String,
-    /// Seconds a query (or a connection) may take before the command fails.
-    #[arg(long, env = "DJTOKEN_QUERY_TIMEOUT", default_value = "5")]
-    pub query_timeout: f64,
-}
-
-fn optional(column: &str) -> Option<String> {
-    (!column.eq_ignore_ascii_case("none") && !column.is_empty()).then(|| column.to_owned())
-}
-
-impl StoreArgs {
-    pub fn model(&self) -> UserModel {
-        UserModel {
-            table: self.user_table.clone(),
-            pk_column: self.pk_column.clone(),
-            pk_kind: self.pk_type,
-            username_field: self.username_field.clone(),
-            email_field: optional(&self.email_field),
-            password_column: self.password_column.clone(),
-            last_login_column: optional(&self.last_login_column),
-            is_active_column: optional(&self.is_active_column),
-        }
-    }
-
-    pub fn options(&self) -> Result<StoreOptions, Fail> {
-        if !(self.query_timeout.is_finite() && self.query_timeout > 0.0) {
-            return Err(Fail(
-                "--query-timeout must be a positive number of seconds".into(),
-            ));
-        }
-        Ok(StoreOptions {
-            query_timeout: Duration::from_secs_f64(self.query_timeout),
-            ..StoreOptions::default()
-        })
-    }
-
-    pub async fn open(&self) -> Result<UserStore, Fail> {
-        Ok(UserStore::open(&self.database, self.model(), self.options()?).await?)
-    }
-}
 
 #[derive(Subcommand)]
 pub enum DbCommand {
     /// Create the tables Django's migrate creates for auth and contenttypes (with their
     /// django_migrations rows), so that Django later finds nothing to migrate.
     Init {
-        /// The Django version whose migrations to reproduce.
-        #[arg(long, env = "DJTOKEN_DJANGO_VERSION", default_value = "6.1")]
-        django_version: DjangoVersion,
+        #[command(flatten)]
+        version: VersionArg,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -111,7 +38,9 @@ pub enum UserCommand {
         #[arg(long)]
         superuser: bool,
         #[command(flatten)]
-        hashing: HashingArgs,
+        version: VersionArg,
+        #[command(flatten)]
+        hashers: HashersArg,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -120,7 +49,9 @@ pub enum UserCommand {
         /// The USERNAME_FIELD value, exactly.
         username: String,
         #[command(flatten)]
-        hashing: HashingArgs,
+        version: VersionArg,
+        #[command(flatten)]
+        hashers: HashersArg,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -131,22 +62,12 @@ pub enum UserCommand {
     },
 }
 
-/// The Django version whose default hasher writes new passwords.
-#[derive(Args, Clone, Debug)]
-pub struct HashingArgs {
-    /// Django version whose preferred hasher and work factors new hashes get.
-    #[arg(long, env = "DJTOKEN_DJANGO_VERSION", default_value = "6.1")]
-    pub django_version: DjangoVersion,
-}
-
 pub fn run_db(command: DbCommand) -> Result<Outcome, Fail> {
-    let DbCommand::Init {
-        django_version,
-        store,
-    } = command;
+    let DbCommand::Init { version, store } = command;
+    let settings = settings(&[&version, &store])?;
+    let django_version = settings.version();
     super::block_on(async {
-        let db =
-            UserStore::open_or_create(&store.database, store.model(), store.options()?).await?;
+        let db = settings.store_or_create().await?;
         match db.init_schema(django_version).await? {
             InitOutcome::Created => println!(
                 "created the auth and contenttypes tables of Django {django_version} in {}",
@@ -195,17 +116,18 @@ pub fn run_user(command: UserCommand) -> Result<Outcome, Fail> {
                 username,
                 email,
                 superuser,
-                hashing,
+                version,
+                hashers,
                 store,
             } => {
+                let settings = settings(&[&version, &hashers, &store])?;
                 let username: String = username.nfkc().collect();
                 if username.is_empty() {
                     return Err(Fail("the username cannot be empty".into()));
                 }
                 let password = new_password()?;
-                let db = store.open().await?;
-                let encoded = Hashers::for_version(hashing.django_version)
-                    .make_password(&password, None, None)?;
+                let db = settings.store().await?;
+                let encoded = settings.hashers()?.make_password(&password, None, None)?;
                 let pk = db
                     .create_user(&NewUser {
                         username: username.clone(),
@@ -220,22 +142,23 @@ pub fn run_user(command: UserCommand) -> Result<Outcome, Fail> {
             }
             UserCommand::SetPassword {
                 username,
-                hashing,
+                version,
+                hashers,
                 store,
             } => {
-                let db = store.open().await?;
+                let settings = settings(&[&version, &hashers, &store])?;
+                let db = settings.store().await?;
                 if db.user_by_username(&username).await?.is_none() {
                     return Err(Fail(format!("no user {username:?} in {}", db.database())));
                 }
                 let password = new_password()?;
-                let encoded = Hashers::for_version(hashing.django_version)
-                    .make_password(&password, None, None)?;
+                let encoded = settings.hashers()?.make_password(&password, None, None)?;
                 db.set_password(&username, &encoded).await?;
                 println!("password of {username:?} set");
                 Ok(Outcome::Yes)
             }
             UserCommand::List { store } => {
-                let db = store.open().await?;
+                let db = settings(&[&store])?.store().await?;
                 println!(
                     "{:<38} {:<24} {:<28} {:<6} {:<20} hasher",
                     "pk", "username", "email", "active", "last login"

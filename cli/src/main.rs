@@ -7,8 +7,8 @@
 //! input), always with a one-line message on stderr.
 
 mod db;
+mod flags;
 mod password;
-mod secrets;
 mod serve;
 mod token;
 

@@ -3,9 +3,9 @@
 use std::io::Read;
 
 use clap::{Args, Subcommand};
-use djtoken::DjangoVersion;
-use djtoken::hashers::{HasherSettings, Hashers};
+use djtoken::hashers::Hashers;
 
+use super::flags::{HashersArg, Layer, VersionArg, settings};
 use super::{Fail, Outcome};
 
 #[derive(Subcommand)]
@@ -38,20 +38,16 @@ pub enum PasswordCommand {
 /// The Django version and `PASSWORD_HASHERS` whose behaviour to follow.
 #[derive(Args, Clone, Debug)]
 pub struct HasherArgs {
-    /// Django version whose defaults (work factors, PASSWORD_HASHERS) apply.
-    #[arg(long, env = "DJTOKEN_DJANGO_VERSION", default_value = "6.1")]
-    pub django_version: DjangoVersion,
-    /// PASSWORD_HASHERS, comma-separated class paths or algorithm names, preferred first
-    /// (default: that version's).
-    #[arg(long, env = "DJTOKEN_PASSWORD_HASHERS", value_delimiter = ',')]
-    pub password_hashers: Vec<String>,
+    #[command(flatten)]
+    pub version: VersionArg,
+    #[command(flatten)]
+    pub hashers: HashersArg,
 }
 
-impl HasherArgs {
-    pub fn build(&self, settings: HasherSettings) -> Result<Hashers, Fail> {
-        let names: Vec<&str> = self.password_hashers.iter().map(String::as_str).collect();
-        Hashers::new(settings, (!names.is_empty()).then_some(&names[..]))
-            .map_err(|e| Fail(format!("--password-hashers: {e}")))
+impl Layer for HasherArgs {
+    fn layer(&self, settings: &mut djtoken::Settings) -> Result<(), Fail> {
+        self.version.layer(settings)?;
+        self.hashers.layer(settings)
     }
 }
 
@@ -61,20 +57,21 @@ pub fn run(command: PasswordCommand) -> Result<Outcome, Fail> {
             algorithm,
             salt,
             iterations,
-            mut hashers,
+            hashers,
         } => {
-            let mut settings = HasherSettings::for_version(hashers.django_version);
+            let mut settings = settings(&[&hashers])?;
+            let mut work = settings.hasher_settings();
             if let Some(n) = iterations {
                 if n == 0 {
                     return Err(Fail("--iterations must be at least 1".into()));
                 }
-                settings.pbkdf2_iterations = n;
+                work.pbkdf2_iterations = n;
             }
             // `--algorithm` alone means "that hasher, configured": add it to the version's
             // default list rather than demand a --password-hashers that names it.
-            if let (Some(name), true) = (&algorithm, hashers.password_hashers.is_empty()) {
-                hashers.password_hashers = settings
-                    .version
+            if let (Some(name), true) = (&algorithm, settings.password_hashers.is_empty()) {
+                settings.password_hashers = settings
+                    .version()
                     .profile()
                     .password_hashers
                     .iter()
@@ -82,7 +79,7 @@ pub fn run(command: PasswordCommand) -> Result<Outcome, Fail> {
                     .chain(std::iter::once(name.clone()))
                     .collect();
             }
-            let hashers = hashers.build(settings)?;
+            let hashers: Hashers = settings.hashers_with(work)?;
             let algorithm =
                 algorithm.unwrap_or_else(|| hashers.default_hasher().algorithm().to_owned());
             if iterations.is_some() && !algorithm.starts_with("pbkdf2_") {
@@ -98,7 +95,7 @@ pub fn run(command: PasswordCommand) -> Result<Outcome, Fail> {
             Ok(Outcome::Yes)
         }
         PasswordCommand::Check { encoded, hashers } => {
-            let hashers = hashers.build(HasherSettings::for_version(hashers.django_version))?;
+            let hashers = settings(&[&hashers])?.hashers()?;
             let password = read_password()?;
             let check = hashers
                 .check_password(&password, &encoded)

@@ -4,7 +4,9 @@ use std::io::Read;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use clap::{Args, Subcommand, ValueEnum};
-use djtoken::clock::{Clock, TimeZone as Tz, parse_time_zone};
+use djtoken::auth::{AuthError, Authenticator};
+use djtoken::clock::{Clock, TimeZone as Tz};
+use djtoken::responses;
 use djtoken::tokens::{reset, tokenapi};
 use djtoken::user::parse_wall_time;
 use djtoken::{
@@ -13,16 +15,10 @@ use djtoken::{
 };
 use uuid::Uuid;
 
-use std::sync::Arc;
-
-use djtoken::DjangoVersion;
-use djtoken::auth::{AuthError, Authenticator};
-use djtoken::hashers::Hashers;
-use djtoken::responses;
-
-use super::db::StoreArgs;
+use super::flags::{
+    HashersArg, Layer, SecretArgs, StoreArgs, TimeZoneArg, TokenTimeoutArg, VersionArg, settings,
+};
 use super::password::read_password;
-use super::secrets::SecretArgs;
 use super::{Fail, Outcome};
 
 #[derive(Subcommand)]
@@ -66,34 +62,28 @@ pub struct ServiceArgs {
     pub store: StoreArgs,
     #[command(flatten)]
     pub secrets: SecretArgs,
-    /// Django's TIME_ZONE.
-    #[arg(long, env = "DJTOKEN_TIME_ZONE", default_value = "UTC")]
-    pub time_zone: String,
-    /// TOKEN_TIMEOUT_DAYS.
-    #[arg(long, env = "DJTOKEN_TOKEN_TIMEOUT_DAYS", default_value_t = tokenapi::DEFAULT_TIMEOUT_DAYS, allow_hyphen_values = true)]
-    pub token_timeout_days: i64,
-    /// The Django version sharing the database. Given, a login rehashes a password that
-    /// version would rehash (and its tokens change, as with Django); absent, never.
-    #[arg(long, env = "DJTOKEN_DJANGO_VERSION")]
-    pub django_version: Option<DjangoVersion>,
+    #[command(flatten)]
+    pub time_zone: TimeZoneArg,
+    #[command(flatten)]
+    pub token_timeout: TokenTimeoutArg,
+    #[command(flatten)]
+    pub version: VersionArg,
+    #[command(flatten)]
+    pub hashers: HashersArg,
 }
 
 impl ServiceArgs {
     /// The authenticator these flags describe.
     pub async fn authenticator(&self) -> Result<Authenticator, Fail> {
-        let tz = parse_time_zone(&self.time_zone).map_err(|e| Fail(format!("--time-zone: {e}")))?;
-        let secrets = self.secrets.load()?;
-        let tokens = TokenapiTokenGenerator::new(&secrets)
-            .with_timeout_days(self.token_timeout_days)
-            .with_clock(Clock::system(tz));
-        let version = self.django_version.unwrap_or(DjangoVersion::V6_1);
-        let store = self.store.open().await?;
-        Ok(Authenticator::new(
-            store,
-            Arc::new(Hashers::for_version(version)),
-            self.django_version.is_some(),
-            tokens,
-        ))
+        let layers: [&dyn Layer; 6] = [
+            &self.store,
+            &self.secrets,
+            &self.time_zone,
+            &self.token_timeout,
+            &self.version,
+            &self.hashers,
+        ];
+        Ok(settings(&layers)?.authenticator().await?)
     }
 }
 
@@ -157,9 +147,8 @@ pub struct TokenArgs {
     #[arg(long, env = "DJTOKEN_NOW")]
     now: Option<String>,
 
-    /// Django's TIME_ZONE, which decides where days and seconds are counted from.
-    #[arg(long, env = "DJTOKEN_TIME_ZONE", default_value = "UTC")]
-    time_zone: String,
+    #[command(flatten)]
+    time_zone: TimeZoneArg,
 
     /// TOKEN_TIMEOUT_DAYS for tokenapi (default 7), PASSWORD_RESET_TIMEOUT in seconds for
     /// reset (default 259200).
@@ -254,12 +243,13 @@ enum Generator {
 
 impl Generator {
     fn from_args(args: &TokenArgs) -> Result<Self, Fail> {
-        let tz = parse_time_zone(&args.time_zone).map_err(|e| Fail(format!("--time-zone: {e}")))?;
+        let settings = settings(&[&args.time_zone, &args.secrets])?;
+        let tz = settings.time_zone()?;
         let clock = match &args.now {
             Some(text) => Clock::fixed(parse_now(text, tz)?, tz),
             None => Clock::system(tz),
         };
-        let secrets = args.secrets.load()?;
+        let secrets = settings.secret_keys()?;
         Ok(match args.format {
             Format::Tokenapi => Generator::Tokenapi(
                 TokenapiTokenGenerator::new(&secrets)

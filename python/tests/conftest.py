@@ -112,6 +112,8 @@ def scratch_dir():
 
 
 def free_port():
+    """A port for a server that cannot report the one it bound (nginx); djtoken serve binds
+    port 0 and says which port it got."""
     import socket
 
     with socket.socket() as s:
@@ -120,41 +122,42 @@ def free_port():
 
 
 class Served:
-    """A running `djtoken serve` (stopped with SIGTERM)."""
+    """A running `djtoken serve` on a port of its choosing (stopped with SIGTERM)."""
 
     def __init__(self, binary, database_url, scratch, args=(), env=None, secret=None):
         from django.conf import settings
 
-        self.port = free_port()
-        self.log_path = os.path.join(scratch, "serve-%d.log" % self.port)
+        self.log_path = os.path.join(scratch, "serve-%s.log" % uuid.uuid4().hex[:12])
         environment = dict(
             os.environ,
             DJTOKEN_SECRET_KEY=secret or settings.SECRET_KEY,
             DJTOKEN_DATABASE=database_url,
-            DJTOKEN_BIND="127.0.0.1:%d" % self.port,
-            DJTOKEN_LOG_LEVEL="warn",
+            DJTOKEN_BIND="127.0.0.1:0",
+            DJTOKEN_LOG_LEVEL="info",
             **(env or {}),
         )
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([binary, "serve", *args], env=environment, stdout=self.log, stderr=self.log)
-        self.wait_ready()
+        self.port = self.wait_listening()
 
-    def wait_ready(self, path="/healthz", timeout=20):
-        import http.client
+    def read_log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def wait_listening(self, timeout=20):
+        """The port from the server's "listening" line, once it is written."""
+        import re
         import time
 
         deadline = time.time() + timeout
         while time.time() < deadline:
+            found = re.search(r"listening address=127\.0\.0\.1:(\d+)", self.read_log())
+            if found:
+                return int(found.group(1))
             if self.proc.poll() is not None:
-                raise AssertionError("djtoken serve exited: " + open(self.log_path).read())
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", path)
-                if conn.getresponse().status == 200:
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError("djtoken serve did not answer %s" % path)
+                raise AssertionError("djtoken serve exited: " + self.read_log())
+            time.sleep(0.02)
+        raise AssertionError("djtoken serve never said where it listens: " + self.read_log())
 
     def request(self, method, path, body=None, headers=None, timeout=30):
         import http.client

@@ -44,6 +44,48 @@ def basic(pk, token):
     return "Basic " + base64.b64encode(("%s:%s" % (pk, token)).encode()).decode()
 
 
+def test_a_user_table_that_does_not_exist_is_a_500_and_readyz_says_why(serve, alice):
+    user, token = alice
+    server = serve(["--user-table", "no_such_user_table"])
+    status, _, body = server.request("GET", "/auth?user=%s&token=%s" % (user.pk, token))
+    assert status == 500 and json.loads(body) == {"success": False, "errors": "Server error."}
+    status, _, body = server.request("GET", "/token/%s/%s.json" % (token, user.pk))
+    assert status == 500
+    body = "username=%s&password=%s" % (quote(user.username), quote(PASSWORD))
+    status, _, _ = server.request(
+        "POST", "/token/new.json", body=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert status == 500
+    status, _, body = server.request("GET", "/readyz")
+    answer = json.loads(body)
+    assert status == 503 and answer["ready"] is False and "no_such_user_table" in answer["reason"], answer
+    assert server.request("GET", "/healthz")[0] == 200
+    log = server.read_log()
+    assert "the user table does not match the settings" in log and "no_such_user_table" in log, log
+    assert "waiting will not fix" in log, log
+
+
+def test_a_missing_column_is_a_500_naming_it(serve, alice):
+    user, token = alice
+    server = serve(["--is-active-column", "no_such_column"])
+    status, _, _ = server.request("GET", "/auth?user=%s&token=%s" % (user.pk, token))
+    assert status == 500
+    status, _, body = server.request("GET", "/readyz")
+    assert status == 503 and "no_such_column" in json.loads(body)["reason"]
+
+
+def test_metrics_count_the_route_the_server_decided(serve, alice):
+    user, token = alice
+    server = serve()
+    for path in ["/token/x.json", "/token/new.json", "/token/%s/%s.json" % (token, user.pk), "/auth/x", "/nope"]:
+        server.request("GET", path)
+    text = server.request("GET", "/metrics")[2].decode()
+    assert 'djtoken_requests_total{route="other",status="404"} 2' in text, text
+    assert 'djtoken_requests_total{route="token_new",status="405"} 1' in text, text
+    assert 'djtoken_requests_total{route="token",status="200"} 1' in text, text
+    assert 'djtoken_requests_total{route="auth",status="401"} 1' in text, text
+
+
 def test_operational_endpoints(serve, alice):
     server = serve()
     user, token = alice
@@ -223,7 +265,7 @@ class Proxy:
 
     def __init__(self, target_host, target_port):
         self.target = (target_host, target_port)
-        self.port = free_port()
+        self.port = 0  # the first start takes a free port; a restart takes it again
         self.conns = []
         self.listener = None
         self.start()
@@ -232,6 +274,7 @@ class Proxy:
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", self.port))
+        self.port = self.listener.getsockname()[1]
         self.listener.listen(64)
         threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
 

@@ -3,17 +3,21 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use super::AppState;
+use super::methods::{Credentials, Outcome, Refusal, parse_cookie};
+use super::metrics::Route;
 use super::reply::{ForwardAuth, Reply};
-use super::request::{Credentials, Params, credentials, decode_path, post_params};
-use crate::auth::AuthError;
+use super::request::{Params, decode_path, post_params};
+use crate::auth::{AuthError, BadCredentials};
 use crate::pyint::decimal_value;
 use crate::responses;
+use crate::store::StoreError;
 
 /// Seconds a client should wait before retrying when hashing capacity is exhausted.
 const RETRY_OVERLOADED: u32 = 1;
@@ -54,22 +58,29 @@ fn match_tokenapi(rest: &str) -> Option<TokenapiUrl<'_>> {
         .then_some(TokenapiUrl::Token { token, user })
 }
 
-/// The fallback: tokenapi's URLs under the prefix, Django's 404 for anything else.
+/// The fallback: tokenapi's URLs under the prefix, Django's 404 for anything else. The
+/// answer is tagged with the route it decided on, for the metrics.
 pub async fn tokenapi(
     State(state): State<Arc<AppState>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
-) -> Reply {
+) -> (Extension<Route>, Reply) {
     let path = decode_path(uri.path());
     let Some(rest) = path.strip_prefix(state.prefix.as_str()) else {
-        return Reply::NotFound;
+        return (Extension(Route::Other), Reply::NotFound);
     };
     match match_tokenapi(rest) {
-        Some(TokenapiUrl::New) => token_new(&state, method, headers, body).await,
-        Some(TokenapiUrl::Token { token, user }) => token_view(&state, method, token, user).await,
-        None => Reply::NotFound,
+        Some(TokenapiUrl::New) => (
+            Extension(Route::TokenNew),
+            token_new(&state, method, headers, body).await,
+        ),
+        Some(TokenapiUrl::Token { token, user }) => (
+            Extension(Route::Token),
+            token_view(&state, method, token, user).await,
+        ),
+        None => (Extension(Route::Other), Reply::NotFound),
     }
 }
 
@@ -95,9 +106,11 @@ async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<
     }
 }
 
-/// The 503 for an error that means "not now" (hashing capacity, the database); `None` for an
-/// answer about the request itself.
-fn unavailable(state: &AppState, e: &AuthError) -> Option<Reply> {
+/// The answer for an error that is not about the request itself: 503 with `Retry-After`
+/// for what may pass (no hashing capacity, a database that is down or slow), 500 for a
+/// database that does not have what the settings describe (a missing table or column), which
+/// waiting will not fix. `None` for an answer about the request.
+fn server_side(state: &AppState, e: &AuthError) -> Option<Reply> {
     match e {
         AuthError::Overloaded => {
             tracing::warn!("password check refused: all hashing slots busy");
@@ -107,12 +120,21 @@ fn unavailable(state: &AppState, e: &AuthError) -> Option<Reply> {
         }
         AuthError::Unavailable(e) => {
             state.metrics.db_error();
-            tracing::warn!(error = %e, "database unavailable");
-            Some(Reply::Unavailable {
-                retry_after: RETRY_DATABASE,
-            })
+            Some(database_error(e))
         }
         _ => None,
+    }
+}
+
+fn database_error(e: &StoreError) -> Reply {
+    if e.is_unavailable() {
+        tracing::warn!(error = %e, "database unavailable");
+        Reply::Unavailable {
+            retry_after: RETRY_DATABASE,
+        }
+    } else {
+        tracing::error!(error = %e, "database error that waiting will not fix: check the user table and column settings against the database");
+        Reply::ServerError
     }
 }
 
@@ -137,11 +159,8 @@ async fn token_new(state: &AppState, method: Method, headers: HeaderMap, body: B
             let token = state.auth.tokens().make_token(&user);
             Reply::Json(StatusCode::OK, responses::token_created(&token, &user.pk))
         }
-        Err(e) => unavailable(state, &e).unwrap_or_else(|| {
-            if matches!(
-                e,
-                AuthError::BadCredentials(crate::auth::BadCredentials::UnreadableHash)
-            ) {
+        Err(e) => server_side(state, &e).unwrap_or_else(|| {
+            if matches!(e, AuthError::BadCredentials(BadCredentials::UnreadableHash)) {
                 tracing::warn!("a stored password hash could not be read; login refused");
             }
             Reply::Error(StatusCode::UNAUTHORIZED, responses::LOGIN_FAILED)
@@ -159,7 +178,7 @@ async fn token_view(state: &AppState, method: Method, token: &str, user: &str) -
     }
     match state.auth.check_token(user, token).await {
         Ok(_) => Reply::Json(StatusCode::OK, responses::SUCCESS.to_owned()),
-        Err(e) => unavailable(state, &e).unwrap_or(Reply::Error(
+        Err(e) => server_side(state, &e).unwrap_or(Reply::Error(
             StatusCode::UNAUTHORIZED,
             responses::TOKEN_MISMATCH,
         )),
@@ -182,33 +201,78 @@ fn original_query<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> &'a [u8] {
     uri.query().unwrap_or("").as_bytes()
 }
 
-/// `/auth`: `@token_required` for reverse proxies.
+/// The original request's method, as the proxy reports it.
+fn original_method(headers: &HeaderMap, own: Method) -> Method {
+    ["x-original-method", "x-forwarded-method"]
+        .iter()
+        .find_map(|name| headers.get(*name))
+        .and_then(|v| Method::from_bytes(v.as_bytes()).ok())
+        .unwrap_or(own)
+}
+
+/// The request's credentials, read once for every method.
+async fn read_credentials(
+    state: &AppState,
+    method: Method,
+    uri: &Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Credentials, Reply> {
+    let query = Params::urlencoded(original_query(&headers, uri));
+    let post = if headers.contains_key(header::CONTENT_TYPE) {
+        let body = read_body(state, &headers, body).await?;
+        post_params(&headers, body).await
+    } else {
+        Params::default()
+    };
+    // WSGI hands Django each header as latin-1 text; several Cookie headers are joined.
+    let cookie_header: Vec<String> = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .map(|v| v.as_bytes().iter().map(|&b| char::from(b)).collect())
+        .collect();
+    Ok(Credentials {
+        query,
+        post,
+        method: original_method(&headers, method),
+        cookies: parse_cookie(&cookie_header.join("; ")),
+        headers,
+    })
+}
+
+/// `/auth`: the configured methods in order; the first that is not "not mine" decides.
 pub async fn forward_auth(
     State(state): State<Arc<AppState>>,
+    method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Reply {
-    let query = Params::urlencoded(original_query(&headers, &uri));
-    let post = if headers.contains_key(header::CONTENT_TYPE) {
-        match read_body(&state, &headers, body).await {
-            Ok(body) => post_params(&headers, body).await,
-            Err(reply) => return reply,
-        }
-    } else {
-        Params::default()
+    let request = match read_credentials(&state, method, &uri, headers, body).await {
+        Ok(request) => request,
+        Err(reply) => return reply,
     };
-    let authorization = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
-    match credentials(&post, &query, authorization) {
-        Credentials::Found { user, token } => match state.auth.check_token(&user, &token).await {
-            Ok(user) => Reply::ForwardAuth(ForwardAuth::Allow(user)),
-            Err(e) => unavailable(&state, &e).unwrap_or(Reply::ForwardAuth(ForwardAuth::Deny)),
-        },
-        // tokenapi answers 400 for an undecodable Authorization header; nginx's auth_request
-        // would turn a 400 into a 500, so these are a 401 challenge here, with tokenapi's
-        // message.
-        other => Reply::ForwardAuth(ForwardAuth::Challenge(other.message())),
+    for method in &state.methods {
+        let refusal = match method.authenticate(&request).await {
+            Outcome::NotMine => continue,
+            Outcome::User(user) => return Reply::ForwardAuth(ForwardAuth::Allow(user)),
+            Outcome::Refused(refusal) => refusal,
+        };
+        return match refusal {
+            Refusal::Challenge(message) => Reply::ForwardAuth(ForwardAuth::Challenge {
+                scheme: method.www_authenticate(),
+                message,
+            }),
+            Refusal::Forbidden(message) => Reply::ForwardAuth(ForwardAuth::Deny(message)),
+            Refusal::Error(e) => server_side(&state, &e)
+                .unwrap_or(Reply::ForwardAuth(ForwardAuth::Deny(responses::WRONG_PAIR))),
+        };
     }
+    let first = &state.methods[0];
+    Reply::ForwardAuth(ForwardAuth::Challenge {
+        scheme: first.www_authenticate(),
+        message: first.missing_message(),
+    })
 }
 
 /// `/healthz`: the process answers.
@@ -216,20 +280,21 @@ pub async fn healthz() -> Reply {
     Reply::Json(StatusCode::OK, "{\"status\": \"ok\"}".to_owned())
 }
 
-/// `/readyz`: the database answers.
+/// `/readyz`: the database answers, and has the user table and columns the settings name.
 pub async fn readyz(State(state): State<Arc<AppState>>) -> Reply {
-    match tokio::time::timeout(Duration::from_secs(2), state.auth.store().ping()).await {
+    let store = state.auth.store();
+    let check = async {
+        store.ping().await?;
+        store.check_user_table().await
+    };
+    match tokio::time::timeout(Duration::from_secs(2), check).await {
         Ok(Ok(())) => Reply::Json(StatusCode::OK, "{\"ready\": true}".to_owned()),
         Ok(Err(e)) => {
             state.metrics.db_error();
             tracing::warn!(error = %e, "readiness check failed");
-            Reply::Unavailable {
-                retry_after: RETRY_DATABASE,
-            }
+            Reply::NotReady(e.to_string())
         }
-        Err(_) => Reply::Unavailable {
-            retry_after: RETRY_DATABASE,
-        },
+        Err(_) => Reply::NotReady("the database did not answer within 2 s".to_owned()),
     }
 }
 

@@ -8,17 +8,17 @@
 //! Logs carry routes, statuses and timings, never a password, token or key.
 
 mod handlers;
+pub mod methods;
 pub mod metrics;
 pub mod reply;
 mod request;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{any, get};
@@ -28,53 +28,9 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::auth::{Authenticator, HashRunner, Overloaded};
+use crate::settings::{ServeSettings, Settings, SettingsError};
+use methods::AuthMethod;
 use metrics::{Metrics, Route};
-
-/// How the server listens and protects itself.
-#[derive(Clone, Debug)]
-pub struct ServerConfig {
-    /// Address to listen on.
-    pub bind: SocketAddr,
-    /// Where tokenapi's URLs are mounted (`/token/`).
-    pub prefix: String,
-    /// Largest request body accepted (413 beyond).
-    pub body_limit: usize,
-    /// Time a client has to send its request headers.
-    pub header_timeout: Duration,
-    /// Time a client may take to send its request body (408 beyond).
-    pub request_timeout: Duration,
-    /// Password hashes running at once.
-    pub hash_concurrency: usize,
-    /// Longest wait for a hashing slot before answering 503.
-    pub hash_queue_timeout: Duration,
-    /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
-    pub shutdown_grace: Duration,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig {
-            bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
-            prefix: "/token/".into(),
-            body_limit: 64 * 1024,
-            header_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(30),
-            hash_concurrency: std::thread::available_parallelism().map_or(2, usize::from),
-            hash_queue_timeout: Duration::from_secs(5),
-            shutdown_grace: Duration::from_secs(30),
-        }
-    }
-}
-
-/// `token/`, `/token`, `/token/` → `/token/`; `/` stays `/`.
-pub fn normalize_prefix(prefix: &str) -> String {
-    let trimmed = prefix.trim_matches('/');
-    if trimmed.is_empty() {
-        "/".into()
-    } else {
-        format!("/{trimmed}/")
-    }
-}
 
 /// Runs password hashes on the blocking pool, a bounded number at once.
 pub struct ServerRunner {
@@ -121,7 +77,9 @@ impl HashRunner for ServerRunner {
 /// What every handler shares.
 pub struct AppState {
     /// Logins and token checks.
-    pub auth: Authenticator<ServerRunner>,
+    pub auth: Arc<Authenticator<ServerRunner>>,
+    /// `/auth`'s methods, in order.
+    pub methods: Vec<Box<dyn AuthMethod>>,
     /// The tokenapi prefix, normalised.
     pub prefix: String,
     /// Counters for `/metrics`.
@@ -133,24 +91,25 @@ pub struct AppState {
 }
 
 impl AppState {
-    fn route(&self, path: &str) -> Route {
-        match path {
-            "/healthz" => Route::Healthz,
-            "/readyz" => Route::Readyz,
-            "/metrics" => Route::Metrics,
-            "/auth" => Route::Auth,
-            p if p.starts_with("/auth/") => Route::Auth,
-            p if p.starts_with(self.prefix.as_str()) && p.ends_with("json") => {
-                if p.len() == self.prefix.len() + "new.json".len()
-                    && p[self.prefix.len()..].starts_with("new")
-                {
-                    Route::TokenNew
-                } else {
-                    Route::Token
-                }
-            }
-            _ => Route::Other,
-        }
+    /// Everything the handlers need, from the settings: the one place the server is put
+    /// together.
+    pub async fn new(settings: &Settings) -> Result<Self, SettingsError> {
+        let serve = &settings.serve;
+        let metrics = Arc::new(Metrics::default());
+        let runner = ServerRunner::new(
+            serve.hash_concurrency(),
+            serve.hash_queue_timeout()?,
+            Arc::clone(&metrics),
+        );
+        let auth = Arc::new(settings.authenticator().await?.with_runner(runner));
+        Ok(AppState {
+            methods: methods::build(&serve.authentication, &auth)?,
+            auth,
+            prefix: serve.prefix(),
+            metrics,
+            body_limit: serve.body_limit,
+            request_timeout: serve.request_timeout()?,
+        })
     }
 }
 
@@ -167,16 +126,35 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// The route a request was counted under: the pattern the router matched, or what the
+/// fallback handler decided and tagged its response with.
+fn route_of(matched: Option<&str>, response: &Response) -> Route {
+    if let Some(route) = response.extensions().get::<Route>() {
+        return *route;
+    }
+    match matched {
+        Some("/auth" | "/auth/{*original}") => Route::Auth,
+        Some("/healthz") => Route::Healthz,
+        Some("/readyz") => Route::Readyz,
+        Some("/metrics") => Route::Metrics,
+        _ => Route::Other,
+    }
+}
+
 /// The request counters and the access log (route and status only).
 ///
 /// No timer per request here: headers are bounded by hyper's header timeout, bodies by the
 /// request timeout where they are read, the database by its query timeout and hashing by its
 /// queue timeout. (A timer per request costs a shared timer-wheel update on every check.)
 async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let route = state.route(request.uri().path());
+    let matched = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
     let method = request.method().clone();
     let start = Instant::now();
     let response = next.run(request).await;
+    let route = route_of(matched.as_deref(), &response);
     let status = response.status().as_u16();
     state.metrics.request(route, status);
     tracing::debug!(?route, %method, status, micros = start.elapsed().as_micros() as u64, "request");
@@ -186,16 +164,17 @@ async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Nex
 /// Serve until `shutdown` completes, then let in-flight requests finish (up to the grace
 /// period).
 pub async fn serve(
-    config: ServerConfig,
+    settings: &ServeSettings,
     state: Arc<AppState>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
-) -> std::io::Result<()> {
+) -> Result<(), SettingsError> {
+    let (header_timeout, grace) = (settings.header_timeout()?, settings.shutdown_grace()?);
     let app = router(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(config.header_timeout);
+        .header_read_timeout(header_timeout);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -221,10 +200,10 @@ pub async fn serve(
         }
     }
     drop(listener);
-    tracing::info!(grace = ?config.shutdown_grace, "shutting down: finishing in-flight requests");
+    tracing::info!(grace = ?grace, "shutting down: finishing in-flight requests");
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("all connections closed"),
-        () = tokio::time::sleep(config.shutdown_grace) => tracing::warn!("grace period over; closing the remaining connections"),
+        () = tokio::time::sleep(grace) => tracing::warn!("grace period over; closing the remaining connections"),
     }
     Ok(())
 }
@@ -248,19 +227,5 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prefixes_are_normalised() {
-        assert_eq!(normalize_prefix("/token/"), "/token/");
-        assert_eq!(normalize_prefix("token"), "/token/");
-        assert_eq!(normalize_prefix("/api/token"), "/api/token/");
-        assert_eq!(normalize_prefix("/"), "/");
-        assert_eq!(normalize_prefix(""), "/");
     }
 }

@@ -33,6 +33,11 @@ pub enum Reply {
         /// `Retry-After`, in seconds.
         retry_after: u32,
     },
+    /// The database does not have what the settings describe (a missing table or column):
+    /// waiting will not help, so 500, and the log says what is missing.
+    ServerError,
+    /// `/readyz` when the database cannot serve: 503 with the reason.
+    NotReady(String),
     /// A forward-auth answer.
     ForwardAuth(ForwardAuth),
     /// Plain text (metrics).
@@ -44,10 +49,15 @@ pub enum Reply {
 pub enum ForwardAuth {
     /// 200, with the user's id, username and email headers.
     Allow(User),
-    /// 401 with `WWW-Authenticate`: no usable credentials.
-    Challenge(&'static str),
-    /// 403: credentials that do not match an active user.
-    Deny,
+    /// 401: no usable credentials.
+    Challenge {
+        /// The `WWW-Authenticate` value (the deciding method's).
+        scheme: &'static str,
+        /// The JSON message.
+        message: &'static str,
+    },
+    /// 403 with this message: credentials that do not match an active user.
+    Deny(&'static str),
 }
 
 /// Always present on `/auth` answers (empty when there is no user), so a proxy that copies
@@ -104,6 +114,17 @@ impl IntoResponse for Reply {
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
                 response
             }
+            Reply::ServerError => json(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                responses::error("Server error."),
+            ),
+            Reply::NotReady(reason) => json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "{{\"ready\": false, \"reason\": {}}}",
+                    responses::json_string(&reason)
+                ),
+            ),
             Reply::Text(content_type, body) => {
                 (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()
             }
@@ -118,17 +139,13 @@ impl IntoResponse for Reply {
                         headers.insert(EMAIL, header_text(&user.email));
                         (StatusCode::OK, responses::SUCCESS.to_owned())
                     }
-                    ForwardAuth::Challenge(message) => {
-                        headers.insert(
-                            header::WWW_AUTHENTICATE,
-                            HeaderValue::from_static("Basic realm=\"djtoken\", charset=\"UTF-8\""),
-                        );
+                    ForwardAuth::Challenge { scheme, message } => {
+                        headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(scheme));
                         (StatusCode::UNAUTHORIZED, responses::error(message))
                     }
-                    ForwardAuth::Deny => (
-                        StatusCode::FORBIDDEN,
-                        responses::error(responses::WRONG_PAIR),
-                    ),
+                    ForwardAuth::Deny(message) => {
+                        (StatusCode::FORBIDDEN, responses::error(message))
+                    }
                 };
                 for name in [USER_ID, USERNAME, EMAIL] {
                     headers.entry(name).or_insert_with(|| empty.clone());

@@ -105,7 +105,7 @@ async fn multipart(body: Bytes, boundary: String) -> Result<Params, multer::Erro
 
 /// What `@token_required` finds in a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Credentials {
+pub enum TokenRequired {
     /// A user id and a token, both non-empty.
     Found {
         /// The user id, as given.
@@ -121,12 +121,12 @@ pub enum Credentials {
     BadBasicEncoding,
 }
 
-impl Credentials {
+impl TokenRequired {
     /// The message tokenapi gives for a failed extraction.
     pub fn message(&self) -> &'static str {
         match self {
-            Credentials::BadHeaderFormat => responses::BAD_AUTH_HEADER,
-            Credentials::BadBasicEncoding => responses::BAD_BASIC,
+            TokenRequired::BadHeaderFormat => responses::BAD_AUTH_HEADER,
+            TokenRequired::BadBasicEncoding => responses::BAD_BASIC,
             _ => responses::MISSING_TOKEN_FIELDS,
         }
     }
@@ -134,7 +134,11 @@ impl Credentials {
 
 /// `@token_required`: `user`/`token` from POST (a POST key wins even when empty), else GET;
 /// when either is missing or empty, `Authorization: Basic base64(user:token)` replaces both.
-pub fn credentials(post: &Params, query: &Params, authorization: Option<&[u8]>) -> Credentials {
+pub fn token_required(
+    post: &Params,
+    query: &Params,
+    authorization: Option<&[u8]>,
+) -> TokenRequired {
     let pick = |key| post.get(key).or_else(|| query.get(key)).map(str::to_owned);
     let (mut user, mut token) = (pick("user"), pick("token"));
     let present = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
@@ -143,21 +147,21 @@ pub fn credentials(post: &Params, query: &Params, authorization: Option<&[u8]>) 
             // WSGI hands Django the header as latin-1 text.
             let header: String = header.iter().map(|&b| char::from(b)).collect();
             let Some((method, rest)) = header.split_once(' ') else {
-                return Credentials::BadHeaderFormat;
+                return TokenRequired::BadHeaderFormat;
             };
             if method.eq_ignore_ascii_case("basic") && method.is_ascii() {
                 match basic(rest) {
                     Some((u, t)) => (user, token) = (Some(u), Some(t)),
-                    None => return Credentials::BadBasicEncoding,
+                    None => return TokenRequired::BadBasicEncoding,
                 }
             }
         }
     }
     match (user, token) {
         (Some(user), Some(token)) if !user.is_empty() && !token.is_empty() => {
-            Credentials::Found { user, token }
+            TokenRequired::Found { user, token }
         }
-        _ => Credentials::Missing,
+        _ => TokenRequired::Missing,
     }
 }
 
@@ -267,39 +271,39 @@ mod tests {
         let post = Params::urlencoded(b"user=");
         let get = Params::urlencoded(b"user=1&token=t");
         // A POST key wins even when empty; then the missing pair is a 401.
-        assert_eq!(credentials(&post, &get, None), Credentials::Missing);
+        assert_eq!(token_required(&post, &get, None), TokenRequired::Missing);
         let header = format!("Basic {}", "MTp0b2s=");
-        let found = credentials(
+        let found = token_required(
             &Params::default(),
             &Params::urlencoded(b"user=2"),
             Some(header.as_bytes()),
         );
         assert_eq!(
             found,
-            Credentials::Found {
+            TokenRequired::Found {
                 user: "1".into(),
                 token: "tok".into()
             }
         );
         assert_eq!(
-            credentials(&Params::default(), &Params::default(), Some(b"Basic")),
-            Credentials::BadHeaderFormat
+            token_required(&Params::default(), &Params::default(), Some(b"Basic")),
+            TokenRequired::BadHeaderFormat
         );
         assert_eq!(
-            credentials(&Params::default(), &Params::default(), Some(b"Basic !!!!")),
-            Credentials::BadBasicEncoding
+            token_required(&Params::default(), &Params::default(), Some(b"Basic !!!!")),
+            TokenRequired::BadBasicEncoding
         );
         assert_eq!(
-            credentials(&Params::default(), &Params::default(), Some(b"Bearer x")),
-            Credentials::Missing
+            token_required(&Params::default(), &Params::default(), Some(b"Bearer x")),
+            TokenRequired::Missing
         );
         assert_eq!(
-            credentials(
+            token_required(
                 &Params::default(),
                 &Params::default(),
                 Some(b"basic  MTp0b2s= ")
             ),
-            Credentials::Found {
+            TokenRequired::Found {
                 user: "1".into(),
                 token: "tok".into()
             }

@@ -6,6 +6,7 @@
 //! Every failure is a [`StoreError`] that names the database (never its password); a database
 //! that went away is retried on the next call, without a restart.
 
+mod dialect;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
@@ -16,14 +17,16 @@ compile_error!(
 mod schema;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+pub mod users;
 
 use std::fmt;
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
 
-use crate::user::{InvalidIdentifier, Pk, User, UserModel};
+use crate::user::{InvalidIdentifier, Pk, PkKind, User, UserModel};
 use crate::version::DjangoVersion;
+pub use dialect::Dialect;
 
 /// Why the database could not answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -220,56 +223,6 @@ pub enum InitOutcome {
     AlreadyMigrated,
 }
 
-/// The SQL a store runs, built once from the model.
-#[derive(Clone, Debug)]
-struct Queries {
-    by_pk: String,
-    /// Rows for an array of pks (PostgreSQL's batched lookups).
-    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-    by_pks: String,
-    by_username: String,
-    set_password_if_unchanged: String,
-    set_password: String,
-    list: String,
-}
-
-impl Queries {
-    fn new(model: &UserModel, placeholder: fn(usize) -> String) -> Self {
-        use crate::user::quote_identifier as q;
-        let optional = |column: &Option<String>| column.as_deref().map_or("NULL".to_owned(), q);
-        let select = format!(
-            "SELECT {}, {}, {}, {}, {}, {} FROM {}",
-            q(&model.pk_column),
-            q(&model.username_field),
-            q(&model.password_column),
-            optional(&model.email_field),
-            optional(&model.last_login_column),
-            optional(&model.is_active_column),
-            q(&model.table),
-        );
-        let (p1, p2, p3) = (placeholder(1), placeholder(2), placeholder(3));
-        Queries {
-            by_pk: format!("{select} WHERE {} = {p1}", q(&model.pk_column)),
-            by_pks: format!("{select} WHERE {} = ANY({p1})", q(&model.pk_column)),
-            by_username: format!("{select} WHERE {} = {p1}", q(&model.username_field)),
-            set_password_if_unchanged: format!(
-                "UPDATE {} SET {} = {p1} WHERE {} = {p2} AND {} = {p3}",
-                q(&model.table),
-                q(&model.password_column),
-                q(&model.pk_column),
-                q(&model.password_column)
-            ),
-            set_password: format!(
-                "UPDATE {} SET {} = {p1} WHERE {} = {p2}",
-                q(&model.table),
-                q(&model.password_column),
-                q(&model.username_field)
-            ),
-            list: format!("{select} ORDER BY {}", q(&model.pk_column)),
-        }
-    }
-}
-
 /// Django's user table in one of the supported databases.
 // One store lives for the whole process (behind an Arc in the server): its size is immaterial.
 #[allow(clippy::large_enum_variant)]
@@ -348,18 +301,25 @@ impl UserStore {
         dispatch!(self, s => s.model())
     }
 
-    /// Whether this is PostgreSQL (where text cannot hold NUL, among other things).
-    pub fn is_postgres(&self) -> bool {
-        #[cfg(feature = "postgres")]
-        if matches!(self, UserStore::Postgres(_)) {
-            return true;
+    /// The database's SQL dialect.
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            #[cfg(feature = "sqlite")]
+            UserStore::Sqlite(_) => Dialect::Sqlite,
+            #[cfg(feature = "postgres")]
+            UserStore::Postgres(_) => Dialect::Postgres,
         }
-        false
     }
 
     /// A round trip to the database.
     pub async fn ping(&self) -> Result<(), StoreError> {
         dispatch!(self, s => s.ping().await)
+    }
+
+    /// Whether the user table and every configured column exist: reads no row, and fails
+    /// with the database's own words ("no such table: …", "column … does not exist").
+    pub async fn check_user_table(&self) -> Result<(), StoreError> {
+        dispatch!(self, s => s.check_user_table().await)
     }
 
     /// The user with this pk.
@@ -397,13 +357,45 @@ impl UserStore {
     /// Insert a user; the columns of Django's `AbstractUser` that the table has are filled as
     /// `create_user` / `create_superuser` fill them. Returns the new pk.
     pub async fn create_user(&self, user: &NewUser) -> Result<Pk, StoreError> {
-        dispatch!(self, s => s.create_user(user).await)
+        if self.model().pk_kind == PkKind::String {
+            return Err(StoreError::Refused(
+                "djtoken cannot choose a text primary key; create such users with Django".into(),
+            ));
+        }
+        if self.dialect() == Dialect::Postgres && user.username.contains('\0') {
+            return Err(StoreError::Refused(
+                "a username cannot contain NUL on PostgreSQL".into(),
+            ));
+        }
+        if self.user_by_username(&user.username).await?.is_some() {
+            return Err(StoreError::Refused(format!(
+                "a user {:?} already exists",
+                user.username
+            )));
+        }
+        let columns = dispatch!(self, s => s.user_table_columns().await)?;
+        let insert = users::UserInsert::new(self.model(), user, &columns, uuid4());
+        dispatch!(self, s => s.insert_user(&insert).await)
     }
 
     /// Create the tables `migrate` creates for `auth` and `contenttypes` in Django `version`,
-    /// with their `django_migrations` rows, unless they are already recorded.
+    /// with their `django_migrations` rows, unless they are already recorded. A database that
+    /// has some of those tables but no record of migrating them is left alone.
     pub async fn init_schema(&self, version: DjangoVersion) -> Result<InitOutcome, StoreError> {
-        dispatch!(self, s => s.init_schema(version).await)
+        let existing = dispatch!(self, s => s.django_tables().await)?;
+        if existing.iter().any(|t| t == "django_migrations")
+            && dispatch!(self, s => s.count(schema::MIGRATED).await)? > 0
+        {
+            return Ok(InitOutcome::AlreadyMigrated);
+        }
+        if let Some(t) = existing.first() {
+            return Err(StoreError::Refused(format!(
+                "the database already has a {t} table but no migration records for auth; refusing to touch it"
+            )));
+        }
+        let script = schema::script(version, self.dialect());
+        dispatch!(self, s => s.run_schema(script).await)?;
+        Ok(InitOutcome::Created)
     }
 }
 

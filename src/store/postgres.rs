@@ -27,9 +27,9 @@ use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, NoTls, Row, Statement};
 use uuid::Uuid;
 
-use super::{DatabaseUrl, InitOutcome, NewUser, Queries, StoreError, StoreOptions, schema, scrub};
-use crate::user::{Pk, PkKind, User, UserModel, quote_identifier};
-use crate::version::DjangoVersion;
+use super::users::{UserInsert, UserQueries, Value};
+use super::{DatabaseUrl, Dialect, StoreError, StoreOptions, scrub};
+use crate::user::{Pk, PkKind, User, UserModel};
 
 type Param = Box<dyn ToSql + Sync + Send>;
 
@@ -104,7 +104,9 @@ pub struct Shared {
     url: DatabaseUrl,
     database: String,
     model: UserModel,
-    queries: Queries,
+    queries: UserQueries,
+    /// Rows for an array of pks: the batched lookups by pk (PostgreSQL only).
+    by_pks: String,
     options: StoreOptions,
     config: tokio_postgres::Config,
     slots: Vec<Slot>,
@@ -136,7 +138,12 @@ impl PgStore {
             .max(1);
         Ok(PgStore(Arc::new(Shared {
             database: url.redacted(),
-            queries: Queries::new(&model, |i| format!("${i}")),
+            queries: UserQueries::new(&model, Dialect::Postgres),
+            by_pks: format!(
+                "{} WHERE {} = ANY($1)",
+                UserQueries::new(&model, Dialect::Postgres).select,
+                Dialect::Postgres.quote(&model.pk_column)
+            ),
             url,
             model,
             options,
@@ -543,7 +550,7 @@ impl Shared {
                     .collect::<Vec<Uuid>>(),
             ),
         };
-        let sql = &self.queries.by_pks;
+        let sql = &self.by_pks;
         let rows = self
             .on_slot(index, Use::Read, |conn| {
                 let param = param.as_ref();
@@ -598,23 +605,12 @@ impl Shared {
         rows.iter().map(|row| self.read_user(row)).collect()
     }
 
-    pub async fn create_user(&self, user: &NewUser) -> Result<Pk, StoreError> {
-        if matches!(self.model.pk_kind, PkKind::String) {
-            return Err(StoreError::Refused(
-                "djtoken cannot choose a text primary key; create such users with Django".into(),
-            ));
-        }
-        if user.username.contains('\0') {
-            return Err(StoreError::Refused(
-                "a username cannot contain NUL on PostgreSQL".into(),
-            ));
-        }
-        if self.user_by_username(&user.username).await?.is_some() {
-            return Err(StoreError::Refused(format!(
-                "a user {:?} already exists",
-                user.username
-            )));
-        }
+    pub async fn check_user_table(&self) -> Result<(), StoreError> {
+        self.query(&self.queries.check, &[]).await.map(drop)
+    }
+
+    /// The user table's columns (and their types, for `date_joined`).
+    async fn columns(&self) -> Result<Vec<(String, String)>, StoreError> {
         let (schema_name, table) = match self.model.table.split_once('.') {
             Some((schema_name, table)) => (Some(schema_name.to_owned()), table.to_owned()),
             None => (None, self.model.table.clone()),
@@ -626,56 +622,37 @@ impl Shared {
                 &[&table, &schema_name],
             )
             .await?;
-        let present: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-        let mut columns: Vec<String> = Vec::new();
-        let mut values: Vec<Param> = Vec::new();
-        let mut add = |column: &str, value: Param| {
-            if present.iter().any(|(p, _)| p == column) && !columns.iter().any(|c| c == column) {
-                columns.push(column.to_owned());
-                values.push(value);
-            }
-        };
-        if self.model.pk_kind == PkKind::Uuid {
-            add(&self.model.pk_column, Box::new(super::uuid4()));
-        }
-        add(&self.model.username_field, Box::new(user.username.clone()));
-        add(&self.model.password_column, Box::new(user.password.clone()));
-        if let Some(email) = &self.model.email_field {
-            add(email, Box::new(user.email.clone()));
-        }
-        if let Some(active) = &self.model.is_active_column {
-            add(active, Box::new(true));
-        }
-        add("is_superuser", Box::new(user.superuser));
-        add("is_staff", Box::new(user.superuser));
-        add("first_name", Box::<String>::default());
-        add("last_name", Box::<String>::default());
-        let with_zone = present
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    pub async fn user_table_columns(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self.columns().await?.into_iter().map(|(c, _)| c).collect())
+    }
+
+    pub async fn insert_user(&self, insert: &UserInsert) -> Result<Pk, StoreError> {
+        let with_zone = self
+            .columns()
+            .await?
             .iter()
             .any(|(c, t)| c == "date_joined" && t == "timestamp with time zone");
-        if with_zone {
-            add("date_joined", Box::new(user.date_joined.and_utc()));
-        } else {
-            add("date_joined", Box::new(user.date_joined));
-        }
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES ({}) RETURNING {}",
-            quote_identifier(&self.model.table),
-            columns
-                .iter()
-                .map(|c| quote_identifier(c))
-                .collect::<Vec<_>>()
-                .join(", "),
-            (1..=columns.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            quote_identifier(&self.model.pk_column),
-        );
+        let values: Vec<Param> = insert
+            .values
+            .iter()
+            .map(|value| -> Param {
+                match value {
+                    Value::Text(s) => Box::new(s.clone()),
+                    Value::Bool(b) => Box::new(*b),
+                    Value::Uuid(u) => Box::new(*u),
+                    Value::DateTime(dt) if with_zone => Box::new(dt.and_utc()),
+                    Value::DateTime(dt) => Box::new(*dt),
+                }
+            })
+            .collect();
         let params: Vec<&(dyn ToSql + Sync)> = values
             .iter()
             .map(|v| v.as_ref() as &(dyn ToSql + Sync))
             .collect();
+        let sql = insert.sql(&self.model, Dialect::Postgres);
         let rows = self.rows(Use::Write, &sql, &params).await?;
         let row = rows.first().ok_or_else(|| StoreError::Query {
             database: self.database.clone(),
@@ -693,42 +670,41 @@ impl Shared {
         }
     }
 
-    pub async fn init_schema(&self, version: DjangoVersion) -> Result<InitOutcome, StoreError> {
-        let existing = self
+    /// The tables of the current schema whose names start with `auth_` or `django_`.
+    pub async fn django_tables(&self) -> Result<Vec<String>, StoreError> {
+        let rows = self
             .query(
                 "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
                  WHERE c.relkind = 'r' AND n.nspname = current_schema() \
-                 AND (c.relname LIKE 'auth\\_%' OR c.relname LIKE 'django\\_%')",
+                 AND (c.relname LIKE 'auth\\_%' OR c.relname LIKE 'django\\_%') ORDER BY 1",
                 &[],
             )
             .await?;
-        let existing: Vec<String> = existing.iter().map(|r| r.get(0)).collect();
-        if existing.iter().any(|t| t == "django_migrations") {
-            let rows = self.query(schema::MIGRATED, &[]).await?;
-            if rows.first().is_some_and(|r| r.get::<_, i64>(0) > 0) {
-                return Ok(InitOutcome::AlreadyMigrated);
-            }
-        }
-        if let Some(t) = existing.first() {
-            return Err(StoreError::Refused(format!(
-                "the database already has a {t} table but no migration records for auth; refusing to touch it"
-            )));
-        }
-        let script = schema::script(version, true);
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// The single integer `sql` selects.
+    pub async fn count(&self, sql: &'static str) -> Result<i64, StoreError> {
+        let rows = self.query(sql, &[]).await?;
+        Ok(rows.first().map_or(0, |r| r.get::<_, i64>(0)))
+    }
+
+    /// Run a schema script as one transaction: all of it or nothing.
+    pub async fn run_schema(&self, script: &'static str) -> Result<(), StoreError> {
         let work = async {
             let conn = self.connection(self.pick(Use::Write)).await?;
-            // One simple-query string runs as one transaction: all of it or nothing.
+            // One simple-query string runs as one transaction.
             conn.client
                 .batch_execute(script)
                 .await
                 .map_err(|e| self.error(&e))
         };
-        tokio::time::timeout(self.options.query_timeout * 4, work)
+        let limit = self.options.query_timeout * 4;
+        tokio::time::timeout(limit, work)
             .await
             .map_err(|_| StoreError::Timeout {
                 database: self.database.clone(),
-                timeout: self.options.query_timeout * 4,
-            })??;
-        Ok(InitOutcome::Created)
+                timeout: limit,
+            })?
     }
 }

@@ -1,16 +1,17 @@
 //! The schema `migrate` creates for `auth` and `contenttypes`, as real Django created it
 //! (captured by `fixtures/gen/schema.py` into `fixtures/schema/`).
 
+use super::Dialect;
 use crate::version::DjangoVersion;
 
 macro_rules! scripts {
     ($($version:ident => $series:literal),* $(,)?) => {
-        /// The SQL script for `version` on SQLite (`postgres == false`) or PostgreSQL.
-        pub(super) fn script(version: DjangoVersion, postgres: bool) -> &'static str {
-            match (version, postgres) {
+        /// The SQL script for `version` in `dialect`.
+        pub(super) fn script(version: DjangoVersion, dialect: Dialect) -> &'static str {
+            match (version, dialect) {
                 $(
-                    (DjangoVersion::$version, false) => include_str!(concat!("../../fixtures/schema/django-", $series, "/sqlite.sql")),
-                    (DjangoVersion::$version, true) => include_str!(concat!("../../fixtures/schema/django-", $series, "/postgresql.sql")),
+                    (DjangoVersion::$version, Dialect::Sqlite) => include_str!(concat!("../../fixtures/schema/django-", $series, "/sqlite.sql")),
+                    (DjangoVersion::$version, Dialect::Postgres) => include_str!(concat!("../../fixtures/schema/django-", $series, "/postgresql.sql")),
                 )*
             }
         }

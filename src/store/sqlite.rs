@@ -10,12 +10,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDateTime;
+use rusqlite::config::DbConfig;
+use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, ToSql, params_from_iter};
 use uuid::Uuid;
 
-use super::{InitOutcome, NewUser, Queries, StoreError, StoreOptions, schema};
+use super::users::{UserInsert, UserQueries, Value};
+use super::{Dialect, StoreError, StoreOptions};
 use crate::user::{Pk, PkKind, User, UserModel, parse_wall_time, quote_identifier};
-use crate::version::DjangoVersion;
 
 /// Handles kept open between calls unless `StoreOptions::pool_size` says otherwise.
 const DEFAULT_IDLE_HANDLES: usize = 16;
@@ -24,7 +26,7 @@ pub struct SqliteStore {
     path: PathBuf,
     database: String,
     model: UserModel,
-    queries: Arc<Queries>,
+    queries: Arc<UserQueries>,
     options: StoreOptions,
     idle: Arc<Mutex<Vec<Connection>>>,
 }
@@ -39,6 +41,10 @@ fn connect(path: &PathBuf, create: bool) -> rusqlite::Result<Connection> {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
     let conn = Connection::open_with_flags(path, flags)?;
+    // A double-quoted name that is not a column would otherwise be read as a string literal
+    // (SQLite's legacy "DQS" quirk): a misspelt column must be an error, not a constant.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DQS_DML, false)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DQS_DDL, false)?;
     conn.busy_timeout(std::time::Duration::ZERO)?;
     // A small page cache per handle: the user table's hot pages, not megabytes per handle.
     // It is only an optimisation: a database locked right now must still open.
@@ -126,7 +132,7 @@ impl SqliteStore {
             reason: e.to_string(),
         })?;
         Ok(SqliteStore {
-            queries: Arc::new(Queries::new(&model, |i| format!("?{i}"))),
+            queries: Arc::new(UserQueries::new(&model, Dialect::Sqlite)),
             path,
             database,
             model,
@@ -168,7 +174,7 @@ impl SqliteStore {
     async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection, &Queries) -> rusqlite::Result<T> + Send + 'static,
+        F: FnOnce(&Connection, &UserQueries) -> rusqlite::Result<T> + Send + 'static,
     {
         let idle = Arc::clone(&self.idle);
         let queries = Arc::clone(&self.queries);
@@ -212,7 +218,7 @@ impl SqliteStore {
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: Fn(&Connection, &Queries) -> rusqlite::Result<T> + Send + 'static,
+        F: Fn(&Connection, &UserQueries) -> rusqlite::Result<T> + Send + 'static,
     {
         let cached = self
             .idle
@@ -295,93 +301,68 @@ impl SqliteStore {
         .await
     }
 
-    pub async fn create_user(&self, user: &NewUser) -> Result<Pk, StoreError> {
-        if matches!(self.model.pk_kind, PkKind::String) {
-            return Err(StoreError::Refused(
-                "djtoken cannot choose a text primary key; create such users with Django".into(),
-            ));
-        }
-        if self.user_by_username(&user.username).await?.is_some() {
-            return Err(StoreError::Refused(format!(
-                "a user {:?} already exists",
-                user.username
-            )));
-        }
-        let model = self.model.clone();
-        let user = user.clone();
+    pub async fn check_user_table(&self) -> Result<(), StoreError> {
+        self.read(|conn, q| conn.prepare_cached(&q.check).map(drop))
+            .await
+    }
+
+    /// The user table's columns.
+    pub async fn user_table_columns(&self) -> Result<Vec<String>, StoreError> {
+        let table = quote_identifier(&self.model.table);
         self.run(move |conn, _| {
-            let table = quote_identifier(&model.table);
-            let mut columns: Vec<String> = Vec::new();
-            let mut present = Vec::new();
-            {
-                let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})"))?;
-                let names = stmt.query_map([], |row| row.get::<_, String>(1))?;
-                for name in names {
-                    present.push(name?);
-                }
-            }
-            let mut values: Vec<Box<dyn ToSql>> = Vec::new();
-            let mut add = |column: &str, value: Box<dyn ToSql>| {
-                if present.iter().any(|p| p == column) && !columns.iter().any(|c| c == column) {
-                    columns.push(column.to_owned());
-                    values.push(value);
-                }
-            };
-            let new_pk = match model.pk_kind {
-                PkKind::Uuid => {
-                    let pk = super::uuid4();
-                    add(&model.pk_column, Box::new(pk.simple().to_string()));
-                    Some(Pk::Uuid(pk))
-                }
-                _ => None,
-            };
-            add(&model.username_field, Box::new(user.username.clone()));
-            add(&model.password_column, Box::new(user.password.clone()));
-            if let Some(email) = &model.email_field {
-                add(email, Box::new(user.email.clone()));
-            }
-            if let Some(active) = &model.is_active_column {
-                add(active, Box::new(true));
-            }
-            add("is_superuser", Box::new(user.superuser));
-            add("is_staff", Box::new(user.superuser));
-            add("first_name", Box::<String>::default());
-            add("last_name", Box::<String>::default());
-            add("date_joined", Box::new(datetime_text(user.date_joined)));
-            let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
-            let sql = format!(
-                "INSERT INTO {table} ({}) VALUES ({})",
-                columns
-                    .iter()
-                    .map(|c| quote_identifier(c))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                placeholders.join(", ")
-            );
-            conn.execute(&sql, params_from_iter(values.iter().map(|v| v.as_ref())))?;
-            Ok(new_pk.unwrap_or_else(|| Pk::Int(conn.last_insert_rowid())))
+            let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})"))?;
+            let names = stmt.query_map([], |row| row.get::<_, String>(1))?;
+            names.collect()
         })
         .await
     }
 
-    pub async fn init_schema(&self, version: DjangoVersion) -> Result<InitOutcome, StoreError> {
-        let script = schema::script(version, false);
+    pub async fn insert_user(&self, insert: &UserInsert) -> Result<Pk, StoreError> {
+        let sql = insert.sql(&self.model, Dialect::Sqlite);
+        // As Django's SQLite backend stores them: UUIDs as 32 hex digits, datetimes as text.
+        let values: Vec<SqlValue> = insert
+            .values
+            .iter()
+            .map(|value| match value {
+                Value::Text(s) => SqlValue::Text(s.clone()),
+                Value::Bool(b) => SqlValue::Integer(i64::from(*b)),
+                Value::Uuid(u) => SqlValue::Text(u.simple().to_string()),
+                Value::DateTime(dt) => SqlValue::Text(datetime_text(*dt)),
+            })
+            .collect();
+        let new_uuid = insert.values.iter().find_map(|v| match v {
+            Value::Uuid(u) => Some(Pk::Uuid(*u)),
+            _ => None,
+        });
         self.run(move |conn, _| {
-            let tables: Vec<String> = conn
-                .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?
-                .query_map([], |row| row.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            if tables.iter().any(|t| t == "django_migrations") {
-                let migrated: i64 = conn.query_row(schema::MIGRATED, [], |row| row.get(0))?;
-                if migrated > 0 {
-                    return Ok(Ok(InitOutcome::AlreadyMigrated));
-                }
-            }
-            if let Some(t) = tables.iter().find(|t| t.starts_with("auth_") || t.starts_with("django_")) {
-                return Ok(Err(format!(
-                    "the database already has a {t} table but no migration records for auth; refusing to touch it"
-                )));
-            }
+            conn.execute(&sql, params_from_iter(values.iter()))?;
+            Ok(new_uuid.unwrap_or_else(|| Pk::Int(conn.last_insert_rowid())))
+        })
+        .await
+    }
+
+    /// The tables whose names start with `auth_` or `django_`.
+    pub async fn django_tables(&self) -> Result<Vec<String>, StoreError> {
+        self.run(|conn, _| {
+            conn.prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'table' \
+                 AND (name LIKE 'auth\\_%' ESCAPE '\\' OR name LIKE 'django\\_%' ESCAPE '\\') ORDER BY name",
+            )?
+            .query_map([], |row| row.get(0))?
+            .collect()
+        })
+        .await
+    }
+
+    /// The single integer `sql` selects.
+    pub async fn count(&self, sql: &'static str) -> Result<i64, StoreError> {
+        self.run(move |conn, _| conn.query_row(sql, [], |row| row.get(0)))
+            .await
+    }
+
+    /// Run a schema script, checking foreign keys once everything is there.
+    pub async fn run_schema(&self, script: &'static str) -> Result<(), StoreError> {
+        self.run(move |conn, _| {
             // The dump creates tables in name order and fills some before the tables they
             // reference exist; foreign keys are checked once everything is there.
             conn.execute_batch("PRAGMA foreign_keys = OFF")?;
@@ -391,12 +372,13 @@ impl SqliteStore {
             let broken: Option<String> = conn
                 .query_row("PRAGMA foreign_key_check", [], |row| row.get(0))
                 .optional()?;
-            if let Some(table) = broken {
-                return Ok(Err(format!("the created schema has a dangling foreign key in {table}")));
-            }
-            Ok(Ok(InitOutcome::Created))
+            Ok(broken)
         })
         .await?
-        .map_err(StoreError::Refused)
+        .map_or(Ok(()), |table| {
+            Err(StoreError::Refused(format!(
+                "the created schema has a dangling foreign key in {table}"
+            )))
+        })
     }
 }

@@ -1,0 +1,173 @@
+//! The authentication methods of `/auth`, in the shape of DRF's authentication classes.
+//!
+//! Each method reads the request's [`Credentials`] (parsed once, shared by all) and answers
+//! one of three things: [`Outcome::NotMine`] (no credentials of its kind), [`Outcome::User`],
+//! or [`Outcome::Refused`] (its kind of credentials, and wrong). `/auth` asks the configured
+//! methods in order; the first that is not "not mine" decides, and when every method says
+//! "not mine" the answer is 401 with the first method's challenge. A method never knows about
+//! the others, and the handler knows no method.
+//!
+//! Adding a method: a file here with a type implementing [`AuthMethod`], and one arm in
+//! [`build`] naming it.
+
+mod tokenapi;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use axum::http::{HeaderMap, Method, header};
+
+use super::ServerRunner;
+use super::request::Params;
+use crate::auth::{AuthError, Authenticator};
+use crate::settings::SettingsError;
+use crate::user::User;
+
+pub use tokenapi::Tokenapi;
+
+/// What one method makes of a request.
+#[derive(Debug)]
+pub enum Outcome {
+    /// No credentials of this method's kind: ask the next method.
+    NotMine,
+    /// The credentials name this active user.
+    User(User),
+    /// The credentials are this method's, and they do not authenticate anyone.
+    Refused(Refusal),
+}
+
+/// Why a method refused.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Unreadable credentials of this kind: 401 with the method's challenge and this message.
+    Challenge(&'static str),
+    /// Wrong credentials, an unknown or inactive user: 403 with this message.
+    Forbidden(&'static str),
+    /// The answer cannot be given now (the database is down, no hashing capacity) or at all
+    /// (the database does not have the configured tables).
+    Error(AuthError),
+}
+
+/// A future a method returns.
+pub type Answer<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
+
+/// One way of authenticating a request (DRF's `BaseAuthentication`).
+pub trait AuthMethod: Send + Sync {
+    /// The method's name in `serve.authentication`.
+    fn name(&self) -> &'static str;
+
+    /// The `WWW-Authenticate` value of a 401 this method causes.
+    fn www_authenticate(&self) -> &'static str;
+
+    /// The message of the 401 when no method found credentials and this one is first.
+    fn missing_message(&self) -> &'static str;
+
+    /// Look at the request.
+    fn authenticate<'a>(&'a self, request: &'a Credentials) -> Answer<'a>;
+}
+
+/// The names [`build`] knows.
+pub const METHODS: &[&str] = &["tokenapi"];
+
+/// The methods `names` lists, in order, over one authenticator.
+pub fn build(
+    names: &[String],
+    auth: &Arc<Authenticator<ServerRunner>>,
+) -> Result<Vec<Box<dyn AuthMethod>>, SettingsError> {
+    names
+        .iter()
+        .map(|name| -> Result<Box<dyn AuthMethod>, SettingsError> {
+            match name.trim() {
+                "tokenapi" => Ok(Box::new(Tokenapi::new(Arc::clone(auth)))),
+                other => Err(SettingsError::Invalid {
+                    key: "serve.authentication",
+                    message: format!(
+                        "unknown authentication method {other:?}: expected {}",
+                        METHODS.join(", ")
+                    ),
+                }),
+            }
+        })
+        .collect()
+}
+
+/// Everything a method may read from a forward-auth request, parsed once.
+#[derive(Debug, Default)]
+pub struct Credentials {
+    /// The original request's query string (`GET`): from the one forwarded-URI header
+    /// present (`X-Original-URI`, then `X-Forwarded-Uri`), else this request's own.
+    pub query: Params,
+    /// The form fields of a urlencoded or multipart body (`POST`).
+    pub post: Params,
+    /// The original request's method: `X-Original-Method`, `X-Forwarded-Method`, else this
+    /// request's own.
+    pub method: Method,
+    /// The request headers (`Authorization` and the rest).
+    pub headers: HeaderMap,
+    /// The cookies, as Django's `parse_cookie` reads the `Cookie` header.
+    pub cookies: Vec<(String, String)>,
+}
+
+impl Credentials {
+    /// A header's raw bytes.
+    pub fn header(&self, name: impl header::AsHeaderName) -> Option<&[u8]> {
+        self.headers.get(name).map(|v| v.as_bytes())
+    }
+
+    /// `request.COOKIES.get(name)`: the last cookie of that name.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// `django.http.cookie.parse_cookie`: `;`-separated chunks, `key=value` or a bare value (under
+/// the empty key), both stripped; chunks that are empty on both sides are skipped; values are
+/// unquoted the way `http.cookies._unquote` does it for the common case (surrounding quotes).
+pub fn parse_cookie(header: &str) -> Vec<(String, String)> {
+    header
+        .split(';')
+        .filter_map(|chunk| {
+            let (key, value) = chunk.split_once('=').unwrap_or(("", chunk));
+            let (key, value) = (key.trim(), value.trim());
+            if key.is_empty() && value.is_empty() {
+                return None;
+            }
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value);
+            Some((key.to_owned(), value.to_owned()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_parse_as_django_does() {
+        let cookies = parse_cookie("sessionid=abc; csrftoken=x=y;  bare ;;a=\"q\"; sessionid=def");
+        assert_eq!(
+            cookies,
+            vec![
+                ("sessionid".into(), "abc".into()),
+                ("csrftoken".into(), "x=y".into()),
+                (String::new(), "bare".into()),
+                ("a".into(), "q".into()),
+                ("sessionid".into(), "def".into()),
+            ]
+        );
+        let request = Credentials {
+            cookies,
+            ..Credentials::default()
+        };
+        assert_eq!(request.cookie("sessionid"), Some("def"));
+        assert_eq!(request.cookie("nope"), None);
+    }
+}

@@ -1,0 +1,61 @@
+//! `tokenapi`: django-tokenapi's `@token_required` — `user` and `token` from the form body,
+//! then the query string, then `Authorization: Basic base64(user:token)` — checked as
+//! tokenapi's `TokenBackend` checks them.
+
+use std::sync::Arc;
+
+use axum::http::header;
+
+use super::{Answer, AuthMethod, Credentials, Outcome, Refusal};
+use crate::auth::{AuthError, Authenticator};
+use crate::responses;
+use crate::server::ServerRunner;
+use crate::server::request::{TokenRequired, token_required};
+
+/// The `tokenapi` method.
+pub struct Tokenapi {
+    auth: Arc<Authenticator<ServerRunner>>,
+}
+
+impl Tokenapi {
+    /// Over this authenticator's users and tokens.
+    pub fn new(auth: Arc<Authenticator<ServerRunner>>) -> Self {
+        Tokenapi { auth }
+    }
+}
+
+impl AuthMethod for Tokenapi {
+    fn name(&self) -> &'static str {
+        "tokenapi"
+    }
+
+    fn www_authenticate(&self) -> &'static str {
+        "Basic realm=\"djtoken\", charset=\"UTF-8\""
+    }
+
+    fn missing_message(&self) -> &'static str {
+        responses::MISSING_TOKEN_FIELDS
+    }
+
+    fn authenticate<'a>(&'a self, request: &'a Credentials) -> Answer<'a> {
+        Box::pin(async move {
+            let authorization = request.header(header::AUTHORIZATION);
+            match token_required(&request.post, &request.query, authorization) {
+                TokenRequired::Found { user, token } => {
+                    match self.auth.check_token(&user, &token).await {
+                        Ok(user) => Outcome::User(user),
+                        Err(e @ (AuthError::Unavailable(_) | AuthError::Overloaded)) => {
+                            Outcome::Refused(Refusal::Error(e))
+                        }
+                        Err(_) => Outcome::Refused(Refusal::Forbidden(responses::WRONG_PAIR)),
+                    }
+                }
+                TokenRequired::Missing => Outcome::NotMine,
+                // tokenapi answers 400 for an undecodable Authorization header; nginx's
+                // auth_request would turn a 400 into a 500, so these are a 401 challenge here,
+                // with tokenapi's message.
+                unreadable => Outcome::Refused(Refusal::Challenge(unreadable.message())),
+            }
+        })
+    }
+}

@@ -1,0 +1,669 @@
+//! djtoken's settings: one typed struct with Django's setting names, its defaults and its
+//! validation, from which everything else is built.
+//!
+//! Like Django's `global_settings.py`, every setting has one name, one default and one place
+//! that checks it. A front end (the command line, a configuration file, a Python caller)
+//! starts from [`Settings::default`], layers its values on top, and asks the settings for
+//! what it needs: [`Settings::hashers`], [`Settings::secret_keys`],
+//! [`Settings::tokenapi_generator`], and with the `store` feature
+//! [`Settings::authenticator`]. Nothing below re-reads the environment or a flag.
+//!
+//! The struct deserialises with serde under Django's names (`SECRET_KEY_FILE`, `TIME_ZONE`,
+//! `PASSWORD_HASHERS`…; the server's own settings in a `serve` table), refusing unknown keys.
+//! Secret values never come from that text: it names files that hold them, and
+//! [`Settings::secret_key`] is filled only by code (from the environment, say).
+//!
+//! This module reads the key files it is pointed at and nothing else; it starts no runtime
+//! and opens no connection (that is [`Settings::authenticator`], feature `store`).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::TokenapiTokenGenerator;
+use crate::clock::{Clock, TimeZone, parse_time_zone};
+use crate::crypto::{SecretKey, SecretKeys};
+use crate::hashers::{HasherConfigError, HasherSettings, Hashers};
+use crate::tokens::{reset, tokenapi};
+use crate::user::{InvalidIdentifier, PkKind, UserModel};
+use crate::version::DjangoVersion;
+
+/// A setting with a value djtoken cannot use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    /// The value of `key` is wrong; `message` says how.
+    #[error("{key}: {message}")]
+    Invalid {
+        /// The setting, by its name in the configuration (`TIME_ZONE`, `serve.bind`…).
+        key: &'static str,
+        /// What is wrong, and what would be right.
+        message: String,
+    },
+    /// The settings are valid but the database they name could not be opened.
+    #[cfg(feature = "store")]
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+fn invalid(key: &'static str, message: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        key,
+        message: message.into(),
+    }
+}
+
+/// Everything djtoken needs to speak for one Django project.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// The Django version sharing the database (patch level allowed: `"5.2.8"`). Set, a login
+    /// rehashes what that version would rehash; unset, djtoken never rewrites a password and
+    /// new hashes use [`DjangoVersion::LATEST`]'s defaults.
+    #[serde(rename = "DJANGO_VERSION")]
+    pub django_version: Option<DjangoVersion>,
+    /// A file holding `SECRET_KEY` (one trailing newline ignored).
+    #[serde(rename = "SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+    /// A file holding `SECRET_KEY_FALLBACKS`, one key per line.
+    #[serde(rename = "SECRET_KEY_FALLBACKS_FILE")]
+    pub secret_key_fallbacks_file: Option<PathBuf>,
+    /// `SECRET_KEY` itself, for callers that hold it (from the environment); never
+    /// deserialised.
+    #[serde(skip)]
+    pub secret_key: Option<SecretKey>,
+    /// `SECRET_KEY_FALLBACKS` themselves; never deserialised.
+    #[serde(skip)]
+    pub secret_key_fallbacks: Option<Vec<SecretKey>>,
+    /// `TIME_ZONE` (an IANA name).
+    #[serde(rename = "TIME_ZONE")]
+    pub time_zone: String,
+    /// tokenapi's `TOKEN_TIMEOUT_DAYS`.
+    #[serde(rename = "TOKEN_TIMEOUT_DAYS")]
+    pub token_timeout_days: i64,
+    /// `PASSWORD_RESET_TIMEOUT`, in seconds.
+    #[serde(rename = "PASSWORD_RESET_TIMEOUT")]
+    pub password_reset_timeout: i64,
+    /// `PASSWORD_HASHERS`: class paths or algorithm names, preferred first; empty means the
+    /// version's default list.
+    #[serde(rename = "PASSWORD_HASHERS")]
+    pub password_hashers: Vec<String>,
+    /// The database, as `dj-database-url` writes it.
+    #[serde(rename = "DATABASE_URL")]
+    pub database_url: String,
+    /// Seconds one database call (or a connection) may take.
+    #[serde(rename = "QUERY_TIMEOUT")]
+    pub query_timeout: f64,
+    /// How `AUTH_USER_MODEL` maps onto its table.
+    #[serde(rename = "USER_MODEL")]
+    pub user_model: UserModelSettings,
+    /// `djtoken serve`'s own settings.
+    pub serve: ServeSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            django_version: None,
+            secret_key_file: None,
+            secret_key_fallbacks_file: None,
+            secret_key: None,
+            secret_key_fallbacks: None,
+            time_zone: "UTC".into(),
+            token_timeout_days: tokenapi::DEFAULT_TIMEOUT_DAYS,
+            password_reset_timeout: reset::DEFAULT_TIMEOUT_SECONDS,
+            password_hashers: Vec::new(),
+            database_url: "sqlite:db.sqlite3".into(),
+            query_timeout: 5.0,
+            user_model: UserModelSettings::default(),
+            serve: ServeSettings::default(),
+        }
+    }
+}
+
+/// The user model's table and columns; `none` for an optional column the model lacks.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct UserModelSettings {
+    /// `db_table` (`schema.table` allowed).
+    #[serde(rename = "TABLE")]
+    pub table: String,
+    /// The primary-key column.
+    #[serde(rename = "PK_COLUMN")]
+    pub pk_column: String,
+    /// `integer`, `biginteger`, `uuid` or `string`.
+    #[serde(rename = "PK_TYPE", deserialize_with = "from_text")]
+    pub pk_type: PkKind,
+    /// `USERNAME_FIELD`'s column.
+    #[serde(rename = "USERNAME_FIELD")]
+    pub username_field: String,
+    /// `EMAIL_FIELD`'s column, or `none`.
+    #[serde(rename = "EMAIL_FIELD", deserialize_with = "optional_column")]
+    pub email_field: Option<String>,
+    /// The password column.
+    #[serde(rename = "PASSWORD_COLUMN")]
+    pub password_column: String,
+    /// The `last_login` column, or `none`.
+    #[serde(rename = "LAST_LOGIN_COLUMN", deserialize_with = "optional_column")]
+    pub last_login_column: Option<String>,
+    /// The `is_active` column, or `none` (every user active).
+    #[serde(rename = "IS_ACTIVE_COLUMN", deserialize_with = "optional_column")]
+    pub is_active_column: Option<String>,
+}
+
+impl Default for UserModelSettings {
+    fn default() -> Self {
+        let model = UserModel::default();
+        UserModelSettings {
+            table: model.table,
+            pk_column: model.pk_column,
+            pk_type: model.pk_kind,
+            username_field: model.username_field,
+            email_field: model.email_field,
+            password_column: model.password_column,
+            last_login_column: model.last_login_column,
+            is_active_column: model.is_active_column,
+        }
+    }
+}
+
+/// `none` (any case) or empty: the model has no such column.
+pub fn column_or_none(text: &str) -> Option<String> {
+    (!text.eq_ignore_ascii_case("none") && !text.is_empty()).then(|| text.to_owned())
+}
+
+fn optional_column<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(column_or_none(&String::deserialize(d)?))
+}
+
+fn from_text<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    String::deserialize(d)?
+        .parse()
+        .map_err(serde::de::Error::custom)
+}
+
+/// How `djtoken serve` logs.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The log levels, least verbose first.
+pub const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
+
+/// `djtoken serve`: where it listens and how it protects itself.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServeSettings {
+    /// Address to listen on (port 0: any free port, logged at start-up).
+    pub bind: SocketAddr,
+    /// Where `tokenapi.urls` is mounted.
+    pub prefix: String,
+    /// The authentication methods of `/auth`, in order (`tokenapi`).
+    pub authentication: Vec<String>,
+    /// PostgreSQL reading connections (plus one for writes) / SQLite handles kept open;
+    /// `None`: one per core / 16.
+    pub pool_size: Option<usize>,
+    /// Password hashes at once; `None`: the number of cores.
+    pub hash_concurrency: Option<usize>,
+    /// Seconds a login waits for a hashing slot before a 503.
+    pub hash_queue_timeout: f64,
+    /// Largest request body, in bytes (413 beyond).
+    pub body_limit: usize,
+    /// Seconds a client has to send its request headers.
+    pub header_timeout: f64,
+    /// Seconds a client may take to send its request body (408 beyond).
+    pub request_timeout: f64,
+    /// Seconds in-flight requests get after SIGTERM/SIGINT.
+    pub shutdown_grace: f64,
+    /// Async runtime threads; `None`: the number of cores.
+    pub workers: Option<usize>,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+    /// One of [`LOG_LEVELS`].
+    pub log_level: String,
+    /// Standalone start: create the schema, this user and a key file when missing.
+    pub init_user: Option<String>,
+}
+
+impl Default for ServeSettings {
+    fn default() -> Self {
+        ServeSettings {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            prefix: "/token/".into(),
+            authentication: vec!["tokenapi".into()],
+            pool_size: None,
+            hash_concurrency: None,
+            hash_queue_timeout: 5.0,
+            body_limit: 64 * 1024,
+            header_timeout: 10.0,
+            request_timeout: 30.0,
+            shutdown_grace: 30.0,
+            workers: None,
+            log_format: LogFormat::Text,
+            log_level: "info".into(),
+            init_user: None,
+        }
+    }
+}
+
+/// A positive, finite number of seconds.
+pub fn seconds(key: &'static str, value: f64) -> Result<Duration, SettingsError> {
+    if value.is_finite() && value > 0.0 && value < 1e9 {
+        Ok(Duration::from_secs_f64(value))
+    } else {
+        Err(invalid(key, "must be a positive number of seconds"))
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
+}
+
+/// `token/`, `/token`, `/token/` → `/token/`; `/` stays `/`.
+pub fn normalize_prefix(prefix: &str) -> String {
+    let trimmed = prefix.trim_matches('/');
+    if trimmed.is_empty() {
+        "/".into()
+    } else {
+        format!("/{trimmed}/")
+    }
+}
+
+impl ServeSettings {
+    /// The tokenapi prefix, normalised.
+    pub fn prefix(&self) -> String {
+        normalize_prefix(&self.prefix)
+    }
+
+    /// Password hashes at once (at least 1).
+    pub fn hash_concurrency(&self) -> usize {
+        self.hash_concurrency.unwrap_or_else(cores).max(1)
+    }
+
+    /// Runtime threads (at least 1).
+    pub fn workers(&self) -> usize {
+        self.workers.unwrap_or_else(cores).max(1)
+    }
+
+    /// See [`ServeSettings::hash_queue_timeout`].
+    pub fn hash_queue_timeout(&self) -> Result<Duration, SettingsError> {
+        seconds("serve.hash_queue_timeout", self.hash_queue_timeout)
+    }
+
+    /// See [`ServeSettings::header_timeout`].
+    pub fn header_timeout(&self) -> Result<Duration, SettingsError> {
+        seconds("serve.header_timeout", self.header_timeout)
+    }
+
+    /// See [`ServeSettings::request_timeout`].
+    pub fn request_timeout(&self) -> Result<Duration, SettingsError> {
+        seconds("serve.request_timeout", self.request_timeout)
+    }
+
+    /// See [`ServeSettings::shutdown_grace`].
+    pub fn shutdown_grace(&self) -> Result<Duration, SettingsError> {
+        seconds("serve.shutdown_grace", self.shutdown_grace)
+    }
+
+    /// The log level, lower-cased, if it is one of [`LOG_LEVELS`].
+    pub fn log_level(&self) -> Result<&'static str, SettingsError> {
+        let level = self.log_level.to_ascii_lowercase();
+        LOG_LEVELS.into_iter().find(|l| *l == level).ok_or_else(|| {
+            invalid(
+                "serve.log_level",
+                format!(
+                    "{:?} is not a log level: expected one of {}",
+                    self.log_level,
+                    LOG_LEVELS.join(", ")
+                ),
+            )
+        })
+    }
+
+    /// Check every value.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        self.hash_queue_timeout()?;
+        self.header_timeout()?;
+        self.request_timeout()?;
+        self.shutdown_grace()?;
+        self.log_level()?;
+        if self.authentication.is_empty() {
+            return Err(invalid(
+                "serve.authentication",
+                "name at least one authentication method",
+            ));
+        }
+        if self.body_limit == 0 {
+            return Err(invalid("serve.body_limit", "must be at least 1 byte"));
+        }
+        Ok(())
+    }
+}
+
+impl Settings {
+    /// The Django version whose defaults apply: the configured one, else the latest.
+    pub fn version(&self) -> DjangoVersion {
+        self.django_version.unwrap_or(DjangoVersion::LATEST)
+    }
+
+    /// Whether a login may rewrite an outdated hash: only when the Django version sharing the
+    /// database is known.
+    pub fn rehash(&self) -> bool {
+        self.django_version.is_some()
+    }
+
+    /// `TIME_ZONE`.
+    pub fn time_zone(&self) -> Result<TimeZone, SettingsError> {
+        parse_time_zone(&self.time_zone).map_err(|e| invalid("TIME_ZONE", e.to_string()))
+    }
+
+    /// The user model, with every name checked.
+    pub fn user_model(&self) -> Result<UserModel, SettingsError> {
+        let m = &self.user_model;
+        let model = UserModel {
+            table: m.table.clone(),
+            pk_column: m.pk_column.clone(),
+            pk_kind: m.pk_type,
+            username_field: m.username_field.clone(),
+            email_field: m.email_field.clone(),
+            password_column: m.password_column.clone(),
+            last_login_column: m.last_login_column.clone(),
+            is_active_column: m.is_active_column.clone(),
+        };
+        model
+            .validate()
+            .map_err(|InvalidIdentifier { what, name }| {
+                invalid(
+                    "USER_MODEL",
+                    format!("{what} {name:?} is not a valid table or column name (letters, digits and _, not starting with a digit)"),
+                )
+            })?;
+        Ok(model)
+    }
+
+    /// `QUERY_TIMEOUT`.
+    pub fn query_timeout(&self) -> Result<Duration, SettingsError> {
+        seconds("QUERY_TIMEOUT", self.query_timeout)
+    }
+
+    /// The work factors of the hashers: the version's defaults.
+    pub fn hasher_settings(&self) -> HasherSettings {
+        HasherSettings::for_version(self.version())
+    }
+
+    /// `PASSWORD_HASHERS` with the version's work factors.
+    pub fn hashers(&self) -> Result<Hashers, SettingsError> {
+        self.hashers_with(self.hasher_settings())
+    }
+
+    /// `PASSWORD_HASHERS` with these work factors.
+    pub fn hashers_with(&self, settings: HasherSettings) -> Result<Hashers, SettingsError> {
+        let names: Vec<&str> = self.password_hashers.iter().map(String::as_str).collect();
+        Hashers::new(settings, (!names.is_empty()).then_some(&names[..]))
+            .map_err(|e: HasherConfigError| invalid("PASSWORD_HASHERS", e.to_string()))
+    }
+
+    /// `SECRET_KEY` and `SECRET_KEY_FALLBACKS`: the values given, or the files named. A key
+    /// given both ways is an error (one of them would be silently ignored), and so is none.
+    pub fn secret_keys(&self) -> Result<SecretKeys, SettingsError> {
+        let current = match (&self.secret_key, &self.secret_key_file) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "SECRET_KEY_FILE",
+                    "the secret key is given both as a file and as a value (DJTOKEN_SECRET_KEY): keep one",
+                ));
+            }
+            (Some(key), None) => key.clone(),
+            (None, Some(path)) => SecretKey::new(strip_newline(read("SECRET_KEY_FILE", path)?)),
+            (None, None) => {
+                return Err(invalid(
+                    "SECRET_KEY_FILE",
+                    "no secret key: set DJTOKEN_SECRET_KEY or pass --secret-key-file PATH",
+                ));
+            }
+        };
+        if current.expose().is_empty() {
+            return Err(invalid(
+                "SECRET_KEY_FILE",
+                "the secret key is empty (Django refuses an empty SECRET_KEY)",
+            ));
+        }
+        let fallbacks = match (&self.secret_key_fallbacks, &self.secret_key_fallbacks_file) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "SECRET_KEY_FALLBACKS_FILE",
+                    "the fallback keys are given both as a file and as a value (DJTOKEN_SECRET_KEY_FALLBACKS): keep one",
+                ));
+            }
+            (Some(keys), None) => keys.clone(),
+            (None, Some(path)) => split_keys(&read("SECRET_KEY_FALLBACKS_FILE", path)?),
+            (None, None) => Vec::new(),
+        };
+        Ok(SecretKeys { current, fallbacks })
+    }
+
+    /// Whether a secret key is configured at all (a value or a file).
+    pub fn has_secret_key(&self) -> bool {
+        self.secret_key.is_some() || self.secret_key_file.is_some()
+    }
+
+    /// tokenapi's generator: these keys, `TOKEN_TIMEOUT_DAYS`, and days counted in
+    /// `TIME_ZONE` on the system clock.
+    pub fn tokenapi_generator(
+        &self,
+        keys: &SecretKeys,
+    ) -> Result<TokenapiTokenGenerator, SettingsError> {
+        Ok(TokenapiTokenGenerator::new(keys)
+            .with_timeout_days(self.token_timeout_days)
+            .with_clock(Clock::system(self.time_zone()?)))
+    }
+
+    /// Check every value that can be checked without opening a file or a connection.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        self.time_zone()?;
+        self.user_model()?;
+        self.query_timeout()?;
+        self.hashers()?;
+        self.serve.validate()
+    }
+}
+
+fn read(key: &'static str, path: &Path) -> Result<String, SettingsError> {
+    std::fs::read_to_string(path).map_err(|e| invalid(key, format!("{}: {e}", path.display())))
+}
+
+/// One trailing newline (`\n` or `\r\n`) dropped, as an editor leaves it.
+pub fn strip_newline(mut text: String) -> String {
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    text
+}
+
+/// One key per line; blank lines are skipped, a trailing `\r` is dropped.
+pub fn split_keys(text: &str) -> Vec<SecretKey> {
+    text.lines()
+        .map(|line| line.strip_suffix('\r').unwrap_or(line))
+        .filter(|line| !line.is_empty())
+        .map(SecretKey::new)
+        .collect()
+}
+
+#[cfg(feature = "store")]
+mod runtime {
+    use std::sync::Arc;
+
+    use super::{Settings, SettingsError};
+    use crate::auth::Authenticator;
+    use crate::store::{StoreOptions, UserStore};
+
+    impl Settings {
+        /// Connection settings: `QUERY_TIMEOUT` and `serve.pool_size`.
+        pub fn store_options(&self) -> Result<StoreOptions, SettingsError> {
+            Ok(StoreOptions {
+                query_timeout: self.query_timeout()?,
+                pool_size: self.serve.pool_size.map(|n| n.max(1)),
+            })
+        }
+
+        /// The user store at `DATABASE_URL`.
+        pub async fn store(&self) -> Result<UserStore, SettingsError> {
+            Ok(UserStore::open(
+                &self.database_url,
+                self.user_model()?,
+                self.store_options()?,
+            )
+            .await?)
+        }
+
+        /// As [`Settings::store`], creating a missing SQLite file (for `db init`).
+        pub async fn store_or_create(&self) -> Result<UserStore, SettingsError> {
+            Ok(UserStore::open_or_create(
+                &self.database_url,
+                self.user_model()?,
+                self.store_options()?,
+            )
+            .await?)
+        }
+
+        /// Logins and token checks over the configured database, keys, hashers and clock:
+        /// the one place they are put together.
+        pub async fn authenticator(&self) -> Result<Authenticator, SettingsError> {
+            self.validate()?;
+            let keys = self.secret_keys()?;
+            let tokens = self.tokenapi_generator(&keys)?;
+            let hashers = Arc::new(self.hashers()?);
+            Ok(Authenticator::new(
+                self.store().await?,
+                hashers,
+                self.rehash(),
+                tokens,
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_trailing_newline_is_dropped() {
+        assert_eq!(strip_newline("key\n".into()), "key");
+        assert_eq!(strip_newline("key\r\n".into()), "key");
+        assert_eq!(strip_newline("key \n\n".into()), "key \n");
+    }
+
+    #[test]
+    fn fallbacks_are_one_per_line() {
+        let keys = split_keys("a\r\n\nb c\n");
+        assert_eq!(keys, vec![SecretKey::new("a"), SecretKey::new("b c")]);
+    }
+
+    #[test]
+    fn defaults_are_djangos_and_valid() {
+        let settings = Settings::default();
+        settings.validate().expect("the defaults are valid");
+        assert_eq!(settings.version(), DjangoVersion::LATEST);
+        assert!(!settings.rehash());
+        assert_eq!(settings.token_timeout_days, 7);
+        assert_eq!(settings.password_reset_timeout, 259_200);
+        assert_eq!(settings.user_model().expect("valid"), UserModel::default());
+        assert_eq!(settings.serve.prefix(), "/token/");
+    }
+
+    #[test]
+    fn prefixes_are_normalised() {
+        assert_eq!(normalize_prefix("/token/"), "/token/");
+        assert_eq!(normalize_prefix("token"), "/token/");
+        assert_eq!(normalize_prefix("/api/token"), "/api/token/");
+        assert_eq!(normalize_prefix("/"), "/");
+        assert_eq!(normalize_prefix(""), "/");
+    }
+
+    #[test]
+    fn each_bad_value_names_its_key() {
+        type Change = Box<dyn Fn(&mut Settings)>;
+        let cases: Vec<(&str, Change)> = vec![
+            (
+                "TIME_ZONE",
+                Box::new(|s| s.time_zone = "Mars/Olympus".into()),
+            ),
+            ("QUERY_TIMEOUT", Box::new(|s| s.query_timeout = 0.0)),
+            (
+                "PASSWORD_HASHERS",
+                Box::new(|s| s.password_hashers = vec!["nope".into()]),
+            ),
+            (
+                "USER_MODEL",
+                Box::new(|s| s.user_model.table = "a;b".into()),
+            ),
+            (
+                "serve.header_timeout",
+                Box::new(|s| s.serve.header_timeout = f64::NAN),
+            ),
+            (
+                "serve.log_level",
+                Box::new(|s| s.serve.log_level = "loud".into()),
+            ),
+        ];
+        for (key, change) in cases {
+            let mut settings = Settings::default();
+            change(&mut settings);
+            match settings.validate() {
+                Err(SettingsError::Invalid { key: k, .. }) => assert_eq!(k, key),
+                other => panic!("{key}: expected an error naming it, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_secret_key_is_required_once() {
+        let mut settings = Settings::default();
+        assert!(settings.secret_keys().is_err());
+        settings.secret_key = Some(SecretKey::new("k"));
+        assert_eq!(
+            settings.secret_keys().expect("a key").current,
+            SecretKey::new("k")
+        );
+        settings.secret_key_file = Some("/nonexistent".into());
+        assert!(settings.secret_keys().is_err());
+        settings.secret_key = Some(SecretKey::new(""));
+        settings.secret_key_file = None;
+        assert!(settings.secret_keys().is_err());
+    }
+
+    #[test]
+    fn deserialises_djangos_names_and_refuses_unknown_keys() {
+        let json = r#"{"DJANGO_VERSION": "5.2.8", "TIME_ZONE": "Europe/Paris",
+            "PASSWORD_HASHERS": ["django.contrib.auth.hashers.Argon2PasswordHasher"],
+            "USER_MODEL": {"PK_TYPE": "uuid", "EMAIL_FIELD": "none"},
+            "serve": {"bind": "127.0.0.1:0", "log_format": "json"}}"#;
+        let settings: Settings = serde_json::from_str(json).expect("valid settings");
+        assert_eq!(settings.django_version, Some(DjangoVersion::V5_2));
+        assert_eq!(settings.user_model.pk_type, PkKind::Uuid);
+        assert_eq!(settings.user_model.email_field, None);
+        assert_eq!(settings.serve.log_format, LogFormat::Json);
+        assert_eq!(settings.token_timeout_days, 7);
+        assert_eq!(settings.hashers().expect("valid").algorithms()[0], "argon2");
+        let unknown = serde_json::from_str::<Settings>(r#"{"SECRET_KEY": "inline"}"#)
+            .expect_err("secrets are never settings values");
+        assert!(unknown.to_string().contains("SECRET_KEY"), "{unknown}");
+        assert!(serde_json::from_str::<Settings>(r#"{"DJANGO_VERSION": "4.1"}"#).is_err());
+    }
+}

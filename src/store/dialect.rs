@@ -1,0 +1,45 @@
+//! What differs between the databases in the SQL djtoken writes: placeholders, quoting, and
+//! the schema `migrate` creates. Everything dialect-specific that is text lives here; what
+//! differs in behaviour (batched lookups on PostgreSQL, lock waits on SQLite) lives in the
+//! store of that database.
+
+/// A database's SQL dialect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite: `?1` placeholders.
+    Sqlite,
+    /// PostgreSQL: `$1` placeholders.
+    Postgres,
+}
+
+impl Dialect {
+    /// The `n`th (1-based) parameter placeholder.
+    pub fn placeholder(self, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("?{n}"),
+            Dialect::Postgres => format!("${n}"),
+        }
+    }
+
+    /// `n` placeholders from the first, comma-separated.
+    pub fn placeholders(self, n: usize) -> String {
+        (1..=n)
+            .map(|i| self.placeholder(i))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// `"name"` (or `"schema"."name"`), for a name the user model's validation accepted.
+    /// Both dialects quote with double quotes.
+    pub fn quote(self, name: &str) -> String {
+        crate::user::quote_identifier(name)
+    }
+
+    /// The name of the schema file `fixtures/gen/schema.py` captured for this dialect.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgresql",
+        }
+    }
+}
