@@ -23,8 +23,11 @@ from typing import Any, NamedTuple, Optional, Union
 from . import _djtoken as _native
 
 __version__: str = _native.__version__
+#: The newest Django series djtoken speaks for: the default ``django_version``.
+LATEST_DJANGO_VERSION: str = _native.LATEST_DJANGO_VERSION
 
 __all__ = [
+    "LATEST_DJANGO_VERSION",
     "Hashers",
     "PasswordCheck",
     "PasswordResetTokenGenerator",
@@ -230,7 +233,7 @@ class Hashers:
 
     def __init__(
         self,
-        django_version: str = "6.1",
+        django_version: str = LATEST_DJANGO_VERSION,
         password_hashers: Optional[Iterable[str]] = None,
         *,
         pbkdf2_iterations: Optional[int] = None,
@@ -293,7 +296,7 @@ def make_password(
     salt: Optional[str] = None,
     hasher: str = "default",
     *,
-    django_version: str = "6.1",
+    django_version: str = LATEST_DJANGO_VERSION,
     password_hashers: Optional[Iterable[str]] = None,
 ) -> str:
     """``make_password`` as Django ``django_version`` writes it."""
@@ -304,7 +307,7 @@ def check_password(
     password: Optional[Text],
     encoded: str,
     *,
-    django_version: str = "6.1",
+    django_version: str = LATEST_DJANGO_VERSION,
     password_hashers: Optional[Iterable[str]] = None,
 ) -> PasswordCheck:
     """Whether ``password`` matches ``encoded``, and whether Django ``django_version`` would
@@ -313,7 +316,7 @@ def check_password(
 
 
 def identify_hasher(
-    encoded: str, *, django_version: str = "6.1", password_hashers: Optional[Iterable[str]] = None
+    encoded: str, *, django_version: str = LATEST_DJANGO_VERSION, password_hashers: Optional[Iterable[str]] = None
 ) -> str:
     """The algorithm of ``encoded`` (``ValueError`` if it is not in ``PASSWORD_HASHERS``)."""
     return _hashers(django_version, password_hashers).identify_hasher(encoded)

@@ -12,7 +12,8 @@ other, so a site switches to these and back without rehashing anyone::
         "djtoken.hashers.ScryptPasswordHasher",
     ]
 
-Work factors come from the class attributes (``iterations``, ``time_cost``…), so a
+Each class is defined where the installed Django has its base: ``ScryptPasswordHasher`` from
+Django 4.0 on. Work factors come from the class attributes (``iterations``, ``time_cost``…), so a
 project's subclass that changes them works as with Django's classes. Hashing releases the
 interpreter lock: several threads hash at once. Argon2 and bcrypt need neither argon2-cffi
 nor bcrypt.
@@ -143,15 +144,20 @@ class BCryptPasswordHasher(BCryptSHA256PasswordHasher):
     _sha256_first = False
 
 
-class ScryptPasswordHasher(_django.ScryptPasswordHasher):
-    """``scrypt`` (Django 4.0+), with OpenSSL's 32 MiB ceiling as Django's ``maxmem=0``."""
+if hasattr(_django, "ScryptPasswordHasher"):
 
-    def encode(self, password, salt, n=None, r=None, p=None):
-        _check_encode_args(password, salt)
-        n = n or self.work_factor
-        r = r or self.block_size
-        p = p or self.parallelism
-        return _native.scrypt_encode(force_bytes(password), force_str(salt), n, r, p)
+    class ScryptPasswordHasher(_django.ScryptPasswordHasher):
+        """``scrypt`` (Django 4.0+), with OpenSSL's 32 MiB ceiling as Django's ``maxmem=0``."""
+
+        def encode(self, password, salt, n=None, r=None, p=None):
+            _check_encode_args(password, salt)
+            n = n or self.work_factor
+            r = r or self.block_size
+            p = p or self.parallelism
+            return _native.scrypt_encode(force_bytes(password), force_str(salt), n, r, p)
+
+else:
+    __all__.remove("ScryptPasswordHasher")
 
 
 class MD5PasswordHasher(_django.MD5PasswordHasher):

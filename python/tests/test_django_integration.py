@@ -143,6 +143,35 @@ def test_reset_token_generator_is_djangos():
             assert DjangoResetGenerator().check_token(user, rotated)
 
 
+def test_patching_the_clock_on_the_class_takes_effect_as_in_django():
+    """Code that moves time by patching the generator class (or an instance) sees the same
+    answers from djtoken's generators as from Django's and tokenapi's."""
+    import djtoken.tokenapi.tokens as ours_tokenapi
+    import tokenapi.tokens as theirs_tokenapi
+
+    user = ResetUser(7, "pbkdf2_sha256$1$s$h", None, "a@example.com")
+    token = ours_tokenapi.token_generator.make_token(user)
+    assert token == theirs_tokenapi.token_generator.make_token(user)
+    later = datetime.date.today() + datetime.timedelta(days=30)
+    for module in (ours_tokenapi, theirs_tokenapi):
+        with mock.patch.object(module.PasswordResetTokenGenerator, "_today", return_value=later):
+            assert not module.token_generator.check_token(user, token), module
+            assert (
+                module.PasswordResetTokenGenerator()
+                .make_token(user)
+                .startswith(theirs_tokenapi.int_to_base36((later - datetime.date(2001, 1, 1)).days))
+            )
+        with mock.patch.object(module.token_generator, "_today", return_value=later):
+            assert not module.token_generator.check_token(user, token), module
+        assert module.token_generator.check_token(user, token), module
+    reset_token = OurResetGenerator().make_token(user)
+    four_days = datetime.datetime.now() + datetime.timedelta(days=4)
+    for cls in (OurResetGenerator, DjangoResetGenerator):
+        with mock.patch.object(cls, "_now", return_value=four_days):
+            assert not cls().check_token(user, reset_token), cls
+        assert cls().check_token(user, reset_token), cls
+
+
 def test_reset_subclasses_with_their_own_hash_value():
     class Activation(OurResetGenerator):
         key_salt = "myapp.tokens.Activation"

@@ -4,7 +4,6 @@ import datetime
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from types import SimpleNamespace
 
@@ -185,24 +184,28 @@ def test_profiles_are_djangos():
 
 
 def test_hashing_releases_the_interpreter_lock():
-    """Two threads' hashes overlap in time: neither waits for the other's to finish."""
+    """While a thread hashes, another runs Python code. With a switch interval far longer
+    than a hash, a thread that kept the interpreter lock through the hash would only let the
+    main thread run after the hash; one that releases it lets the main thread see the hash
+    still running, whatever the number of cores or the machine's load."""
     hashers = djtoken.Hashers(SERIES)
     encoded = hashers.make_password("pw", "abcdefghijklmnopqrstuv")
-    spans = {0: [], 1: []}
+    started, finished = threading.Event(), []
 
-    def work(n):
-        for _ in range(3):
-            start = time.perf_counter()
-            hashers.check_password("pw", encoded)
-            spans[n].append((start, time.perf_counter()))
+    def work():
+        started.set()
+        hashers.check_password("pw", encoded)
+        finished.append(True)
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in (0, 1)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    overlap = max(
-        min(a_end, b_end) - max(a_start, b_start) for a_start, a_end in spans[0] for b_start, b_end in spans[1]
-    )
-    shortest = min(end - start for s in spans.values() for start, end in s)
-    assert overlap > shortest / 2, (overlap, shortest)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(60)
+    try:
+        thread = threading.Thread(target=work)
+        thread.start()
+        started.wait()
+        # The main thread runs again only when the worker gives the lock up.
+        hashing_meanwhile = not finished
+        thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert hashing_meanwhile, "the main thread could not run until the hash was done"

@@ -6,7 +6,6 @@ tokenapi reads its settings; ``_today()`` and ``_num_days()`` are tokenapi's, so
 patches them keeps working.
 """
 
-import functools
 from datetime import date
 
 from django.conf import settings
@@ -18,10 +17,22 @@ __all__ = ["PasswordResetTokenGenerator", "token_generator"]
 _CACHE: dict = {}
 
 
+_MISSING = object()
+
+
+def _setting(known, name, default):
+    # LazySettings keeps each setting it has read in its __dict__ and drops it when settings
+    # change (override_settings, assignment); reading it there skips LazyObject's Python-level
+    # __getattribute__. Anything not there is read the ordinary way.
+    value = known.get(name, _MISSING)
+    return getattr(settings, name, default) if value is _MISSING else value
+
+
 def _generator():
-    secret = settings.SECRET_KEY
-    fallbacks = getattr(settings, "SECRET_KEY_FALLBACKS", ())
-    timeout = getattr(settings, "TOKEN_TIMEOUT_DAYS", 7)
+    known = settings.__dict__
+    secret = _setting(known, "SECRET_KEY", None)
+    fallbacks = _setting(known, "SECRET_KEY_FALLBACKS", ())
+    timeout = _setting(known, "TOKEN_TIMEOUT_DAYS", 7)
     key = (secret, tuple(fallbacks), timeout)
     generator = _CACHE.get(key)
     if generator is None:
@@ -34,32 +45,32 @@ def _generator():
 class PasswordResetTokenGenerator:
     """Same name and methods as tokenapi's class (it kept the name of Django's).
 
-    While ``_today`` and ``_num_days`` are this class's own, ``make_token`` and
-    ``check_token`` are one native call each (settings, today's date in ``TIME_ZONE``, HMAC);
-    a subclass that overrides them, or an instance whose ``_today`` is patched, gets the
-    methods below, which call them as tokenapi does.
+    While ``_today``, ``_num_days`` and ``_make_token_with_timestamp`` are this class's own,
+    ``make_token`` and ``check_token`` go to the native generator, which counts today's date
+    itself. Patch or override any of them (on the class, a subclass or an instance) and the
+    methods below call them, as tokenapi does.
     """
 
-    def __init__(self):
-        if type(self)._today is _today and type(self)._num_days is _num_days:
-            # The native path: bound to the settings object, called without a Python frame.
-            object.__setattr__(self, "make_token", functools.partial(_native.tokenapi_make_token, settings))
-            object.__setattr__(self, "check_token", functools.partial(_native.tokenapi_check_token, settings))
-
-    def __setattr__(self, name, value):
-        if name in ("_today", "_num_days"):
-            # Patched clock: back to the methods below, which call it.
-            self.__dict__.pop("make_token", None)
-            self.__dict__.pop("check_token", None)
-        object.__setattr__(self, name, value)
+    def _native_clock(self):
+        cls = type(self)
+        return (
+            cls._today is _today
+            and cls._num_days is _num_days
+            and cls._make_token_with_timestamp is _make_token_with_timestamp
+            and not self.__dict__
+        )
 
     def make_token(self, user):
+        if self._native_clock():
+            return _generator().make_token(user)
         return self._make_token_with_timestamp(user, self._num_days(self._today()))
 
     def _make_token_with_timestamp(self, user, timestamp):
         return _generator().make(str(user.pk), user.password, timestamp)
 
     def check_token(self, user, token):
+        if self._native_clock():
+            return _generator().check_token(user, token)
         if user is None or not isinstance(token, str):
             return False
         today = self._num_days(self._today())
@@ -74,4 +85,5 @@ class PasswordResetTokenGenerator:
 
 _today = PasswordResetTokenGenerator._today
 _num_days = PasswordResetTokenGenerator._num_days
+_make_token_with_timestamp = PasswordResetTokenGenerator._make_token_with_timestamp
 token_generator = PasswordResetTokenGenerator()

@@ -1,0 +1,367 @@
+//! Password hashers: `PASSWORD_HASHERS` of one Django version, each hasher's encode and verify
+//! for `djtoken.hashers`' subclasses of Django's classes, and the per-version defaults.
+
+use std::sync::{Arc, OnceLock};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
+
+use super::{to_bytes, value_error};
+use crate::hashers::{HashError, HasherKind, HasherSettings, Hashers, PasswordHasher, WorkFactors};
+use crate::version::{Argon2Params, DjangoVersion, ScryptParams};
+
+pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyHashers>()?;
+    for f in [
+        wrap_pyfunction!(pbkdf2_encode, m)?,
+        wrap_pyfunction!(argon2_encode, m)?,
+        wrap_pyfunction!(argon2_verify, m)?,
+        wrap_pyfunction!(argon2_decode, m)?,
+        wrap_pyfunction!(bcrypt_encode, m)?,
+        wrap_pyfunction!(bcrypt_gensalt, m)?,
+        wrap_pyfunction!(scrypt_encode, m)?,
+        wrap_pyfunction!(md5_encode, m)?,
+        wrap_pyfunction!(profile, m)?,
+        wrap_pyfunction!(django_versions, m)?,
+    ] {
+        m.add_function(f)?;
+    }
+    Ok(())
+}
+
+fn hash_error(e: HashError) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+/// The latest version's defaults: the base of a hasher built from a class's attributes.
+fn latest() -> HasherSettings {
+    HasherSettings::for_version(DjangoVersion::LATEST)
+}
+
+/// Every hasher of this build, for reading hashes: a stored hash carries its own work
+/// factors, so one registry serves every call that verifies.
+fn readers() -> &'static Hashers {
+    static READERS: OnceLock<Hashers> = OnceLock::new();
+    READERS.get_or_init(|| {
+        let kinds: Vec<HasherKind> = HasherKind::ALL
+            .into_iter()
+            .filter(|k| k.is_built())
+            .collect();
+        Hashers::with_kinds(latest(), &kinds).expect("every built hasher builds")
+    })
+}
+
+/// One hasher with the work factors a Django class's attributes give it.
+fn hasher(kind: HasherKind, settings: &HasherSettings) -> PyResult<Box<dyn PasswordHasher>> {
+    kind.build(settings).map_err(value_error)
+}
+
+/// `PASSWORD_HASHERS` of one Django version.
+#[pyclass(frozen, name = "Hashers", module = "djtoken._djtoken")]
+struct PyHashers {
+    inner: Arc<Hashers>,
+}
+
+#[pymethods]
+impl PyHashers {
+    #[new]
+    #[pyo3(signature = (django_version, password_hashers=None, pbkdf2_iterations=None))]
+    fn new(
+        django_version: &str,
+        password_hashers: Option<Vec<String>>,
+        pbkdf2_iterations: Option<u32>,
+    ) -> PyResult<Self> {
+        let version: DjangoVersion = django_version.parse().map_err(value_error)?;
+        let mut settings = HasherSettings::for_version(version);
+        if let Some(n) = pbkdf2_iterations {
+            if n == 0 {
+                return Err(PyValueError::new_err(
+                    "pbkdf2_iterations must be at least 1",
+                ));
+            }
+            settings.pbkdf2_iterations = n;
+        }
+        let names: Option<Vec<&str>> = password_hashers
+            .as_ref()
+            .map(|v| v.iter().map(String::as_str).collect());
+        let inner = Hashers::new(settings, names.as_deref()).map_err(value_error)?;
+        Ok(PyHashers {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The algorithms, preferred first.
+    fn algorithms(&self) -> Vec<&'static str> {
+        self.inner.algorithms()
+    }
+
+    /// `make_password`: hashes without the interpreter lock.
+    #[pyo3(signature = (password, salt=None, hasher=None))]
+    fn make_password(
+        &self,
+        py: Python<'_>,
+        password: &Bound<'_, PyAny>,
+        salt: Option<String>,
+        hasher: Option<String>,
+    ) -> PyResult<String> {
+        let password = to_bytes(password, "password")?;
+        let inner = Arc::clone(&self.inner);
+        py.detach(move || inner.make_password(&password, salt.as_deref(), hasher.as_deref()))
+            .map_err(hash_error)
+    }
+
+    /// `(is_correct, must_update)`: hashes without the interpreter lock.
+    fn check_password(
+        &self,
+        py: Python<'_>,
+        password: &Bound<'_, PyAny>,
+        encoded: String,
+    ) -> PyResult<(bool, bool)> {
+        let password = to_bytes(password, "password")?;
+        let inner = Arc::clone(&self.inner);
+        py.detach(move || inner.check_password(&password, &encoded))
+            .map(|c| (c.is_correct, c.must_update))
+            .map_err(hash_error)
+    }
+
+    /// `identify_hasher(encoded).algorithm`.
+    fn identify_hasher(&self, encoded: &str) -> PyResult<&'static str> {
+        self.inner
+            .identify_hasher(encoded)
+            .map(|h| h.algorithm())
+            .map_err(hash_error)
+    }
+
+    /// `identify_hasher(encoded).must_update(encoded)` by that hasher's settings.
+    fn must_update(&self, encoded: &str) -> PyResult<bool> {
+        let hasher = self.inner.identify_hasher(encoded).map_err(hash_error)?;
+        hasher.must_update(encoded).map_err(hash_error)
+    }
+
+    /// `safe_summary` as `(label, value)` pairs.
+    fn safe_summary(&self, encoded: &str) -> PyResult<Vec<(&'static str, String)>> {
+        let hasher = self.inner.identify_hasher(encoded).map_err(hash_error)?;
+        hasher.safe_summary(encoded).map_err(hash_error)
+    }
+
+    /// Django's fake runtime (a random password through the default hasher).
+    fn run_fake_runtime(&self, py: Python<'_>) {
+        let inner = Arc::clone(&self.inner);
+        py.detach(move || inner.run_fake_runtime());
+    }
+}
+
+/// `hasher.encode(password, salt)` without the interpreter lock.
+fn encode(
+    py: Python<'_>,
+    hasher: Box<dyn PasswordHasher>,
+    password: Vec<u8>,
+    salt: String,
+) -> PyResult<String> {
+    py.detach(move || hasher.encode(&password, &salt))
+        .map_err(hash_error)
+}
+
+/// PBKDF2 `encode(password, salt, iterations)` for `digest` `sha256` or `sha1`.
+#[pyfunction]
+fn pbkdf2_encode(
+    py: Python<'_>,
+    digest: &str,
+    password: &Bound<'_, PyAny>,
+    salt: String,
+    iterations: u32,
+) -> PyResult<String> {
+    let kind = match digest {
+        "sha256" => HasherKind::Pbkdf2Sha256,
+        "sha1" => HasherKind::Pbkdf2Sha1,
+        _ => return Err(PyValueError::new_err("digest must be 'sha256' or 'sha1'")),
+    };
+    if iterations == 0 {
+        return Err(PyValueError::new_err(
+            "iteration value must be greater than 0.",
+        ));
+    }
+    let password = to_bytes(password, "password")?;
+    let mut settings = latest();
+    settings.pbkdf2_iterations = iterations;
+    encode(py, hasher(kind, &settings)?, password, salt)
+}
+
+/// The argon2 hasher with these work factors.
+fn argon2(time_cost: u32, memory_cost: u32, parallelism: u32) -> PyResult<Box<dyn PasswordHasher>> {
+    let mut settings = latest();
+    settings.argon2 = Argon2Params {
+        time_cost,
+        memory_cost,
+        parallelism,
+    };
+    hasher(HasherKind::Argon2, &settings)
+}
+
+/// Argon2id `encode(password, salt)` with these work factors.
+#[pyfunction]
+fn argon2_encode(
+    py: Python<'_>,
+    password: &Bound<'_, PyAny>,
+    salt: &Bound<'_, PyAny>,
+    time_cost: u32,
+    memory_cost: u32,
+    parallelism: u32,
+) -> PyResult<String> {
+    let password = to_bytes(password, "password")?;
+    let salt = String::from_utf8(to_bytes(salt, "salt")?).map_err(value_error)?;
+    encode(
+        py,
+        argon2(time_cost, memory_cost, parallelism)?,
+        password,
+        salt,
+    )
+}
+
+/// Argon2 `verify(password, encoded)` (the encoded string carries its work factors).
+#[pyfunction]
+fn argon2_verify(py: Python<'_>, password: &Bound<'_, PyAny>, encoded: String) -> PyResult<bool> {
+    let password = to_bytes(password, "password")?;
+    let hasher = readers()
+        .get_hasher(HasherKind::Argon2.algorithm())
+        .map_err(hash_error)?;
+    py.detach(move || hasher.verify(&password, &encoded))
+        .map_err(hash_error)
+}
+
+/// Argon2 `decode(encoded)` as a dict, and `must_update` against these work factors.
+#[pyfunction]
+fn argon2_decode<'py>(
+    py: Python<'py>,
+    encoded: &str,
+    time_cost: u32,
+    memory_cost: u32,
+    parallelism: u32,
+) -> PyResult<(Bound<'py, PyDict>, bool)> {
+    let hasher = argon2(time_cost, memory_cost, parallelism)?;
+    let decoded = hasher.decode(encoded).map_err(hash_error)?;
+    let must_update = hasher.must_update(encoded).map_err(hash_error)?;
+    let dict = PyDict::new(py);
+    dict.set_item("algorithm", decoded.algorithm)?;
+    dict.set_item("hash", decoded.hash)?;
+    dict.set_item("salt", decoded.salt)?;
+    if let WorkFactors::Argon2 {
+        variety,
+        version,
+        memory_cost,
+        time_cost,
+        parallelism,
+    } = decoded.work
+    {
+        dict.set_item("variety", variety)?;
+        dict.set_item("version", version)?;
+        dict.set_item("memory_cost", memory_cost)?;
+        dict.set_item("time_cost", time_cost)?;
+        dict.set_item("parallelism", parallelism)?;
+    }
+    Ok((dict, must_update))
+}
+
+/// bcrypt `encode(password, salt)`: `sha256_first` for `bcrypt_sha256`.
+#[pyfunction]
+fn bcrypt_encode(
+    py: Python<'_>,
+    password: &Bound<'_, PyAny>,
+    salt: &Bound<'_, PyAny>,
+    sha256_first: bool,
+) -> PyResult<String> {
+    let password = to_bytes(password, "password")?;
+    let salt = String::from_utf8(to_bytes(salt, "salt")?)
+        .map_err(|_| PyValueError::new_err("Invalid salt"))?;
+    let kind = if sha256_first {
+        HasherKind::BCryptSha256
+    } else {
+        HasherKind::BCrypt
+    };
+    // The salt names its rounds; bcrypt itself allows up to 31.
+    let mut settings = latest();
+    settings.limits.max_bcrypt_rounds = 31;
+    encode(py, hasher(kind, &settings)?, password, salt)
+}
+
+/// `bcrypt.gensalt(rounds)`.
+#[pyfunction]
+fn bcrypt_gensalt(rounds: u32) -> PyResult<String> {
+    if !(4..=31).contains(&rounds) {
+        return Err(PyValueError::new_err("Invalid rounds"));
+    }
+    let mut settings = latest();
+    settings.bcrypt_rounds = rounds;
+    Ok(hasher(HasherKind::BCrypt, &settings)?.salt())
+}
+
+/// scrypt `encode(password, salt, n, r, p)` (`maxmem` as Django's 0: OpenSSL's 32 MiB).
+#[pyfunction]
+fn scrypt_encode(
+    py: Python<'_>,
+    password: &Bound<'_, PyAny>,
+    salt: String,
+    n: u64,
+    r: u32,
+    p: u32,
+) -> PyResult<String> {
+    let password = to_bytes(password, "password")?;
+    let mut settings = latest();
+    settings.scrypt = ScryptParams {
+        work_factor: n,
+        block_size: r,
+        parallelism: p,
+    };
+    encode(py, hasher(HasherKind::Scrypt, &settings)?, password, salt)
+}
+
+/// MD5 `encode(password, salt)`.
+#[pyfunction]
+fn md5_encode(password: &Bound<'_, PyAny>, salt: String) -> PyResult<String> {
+    let password = to_bytes(password, "password")?;
+    let hasher = readers()
+        .get_hasher(HasherKind::Md5.algorithm())
+        .map_err(hash_error)?;
+    hasher.encode(&password, &salt).map_err(hash_error)
+}
+
+/// `djtoken.profile(version)`: one row of the version table.
+#[pyfunction]
+fn profile<'py>(py: Python<'py>, version: &str) -> PyResult<Bound<'py, PyDict>> {
+    let version: DjangoVersion = version.parse().map_err(value_error)?;
+    let p = version.profile();
+    let algorithms = |kinds: &[HasherKind]| kinds.iter().map(|k| k.algorithm()).collect::<Vec<_>>();
+    let dict = PyDict::new(py);
+    dict.set_item("version", p.series)?;
+    dict.set_item("pbkdf2_iterations", p.pbkdf2_iterations)?;
+    dict.set_item(
+        "argon2",
+        PyTuple::new(
+            py,
+            [
+                p.argon2.time_cost,
+                p.argon2.memory_cost,
+                p.argon2.parallelism,
+            ],
+        )?,
+    )?;
+    dict.set_item("bcrypt_rounds", p.bcrypt_rounds)?;
+    match p.scrypt {
+        Some(s) => dict.set_item("scrypt", (s.work_factor, s.block_size, s.parallelism))?,
+        None => dict.set_item("scrypt", py.None())?,
+    }
+    dict.set_item(
+        "password_hashers",
+        PyList::new(py, algorithms(p.password_hashers))?,
+    )?;
+    dict.set_item("available", PyList::new(py, algorithms(p.available))?)?;
+    dict.set_item("fake_runtime", p.fake_runtime)?;
+    Ok(dict)
+}
+
+/// The supported Django series.
+#[pyfunction]
+fn django_versions() -> Vec<&'static str> {
+    DjangoVersion::ALL.iter().map(|v| v.as_str()).collect()
+}

@@ -1,0 +1,70 @@
+//! The Python extension module `djtoken._djtoken` (feature `python`, built by maturin).
+//!
+//! A binding and nothing more: each function checks its arguments, turns bad input into a
+//! `ValueError` or `TypeError` that says what is wrong, and leaves the interpreter lock while
+//! it hashes a password, so other Python threads run (and hash) meanwhile. Reading Django's
+//! settings and users is the Python package's business (`python/djtoken/`); this module only
+//! receives values.
+//!
+//! - [`tokens`]: `salted_hmac`, base36, tokenapi's and Django's reset token generators.
+//! - [`hashers`]: `PASSWORD_HASHERS`, each hasher's encode/verify for Django's classes, and
+//!   the per-version defaults.
+
+mod hashers;
+mod tokens;
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::crypto::{SecretKey, SecretKeys};
+use crate::version::DjangoVersion;
+
+fn value_error(e: impl std::fmt::Display) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+/// `str` is encoded as UTF-8 (Django's `force_bytes`); `bytes` pass as they are.
+fn to_bytes(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8>> {
+    if let Ok(bytes) = value.cast::<PyBytes>() {
+        return Ok(bytes.as_bytes().to_vec());
+    }
+    if let Ok(text) = value.extract::<String>() {
+        return Ok(text.into_bytes());
+    }
+    if value.is_instance_of::<pyo3::types::PyString>() {
+        return Err(PyValueError::new_err(format!(
+            "{what} is not encodable as UTF-8"
+        )));
+    }
+    Err(PyTypeError::new_err(format!(
+        "{what} must be str or bytes, not {}",
+        value.get_type().name()?
+    )))
+}
+
+/// `SECRET_KEY` and `SECRET_KEY_FALLBACKS` from Python values.
+fn keys(secret: &Bound<'_, PyAny>, fallbacks: &Bound<'_, PyAny>) -> PyResult<SecretKeys> {
+    let current = to_bytes(secret, "secret")?;
+    if current.is_empty() {
+        return Err(PyValueError::new_err("the secret key must not be empty"));
+    }
+    let mut all = SecretKeys {
+        current: SecretKey::new(current),
+        fallbacks: Vec::new(),
+    };
+    for fallback in fallbacks.try_iter()? {
+        all.fallbacks
+            .push(SecretKey::new(to_bytes(&fallback?, "a fallback key")?));
+    }
+    Ok(all)
+}
+
+#[pymodule(gil_used = false)]
+fn _djtoken(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("LATEST_DJANGO_VERSION", DjangoVersion::LATEST.as_str())?;
+    tokens::register(m)?;
+    hashers::register(m)?;
+    Ok(())
+}

@@ -1,0 +1,282 @@
+//! Tokens: `salted_hmac`, base36, django-tokenapi's generator and Django's
+//! `PasswordResetTokenGenerator`.
+
+use std::sync::Mutex;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDateTime, PyInt, PyString};
+
+use super::{keys, to_bytes, value_error};
+use crate::crypto::Algorithm;
+use crate::tokens::{
+    PasswordResetTokenGenerator, ResetTokenConfig, Signer, TokenapiTokenGenerator, Value, Verdict,
+};
+use crate::user::{Pk, User};
+
+pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<TokenapiGenerator>()?;
+    m.add_class::<ResetGenerator>()?;
+    m.add_function(wrap_pyfunction!(salted_hmac_digest, m)?)?;
+    m.add_function(wrap_pyfunction!(int_to_base36, m)?)
+}
+
+/// `salted_hmac(key_salt, value, secret, algorithm).digest()`.
+#[pyfunction]
+fn salted_hmac_digest<'py>(
+    py: Python<'py>,
+    key_salt: &Bound<'py, PyAny>,
+    value: &Bound<'py, PyAny>,
+    secret: &Bound<'py, PyAny>,
+    algorithm: &str,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let algorithm: Algorithm = algorithm.parse().map_err(value_error)?;
+    let mac = crate::crypto::salted_hmac(
+        &to_bytes(key_salt, "key_salt")?,
+        &to_bytes(value, "value")?,
+        &to_bytes(secret, "secret")?,
+        algorithm,
+    );
+    Ok(PyBytes::new(py, mac.as_bytes()))
+}
+
+/// `int_to_base36(i)` for 0 ≤ i < 2**128.
+#[pyfunction]
+fn int_to_base36(i: u128) -> String {
+    crate::base36::int_to_base36(i)
+}
+
+/// `date.today()` as days since 2001-01-01, kept until the next local midnight, at most a
+/// minute: reading the process's local zone costs more than the whole token check.
+#[derive(Clone, Copy)]
+struct LocalDay {
+    day: i64,
+    until: i64,
+}
+
+impl LocalDay {
+    /// The process's local date, which Django set to `TIME_ZONE` (`os.environ["TZ"]` and
+    /// `tzset()`), as `date.today()` reads it.
+    fn now() -> LocalDay {
+        use chrono::TimeZone as _;
+        let now = chrono::Local::now();
+        let day = crate::clock::days_since_2001(now.naive_local());
+        let midnight = now
+            .date_naive()
+            .succ_opt()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .and_then(|m| chrono::Local.from_local_datetime(&m).earliest())
+            .map_or(i64::MAX, |m| m.timestamp());
+        LocalDay {
+            day,
+            until: midnight.min(now.timestamp() + 60),
+        }
+    }
+
+    fn current(&mut self) -> i64 {
+        if chrono::Utc::now().timestamp() >= self.until {
+            *self = LocalDay::now();
+        }
+        self.day
+    }
+}
+
+/// `user.pk` as `str(pk)` spells it: integers without a detour through text.
+fn pk_of(user: &Bound<'_, PyAny>) -> PyResult<Pk> {
+    let pk = user.getattr(pyo3::intern!(user.py(), "pk"))?;
+    if pk.is_exact_instance_of::<PyInt>() {
+        if let Ok(i) = pk.extract::<i64>() {
+            return Ok(Pk::Int(i));
+        }
+    }
+    Ok(Pk::Str(pk.str()?.to_cow()?.into_owned()))
+}
+
+/// tokenapi's token generator over one set of keys and `TOKEN_TIMEOUT_DAYS`.
+#[pyclass(frozen, module = "djtoken._djtoken")]
+struct TokenapiGenerator {
+    inner: TokenapiTokenGenerator,
+    today: Mutex<LocalDay>,
+}
+
+impl TokenapiGenerator {
+    fn today(&self) -> i64 {
+        self.today
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .current()
+    }
+}
+
+#[pymethods]
+impl TokenapiGenerator {
+    #[new]
+    #[pyo3(signature = (secret, fallbacks, timeout_days))]
+    fn new(
+        secret: &Bound<'_, PyAny>,
+        fallbacks: &Bound<'_, PyAny>,
+        timeout_days: i64,
+    ) -> PyResult<Self> {
+        Ok(TokenapiGenerator {
+            inner: TokenapiTokenGenerator::new(&keys(secret, fallbacks)?)
+                .with_timeout_days(timeout_days),
+            today: Mutex::new(LocalDay::now()),
+        })
+    }
+
+    /// The token for `str(pk)`, `password` and `days`.
+    fn make(&self, pk: String, password: String, days: u64) -> String {
+        self.inner
+            .make_token_with_timestamp(&User::new(Pk::Str(pk), password), days)
+    }
+
+    /// `valid`, `expired`, `invalid` or `malformed`, as of day `today`.
+    fn check(&self, pk: String, password: String, token: &str, today: i64) -> &'static str {
+        self.inner
+            .check_on_day(&User::new(Pk::Str(pk), password), token, || today)
+            .as_str()
+    }
+
+    /// tokenapi's `make_token(user)`: `user.pk` and `user.password`, today in the process's
+    /// local zone (Django's `TIME_ZONE`).
+    fn make_token(&self, user: &Bound<'_, PyAny>) -> PyResult<String> {
+        let password: String = user
+            .getattr(pyo3::intern!(user.py(), "password"))?
+            .extract()?;
+        let days = u64::try_from(self.today()).unwrap_or(0);
+        Ok(self
+            .inner
+            .make_token_with_timestamp(&User::new(pk_of(user)?, password), days))
+    }
+
+    /// tokenapi's `check_token(user, token)`: `False` for no user or a token that is not text.
+    fn check_token(&self, user: &Bound<'_, PyAny>, token: &Bound<'_, PyAny>) -> PyResult<bool> {
+        if user.is_none() {
+            return Ok(false);
+        }
+        let Ok(token) = token.cast::<PyString>() else {
+            return Ok(false);
+        };
+        let password = user.getattr(pyo3::intern!(user.py(), "password"))?;
+        let password = password.cast::<PyString>()?.to_cow()?;
+        let today = self.today();
+        let verdict = self
+            .inner
+            .check_parts(&pk_of(user)?, &password, &token.to_cow()?, || today);
+        Ok(verdict == Verdict::Valid)
+    }
+}
+
+fn naive(dt: &Bound<'_, PyAny>) -> PyResult<NaiveDateTime> {
+    let dt = dt
+        .cast::<PyDateTime>()
+        .map_err(|_| PyTypeError::new_err("expected a datetime"))?;
+    let get = |name: &str| -> PyResult<u32> { dt.getattr(name)?.extract() };
+    let (hour, minute, second, micro) = (
+        get("hour")?,
+        get("minute")?,
+        get("second")?,
+        get("microsecond")?,
+    );
+    NaiveDate::from_ymd_opt(dt.getattr("year")?.extract()?, get("month")?, get("day")?)
+        .and_then(|d| d.and_hms_micro_opt(hour, minute, second, micro))
+        .ok_or_else(|| PyValueError::new_err("datetime out of range"))
+}
+
+fn reset_user(
+    pk: String,
+    password: String,
+    last_login: Option<&Bound<'_, PyAny>>,
+    email: String,
+) -> PyResult<User> {
+    let last_login = match last_login {
+        Some(dt) if !dt.is_none() => Some(naive(dt)?),
+        _ => None,
+    };
+    Ok(User::new(Pk::Str(pk), password)
+        .with_last_login(last_login)
+        .with_email(email))
+}
+
+/// Django's password-reset token generator over one set of keys.
+#[pyclass(frozen, module = "djtoken._djtoken")]
+struct ResetGenerator {
+    inner: PasswordResetTokenGenerator,
+    signer: Signer,
+}
+
+#[pymethods]
+impl ResetGenerator {
+    #[new]
+    #[pyo3(signature = (secret, fallbacks, algorithm, key_salt, timeout_seconds, legacy_tokens=false))]
+    fn new(
+        secret: &Bound<'_, PyAny>,
+        fallbacks: &Bound<'_, PyAny>,
+        algorithm: &str,
+        key_salt: &Bound<'_, PyAny>,
+        timeout_seconds: i64,
+        legacy_tokens: bool,
+    ) -> PyResult<Self> {
+        let secrets = keys(secret, fallbacks)?;
+        let algorithm: Algorithm = algorithm.parse().map_err(value_error)?;
+        let key_salt = String::from_utf8(to_bytes(key_salt, "key_salt")?).map_err(value_error)?;
+        Ok(ResetGenerator {
+            signer: Signer::new(&secrets, algorithm, key_salt.as_bytes()),
+            inner: PasswordResetTokenGenerator::new(
+                &secrets,
+                ResetTokenConfig {
+                    key_salt,
+                    algorithm,
+                    timeout_seconds,
+                    legacy_tokens,
+                },
+            ),
+        })
+    }
+
+    /// The token for the user's fields at `timestamp` (seconds since 2001-01-01).
+    #[pyo3(signature = (pk, password, last_login, email, timestamp))]
+    fn make(
+        &self,
+        pk: String,
+        password: String,
+        last_login: Option<&Bound<'_, PyAny>>,
+        email: String,
+        timestamp: u64,
+    ) -> PyResult<String> {
+        Ok(self
+            .inner
+            .make_token_with_timestamp(&reset_user(pk, password, last_login, email)?, timestamp))
+    }
+
+    /// The verdict as of `now` (naive local time).
+    #[pyo3(signature = (pk, password, last_login, email, token, now))]
+    fn check(
+        &self,
+        pk: String,
+        password: String,
+        last_login: Option<&Bound<'_, PyAny>>,
+        email: String,
+        token: &str,
+        now: &Bound<'_, PyAny>,
+    ) -> PyResult<&'static str> {
+        let user = reset_user(pk, password, last_login, email)?;
+        let now = naive(now)?;
+        Ok(self.inner.check_at(&user, token, || now).as_str())
+    }
+
+    /// `ts_b36 + "-" + hash` of an arbitrary hash value (a subclass's `_make_hash_value`), with
+    /// the current key.
+    fn make_with_value(&self, timestamp: u64, value: &Bound<'_, PyAny>) -> PyResult<String> {
+        let value = to_bytes(value, "value")?;
+        Ok(self.signer.make(u128::from(timestamp), |v| v.push(&value)))
+    }
+
+    /// Whether `hash` (the part after `-`) signs `value` under any key, in constant time.
+    fn verifies_value(&self, hash: &str, value: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let mut buf = Value::new();
+        buf.push(&to_bytes(value, "value")?);
+        Ok(self.signer.verifies(hash.as_bytes(), &buf))
+    }
+}
