@@ -15,8 +15,11 @@
 //! assert_eq!(generator.check(&user, "6y0-a438a0c8937197581e32"), Verdict::Invalid);
 //! ```
 //!
-//! The core (`crypto`, `base36`, `clock`, `tokens`, `user`) does no I/O and builds with
-//! `default-features = false`; the command-line tool sits behind the `cli` feature.
+//! The core (`crypto`, `base36`, `clock`, `tokens`, `hashers`, `user`) does no I/O and is
+//! all the default features build; [`settings`] holds every setting with Django's name.
+//! The user store and login logic (`store`, `auth`: features `sqlite`, `postgres`), the HTTP
+//! server (`server`) and the Python binding (`python`) are features; the `djtoken` command is
+//! its own crate (`cli/` in the repository). `ARCHITECTURE.md` has the map.
 
 // One module uses CPU intrinsics (hashers/pbkdf2/shani.rs) and says why; nothing else may.
 #![deny(unsafe_code)]

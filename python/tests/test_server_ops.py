@@ -74,6 +74,36 @@ def test_a_missing_column_is_a_500_naming_it(serve, alice):
     assert status == 503 and "no_such_column" in json.loads(body)["reason"]
 
 
+def test_password_hashers_decide_what_a_login_rehashes_to(serve):
+    """--password-hashers is PASSWORD_HASHERS: with argon2 preferred, a PBKDF2 user's login
+    rehashes to argon2, which Django configured the same way accepts and keeps."""
+    from django.contrib.auth.hashers import check_password
+    from django.test.utils import override_settings
+
+    user = User.objects.create_user("argon-" + uuid.uuid4().hex[:8], "a@example.com", PASSWORD)
+    assert user.password.startswith("pbkdf2_sha256$")
+    server = serve(
+        [
+            "--django-version",
+            "%d.%d" % __import__("django").VERSION[:2],
+            "--password-hashers",
+            "django.contrib.auth.hashers.Argon2PasswordHasher,django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        ]
+    )
+    body = "username=%s&password=%s" % (quote(user.username), quote(PASSWORD))
+    status, _, reply = server.request(
+        "POST", "/token/new.json", body=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert status == 200, reply
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$"), user.password
+    hashers = ["django.contrib.auth.hashers.Argon2PasswordHasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    with override_settings(PASSWORD_HASHERS=hashers):
+        changed = []
+        assert check_password(PASSWORD, user.password, setter=changed.append)
+        assert changed == [], "Django would rehash djtoken's argon2 hash again"
+
+
 def test_metrics_count_the_route_the_server_decided(serve, alice):
     user, token = alice
     server = serve()
