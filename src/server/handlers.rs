@@ -112,17 +112,19 @@ async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<
 /// waiting will not fix. `None` for an answer about the request.
 fn server_side(state: &AppState, e: &AuthError) -> Option<Reply> {
     match e {
-        AuthError::Overloaded => {
-            tracing::warn!("password check refused: all hashing slots busy");
-            Some(Reply::Unavailable {
-                retry_after: RETRY_OVERLOADED,
-            })
-        }
+        AuthError::Overloaded => Some(overloaded()),
         AuthError::Unavailable(e) => {
             state.metrics.db_error();
             Some(database_error(e))
         }
         _ => None,
+    }
+}
+
+fn overloaded() -> Reply {
+    tracing::warn!("password check refused: all hashing slots busy");
+    Reply::Unavailable {
+        retry_after: RETRY_OVERLOADED,
     }
 }
 
@@ -264,8 +266,11 @@ pub async fn forward_auth(
                 message,
             }),
             Refusal::Forbidden(message) => Reply::ForwardAuth(ForwardAuth::Deny(message)),
-            Refusal::Error(e) => server_side(&state, &e)
-                .unwrap_or(Reply::ForwardAuth(ForwardAuth::Deny(responses::WRONG_PAIR))),
+            Refusal::Overloaded => overloaded(),
+            Refusal::Database(e) => {
+                state.metrics.db_error();
+                database_error(&e)
+            }
         };
     }
     let first = &state.methods[0];

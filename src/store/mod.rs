@@ -53,7 +53,9 @@ pub enum StoreError {
         /// The configured timeout.
         timeout: Duration,
     },
-    /// The database answered with an error (a missing table, a column of another type…).
+    /// The database answered with an error that waiting will not fix: the table or a column
+    /// the user model names is missing, a column has another type… (the server answers 500
+    /// and `/readyz` says why).
     #[error("database {database}: {reason}")]
     Query {
         /// The database, without credentials.
@@ -67,7 +69,8 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Whether trying again later may work (the server answers 503 for these).
+    /// Whether trying again later may work: the database is down, slow or busy (the server
+    /// answers 503 with `Retry-After` for these, 500 for the others).
     pub fn is_unavailable(&self) -> bool {
         matches!(
             self,

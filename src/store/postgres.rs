@@ -206,9 +206,11 @@ impl Shared {
 
     fn error(&self, e: &tokio_postgres::Error) -> StoreError {
         match e.as_db_error() {
-            // Connection exceptions, shutdowns, too many connections: come back later.
+            // Connection exceptions, shutdowns, too many connections, a transaction rolled
+            // back (serialization failure, deadlock), a lock not available: come back later.
+            // Everything else (a missing table or column, a wrong type) waiting will not fix.
             Some(db)
-                if ["08", "53", "57"]
+                if ["08", "40", "53", "55P03", "57"]
                     .iter()
                     .any(|class| db.code().code().starts_with(class)) =>
             {

@@ -20,8 +20,9 @@ use axum::http::{HeaderMap, Method, header};
 
 use super::ServerRunner;
 use super::request::Params;
-use crate::auth::{AuthError, Authenticator};
+use crate::auth::Authenticator;
 use crate::settings::SettingsError;
+use crate::store::StoreError;
 use crate::user::User;
 
 pub use tokenapi::Tokenapi;
@@ -44,9 +45,11 @@ pub enum Refusal {
     Challenge(&'static str),
     /// Wrong credentials, an unknown or inactive user: 403 with this message.
     Forbidden(&'static str),
-    /// The answer cannot be given now (the database is down, no hashing capacity) or at all
-    /// (the database does not have the configured tables).
-    Error(AuthError),
+    /// No hashing capacity left within the configured wait: 503.
+    Overloaded,
+    /// The database could not answer: 503 when it is down or slow, 500 when it does not have
+    /// the configured tables.
+    Database(StoreError),
 }
 
 /// A future a method returns.

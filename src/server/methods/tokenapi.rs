@@ -44,9 +44,8 @@ impl AuthMethod for Tokenapi {
                 TokenRequired::Found { user, token } => {
                     match self.auth.check_token(&user, &token).await {
                         Ok(user) => Outcome::User(user),
-                        Err(e @ (AuthError::Unavailable(_) | AuthError::Overloaded)) => {
-                            Outcome::Refused(Refusal::Error(e))
-                        }
+                        Err(AuthError::Unavailable(e)) => Outcome::Refused(Refusal::Database(e)),
+                        Err(AuthError::Overloaded) => Outcome::Refused(Refusal::Overloaded),
                         Err(_) => Outcome::Refused(Refusal::Forbidden(responses::WRONG_PAIR)),
                     }
                 }
