@@ -20,12 +20,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::TokenapiTokenGenerator;
 use crate::clock::{Clock, TimeZone, parse_time_zone};
 use crate::crypto::{SecretKey, SecretKeys};
-use crate::hashers::{HasherConfigError, HasherSettings, Hashers};
+use crate::hashers::{HasherParams, HasherSettings, Hashers, resolve};
 use crate::tokens::{reset, tokenapi};
 use crate::user::{InvalidIdentifier, PkKind, UserModel};
 use crate::version::DjangoVersion;
@@ -55,19 +57,22 @@ fn invalid(key: &'static str, message: impl Into<String>) -> SettingsError {
 }
 
 /// Everything djtoken needs to speak for one Django project.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// The Django version sharing the database (patch level allowed: `"5.2.8"`). Set, a login
     /// rehashes what that version would rehash; unset, djtoken never rewrites a password and
     /// new hashes use [`DjangoVersion::LATEST`]'s defaults.
-    #[serde(rename = "DJANGO_VERSION")]
+    #[serde(rename = "DJANGO_VERSION", skip_serializing_if = "Option::is_none")]
     pub django_version: Option<DjangoVersion>,
     /// A file holding `SECRET_KEY` (one trailing newline ignored).
-    #[serde(rename = "SECRET_KEY_FILE")]
+    #[serde(rename = "SECRET_KEY_FILE", skip_serializing_if = "Option::is_none")]
     pub secret_key_file: Option<PathBuf>,
     /// A file holding `SECRET_KEY_FALLBACKS`, one key per line.
-    #[serde(rename = "SECRET_KEY_FALLBACKS_FILE")]
+    #[serde(
+        rename = "SECRET_KEY_FALLBACKS_FILE",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub secret_key_fallbacks_file: Option<PathBuf>,
     /// `SECRET_KEY` itself, for callers that hold it (from the environment); never
     /// deserialised.
@@ -79,6 +84,11 @@ pub struct Settings {
     /// `TIME_ZONE` (an IANA name).
     #[serde(rename = "TIME_ZONE")]
     pub time_zone: String,
+    /// `USE_TZ`. djtoken reads datetimes as the columns hold them (`timestamp with time zone`
+    /// in UTC, or naive local time), so this records the project's choice for the session
+    /// and token formats that print datetimes.
+    #[serde(rename = "USE_TZ")]
+    pub use_tz: bool,
     /// tokenapi's `TOKEN_TIMEOUT_DAYS`.
     #[serde(rename = "TOKEN_TIMEOUT_DAYS")]
     pub token_timeout_days: i64,
@@ -89,6 +99,10 @@ pub struct Settings {
     /// version's default list.
     #[serde(rename = "PASSWORD_HASHERS")]
     pub password_hashers: Vec<String>,
+    /// Work factors of the project's hasher classes that differ from the version's
+    /// defaults, by algorithm (`pbkdf2_sha256 = { iterations = 2000000 }`).
+    #[serde(rename = "PASSWORD_HASHER_PARAMS")]
+    pub password_hasher_params: BTreeMap<String, HasherParams>,
     /// The database, as `dj-database-url` writes it.
     #[serde(rename = "DATABASE_URL")]
     pub database_url: String,
@@ -111,9 +125,11 @@ impl Default for Settings {
             secret_key: None,
             secret_key_fallbacks: None,
             time_zone: "UTC".into(),
+            use_tz: true,
             token_timeout_days: tokenapi::DEFAULT_TIMEOUT_DAYS,
             password_reset_timeout: reset::DEFAULT_TIMEOUT_SECONDS,
             password_hashers: Vec::new(),
+            password_hasher_params: BTreeMap::new(),
             database_url: "sqlite:db.sqlite3".into(),
             query_timeout: 5.0,
             user_model: UserModelSettings::default(),
@@ -123,7 +139,7 @@ impl Default for Settings {
 }
 
 /// The user model's table and columns; `none` for an optional column the model lacks.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct UserModelSettings {
     /// `db_table` (`schema.table` allowed).
@@ -133,22 +149,38 @@ pub struct UserModelSettings {
     #[serde(rename = "PK_COLUMN")]
     pub pk_column: String,
     /// `integer`, `biginteger`, `uuid` or `string`.
-    #[serde(rename = "PK_TYPE", deserialize_with = "from_text")]
+    #[serde(
+        rename = "PK_TYPE",
+        deserialize_with = "from_text",
+        serialize_with = "pk_kind_text"
+    )]
     pub pk_type: PkKind,
     /// `USERNAME_FIELD`'s column.
     #[serde(rename = "USERNAME_FIELD")]
     pub username_field: String,
     /// `EMAIL_FIELD`'s column, or `none`.
-    #[serde(rename = "EMAIL_FIELD", deserialize_with = "optional_column")]
+    #[serde(
+        rename = "EMAIL_FIELD",
+        deserialize_with = "optional_column",
+        serialize_with = "column_text"
+    )]
     pub email_field: Option<String>,
     /// The password column.
     #[serde(rename = "PASSWORD_COLUMN")]
     pub password_column: String,
     /// The `last_login` column, or `none`.
-    #[serde(rename = "LAST_LOGIN_COLUMN", deserialize_with = "optional_column")]
+    #[serde(
+        rename = "LAST_LOGIN_COLUMN",
+        deserialize_with = "optional_column",
+        serialize_with = "column_text"
+    )]
     pub last_login_column: Option<String>,
     /// The `is_active` column, or `none` (every user active).
-    #[serde(rename = "IS_ACTIVE_COLUMN", deserialize_with = "optional_column")]
+    #[serde(
+        rename = "IS_ACTIVE_COLUMN",
+        deserialize_with = "optional_column",
+        serialize_with = "column_text"
+    )]
     pub is_active_column: Option<String>,
 }
 
@@ -177,6 +209,14 @@ fn optional_column<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D:
     Ok(column_or_none(&String::deserialize(d)?))
 }
 
+fn column_text<S: Serializer>(column: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(column.as_deref().unwrap_or("none"))
+}
+
+fn pk_kind_text<S: Serializer>(kind: &PkKind, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(kind.as_str())
+}
+
 fn from_text<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
@@ -189,7 +229,7 @@ where
 }
 
 /// How `djtoken serve` logs.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable lines.
@@ -203,7 +243,7 @@ pub enum LogFormat {
 pub const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
 
 /// `djtoken serve`: where it listens and how it protects itself.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServeSettings {
     /// Address to listen on (port 0: any free port, logged at start-up).
@@ -214,8 +254,10 @@ pub struct ServeSettings {
     pub authentication: Vec<String>,
     /// PostgreSQL reading connections (plus one for writes) / SQLite handles kept open;
     /// `None`: one per core / 16.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pool_size: Option<usize>,
     /// Password hashes at once; `None`: the number of cores.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hash_concurrency: Option<usize>,
     /// Seconds a login waits for a hashing slot before a 503.
     pub hash_queue_timeout: f64,
@@ -228,12 +270,14 @@ pub struct ServeSettings {
     /// Seconds in-flight requests get after SIGTERM/SIGINT.
     pub shutdown_grace: f64,
     /// Async runtime threads; `None`: the number of cores.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub workers: Option<usize>,
     /// `text` or `json`.
     pub log_format: LogFormat,
     /// One of [`LOG_LEVELS`].
     pub log_level: String,
     /// Standalone start: create the schema, this user and a key file when missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub init_user: Option<String>,
 }
 
@@ -408,11 +452,46 @@ impl Settings {
         self.hashers_with(self.hasher_settings())
     }
 
-    /// `PASSWORD_HASHERS` with these work factors.
-    pub fn hashers_with(&self, settings: HasherSettings) -> Result<Hashers, SettingsError> {
-        let names: Vec<&str> = self.password_hashers.iter().map(String::as_str).collect();
-        Hashers::new(settings, (!names.is_empty()).then_some(&names[..]))
-            .map_err(|e: HasherConfigError| invalid("PASSWORD_HASHERS", e.to_string()))
+    /// `PASSWORD_HASHERS` with these work factors, and each class's own where
+    /// `PASSWORD_HASHER_PARAMS` gives them.
+    pub fn hashers_with(&self, base: HasherSettings) -> Result<Hashers, SettingsError> {
+        let names: Vec<String> = if self.password_hashers.is_empty() {
+            base.version
+                .profile()
+                .password_hashers
+                .iter()
+                .map(|kind| kind.algorithm().to_owned())
+                .collect()
+        } else {
+            self.password_hashers.clone()
+        };
+        let kinds = names
+            .iter()
+            .map(|name| resolve(name, base.version))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| invalid("PASSWORD_HASHERS", e.to_string()))?;
+        for algorithm in self.password_hasher_params.keys() {
+            if !kinds.iter().any(|k| k.algorithm() == algorithm) {
+                return Err(invalid(
+                    "PASSWORD_HASHER_PARAMS",
+                    format!("{algorithm:?} is not one of PASSWORD_HASHERS"),
+                ));
+            }
+        }
+        let each = kinds
+            .iter()
+            .map(
+                |&kind| match self.password_hasher_params.get(kind.algorithm()) {
+                    Some(params) => params
+                        .apply(kind, &base)
+                        .map(|own| (kind, own))
+                        .map_err(|e| invalid("PASSWORD_HASHER_PARAMS", e)),
+                    None => Ok((kind, base)),
+                },
+            )
+            .collect::<Result<Vec<_>, _>>()?;
+        Hashers::with_kind_settings(base, &each)
+            .map_err(|e| invalid("PASSWORD_HASHERS", e.to_string()))
     }
 
     /// `SECRET_KEY` and `SECRET_KEY_FALLBACKS`: the values given, or the files named. A key
@@ -502,6 +581,68 @@ pub fn split_keys(text: &str) -> Vec<SecretKey> {
         .filter(|line| !line.is_empty())
         .map(SecretKey::new)
         .collect()
+}
+
+/// A configuration file that cannot be used: the line and the key, and what is wrong.
+#[cfg(feature = "toml")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct ConfigFileError {
+    /// 1-based line of the problem (0 when the parser gave none).
+    pub line: usize,
+    /// What is wrong, naming the key where there is one.
+    pub message: String,
+}
+
+#[cfg(feature = "toml")]
+impl Settings {
+    /// Settings from the text of a `djtoken.toml`, on top of the defaults, and the keys it set
+    /// (`TIME_ZONE`, `serve.bind`, `USER_MODEL.TABLE`, `PASSWORD_HASHER_PARAMS.argon2.time_cost`).
+    /// An unknown key or a value of the wrong type is an error naming it; secrets themselves
+    /// are never keys (`SECRET_KEY` is unknown: the file names files that hold them).
+    pub fn from_toml(text: &str) -> Result<(Settings, Vec<String>), ConfigFileError> {
+        let line_of = |span: Option<std::ops::Range<usize>>| {
+            span.map_or(0, |s| {
+                text[..s.start.min(text.len())].matches('\n').count() + 1
+            })
+        };
+        let table: toml::Table = toml::from_str(text).map_err(|e| ConfigFileError {
+            line: line_of(e.span()),
+            message: e.message().trim().to_owned(),
+        })?;
+        let settings: Settings = toml::from_str(text).map_err(|e| {
+            // serde names an unknown key, not a wrongly typed one: the line does.
+            let line = line_of(e.span());
+            let key_line = text
+                .lines()
+                .nth(line.saturating_sub(1))
+                .map(str::trim)
+                .unwrap_or_default();
+            ConfigFileError {
+                line,
+                message: format!("{key_line}: {}", e.message().trim()),
+            }
+        })?;
+        let mut keys = Vec::new();
+        collect_keys(&table, "", &mut keys);
+        Ok((settings, keys))
+    }
+
+    /// The settings as a `djtoken.toml` would hold them (secret values are never written).
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("settings serialise to TOML")
+    }
+}
+
+#[cfg(feature = "toml")]
+fn collect_keys(table: &toml::Table, prefix: &str, keys: &mut Vec<String>) {
+    for (key, value) in table {
+        let path = format!("{prefix}{key}");
+        match value {
+            toml::Value::Table(inner) => collect_keys(inner, &format!("{path}."), keys),
+            _ => keys.push(path),
+        }
+    }
 }
 
 #[cfg(feature = "store")]
@@ -646,6 +787,57 @@ mod tests {
         settings.secret_key = Some(SecretKey::new(""));
         settings.secret_key_file = None;
         assert!(settings.secret_keys().is_err());
+    }
+
+    #[cfg(feature = "toml")]
+    #[test]
+    fn a_toml_file_fills_the_settings_and_names_a_bad_key() {
+        let text = r#"
+DJANGO_VERSION = "5.2"
+TIME_ZONE = "Asia/Kolkata"
+TOKEN_TIMEOUT_DAYS = 3
+PASSWORD_HASHERS = ["argon2", "pbkdf2_sha256"]
+
+[PASSWORD_HASHER_PARAMS.pbkdf2_sha256]
+iterations = 1200000
+
+[USER_MODEL]
+PK_TYPE = "uuid"
+IS_ACTIVE_COLUMN = "none"
+
+[serve]
+bind = "127.0.0.1:9000"
+"#;
+        let (settings, keys) = Settings::from_toml(text).expect("a valid file");
+        assert_eq!(settings.token_timeout_days, 3);
+        assert_eq!(settings.user_model.is_active_column, None);
+        assert!(keys.contains(&"PASSWORD_HASHER_PARAMS.pbkdf2_sha256.iterations".to_owned()));
+        assert!(keys.contains(&"serve.bind".to_owned()));
+        let hashers = settings.hashers().expect("valid hashers");
+        assert_eq!(hashers.algorithms(), ["argon2", "pbkdf2_sha256"]);
+        let encoded = hashers
+            .make_password(b"pw", Some("abcdefghijklmnopqrstuv"), Some("pbkdf2_sha256"))
+            .expect("hashes");
+        assert!(encoded.starts_with("pbkdf2_sha256$1200000$"), "{encoded}");
+        let (again, _) = Settings::from_toml(&settings.to_toml()).expect("round trip");
+        assert_eq!(again, settings);
+
+        let unknown = Settings::from_toml("TIME_ZONE = \"UTC\"\nTIME_ZOEN = \"UTC\"\n")
+            .expect_err("an unknown key");
+        assert_eq!(unknown.line, 2);
+        assert!(unknown.message.contains("TIME_ZOEN"), "{unknown}");
+        let wrong =
+            Settings::from_toml("\nTOKEN_TIMEOUT_DAYS = \"three\"\n").expect_err("a string");
+        assert_eq!(wrong.line, 2);
+        assert!(wrong.message.contains("TOKEN_TIMEOUT_DAYS"), "{wrong}");
+        let secret = Settings::from_toml("SECRET_KEY = \"x\"").expect_err("no secrets");
+        assert!(secret.message.contains("SECRET_KEY"), "{secret}");
+        let factor = Settings::from_toml("[PASSWORD_HASHER_PARAMS.argon2]\niterations = 5")
+            .expect("parses")
+            .0
+            .hashers()
+            .expect_err("argon2 has no iterations");
+        assert!(factor.to_string().contains("iterations"), "{factor}");
     }
 
     #[test]

@@ -148,6 +148,19 @@ pub enum PkKind {
     String,
 }
 
+impl PkKind {
+    /// `integer`, `biginteger`, `uuid` or `string`: the spelling [`FromStr`](std::str::FromStr)
+    /// reads back.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PkKind::Integer => "integer",
+            PkKind::BigInteger => "biginteger",
+            PkKind::Uuid => "uuid",
+            PkKind::String => "string",
+        }
+    }
+}
+
 impl std::str::FromStr for PkKind {
     type Err = String;
 

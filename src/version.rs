@@ -88,6 +88,12 @@ impl FromStr for DjangoVersion {
     }
 }
 
+impl serde::Serialize for DjangoVersion {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for DjangoVersion {
     /// From a string, as [`FromStr`] reads it (`"5.2"`, `"5.2.8"`).
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

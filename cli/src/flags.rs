@@ -14,27 +14,23 @@ use djtoken::user::PkKind;
 use djtoken::{DjangoVersion, SecretKey, Settings};
 
 use super::Fail;
+use super::config::{Layered, Source};
 
 /// A group of flags that fills part of the settings.
 pub trait Layer {
-    /// Put the values given on top of `settings`.
-    fn layer(&self, settings: &mut Settings) -> Result<(), Fail>;
+    /// Put the values given on top of the settings so far.
+    fn layer(&self, to: &mut Layered) -> Result<(), Fail>;
 }
 
-/// Settings from flags alone, on top of the defaults.
+/// The settings in force: the defaults, the configuration file, then these flags (and their
+/// environment variables), checked.
 pub fn settings(layers: &[&dyn Layer]) -> Result<Settings, Fail> {
-    let mut settings = Settings::default();
+    let mut layered = Layered::load()?;
     for layer in layers {
-        layer.layer(&mut settings)?;
+        layer.layer(&mut layered)?;
     }
-    settings.validate()?;
-    Ok(settings)
-}
-
-fn set<T: Clone>(target: &mut T, value: &Option<T>) {
-    if let Some(value) = value {
-        *target = value.clone();
-    }
+    layered.settings.validate()?;
+    Ok(layered.settings)
 }
 
 /// `--django-version`.
@@ -49,10 +45,11 @@ pub struct VersionArg {
 }
 
 impl Layer for VersionArg {
-    fn layer(&self, settings: &mut Settings) -> Result<(), Fail> {
-        if self.django_version.is_some() {
-            settings.django_version = self.django_version;
-        }
+    fn layer(&self, to: &mut Layered) -> Result<(), Fail> {
+        let value = self.django_version.map(Some);
+        to.put("DJANGO_VERSION", "django_version", &value, |s| {
+            &mut s.django_version
+        });
         Ok(())
     }
 }
@@ -66,8 +63,10 @@ pub struct TimeZoneArg {
 }
 
 impl Layer for TimeZoneArg {
-    fn layer(&self, settings: &mut Settings) -> Result<(), Fail> {
-        set(&mut settings.time_zone, &self.time_zone);
+    fn layer(&self, to: &mut Layered) -> Result<(), Fail> {
+        to.put("TIME_ZONE", "time_zone", &self.time_zone, |s| {
+            &mut s.time_zone
+        });
         Ok(())
     }
 }
@@ -76,13 +75,48 @@ impl Layer for TimeZoneArg {
 #[derive(Args, Clone, Debug)]
 pub struct TokenTimeoutArg {
     /// tokenapi's TOKEN_TIMEOUT_DAYS [default: 7].
-    #[arg(long, env = "DJTOKEN_TOKEN_TIMEOUT_DAYS", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        visible_alias = "timeout-days",
+        env = "DJTOKEN_TOKEN_TIMEOUT_DAYS",
+        allow_hyphen_values = true
+    )]
     pub token_timeout_days: Option<i64>,
 }
 
+/// `--reset-timeout-seconds`.
+#[derive(Args, Clone, Debug)]
+pub struct ResetTimeoutArg {
+    /// Django's PASSWORD_RESET_TIMEOUT, in seconds [default: 259200].
+    #[arg(
+        long,
+        visible_alias = "timeout-seconds",
+        env = "DJTOKEN_PASSWORD_RESET_TIMEOUT",
+        allow_hyphen_values = true
+    )]
+    pub reset_timeout_seconds: Option<i64>,
+}
+
+impl Layer for ResetTimeoutArg {
+    fn layer(&self, to: &mut Layered) -> Result<(), Fail> {
+        to.put(
+            "PASSWORD_RESET_TIMEOUT",
+            "reset_timeout_seconds",
+            &self.reset_timeout_seconds,
+            |s| &mut s.password_reset_timeout,
+        );
+        Ok(())
+    }
+}
+
 impl Layer for TokenTimeoutArg {
-    fn layer(&self, settings: &mut Settings) -> Result<(), Fail> {
-        set(&mut settings.token_timeout_days, &self.token_timeout_days);
+    fn layer(&self, to: &mut Layered) -> Result<(), Fail> {
+        to.put(
+            "TOKEN_TIMEOUT_DAYS",
+            "token_timeout_days",
+            &self.token_timeout_days,
+            |s| &mut s.token_timeout_days,
+        );
         Ok(())
     }
 }
@@ -97,10 +131,11 @@ pub struct HashersArg {
 }
 
 impl Layer for HashersArg {
-    fn layer(&self, settings: &mut Settings) -> Result<(), Fail> {
-        if !self.password_hashers.is_empty() {
-            settings.password_hashers = self.password_hashers.clone();
-        }
+    fn layer(&self, to: &mut Layered) -> Result<(), Fail> {
+        let value = (!self.password_hashers.is_empty()).then(|| self.password_hashers.clone());
+        to.put("PASSWORD_HASHERS", "password_hashers", &value, |s| {
+            &mut s.password_hashers
+        });
         Ok(())
     }
 }
@@ -130,18 +165,37 @@ fn env_text(var: &str) -> Result<Option<String>, Fail> {
 }
 
 impl Layer for SecretArgs {
-    fn layer(&self, settings: &mut Settings) -> Result<(), Fail> {
-        if self.secret_key_file.is_some() {
-            settings.secret_key_file = self.secret_key_file.clone();
-        }
-        if self.secret_key_fallbacks_file.is_some() {
-            settings.secret_key_fallbacks_file = self.secret_key_fallbacks_file.clone();
-        }
+    fn layer(&self, to: &mut Layered) -> Result<(), Fail> {
+        let file = self.secret_key_file.clone().map(Some);
+        to.put("SECRET_KEY_FILE", "secret_key_file", &file, |s| {
+            &mut s.secret_key_file
+        });
+        let file = self.secret_key_fallbacks_file.clone().map(Some);
+        to.put(
+            "SECRET_KEY_FALLBACKS_FILE",
+            "secret_key_fallbacks_file",
+            &file,
+            |s| &mut s.secret_key_fallbacks_file,
+        );
+        // The environment outranks the configuration file: a key given there replaces the
+        // file the configuration names (a flag and a variable together are an error, below).
+        let from_file = |to: &Layered, key| matches!(to.source(key), Source::File(_));
         if let Some(key) = env_text("DJTOKEN_SECRET_KEY")? {
-            settings.secret_key = Some(SecretKey::new(strip_newline(key)));
+            to.settings.secret_key = Some(SecretKey::new(strip_newline(key)));
+            if from_file(to, "SECRET_KEY_FILE") {
+                to.settings.secret_key_file = None;
+            }
+            to.mark("SECRET_KEY_FILE", Source::Env("DJTOKEN_SECRET_KEY".into()));
         }
         if let Some(keys) = env_text("DJTOKEN_SECRET_KEY_FALLBACKS")? {
-            settings.secret_key_fallbacks = Some(split_keys(&keys));
+            to.settings.secret_key_fallbacks = Some(split_keys(&keys));
+            if from_file(to, "SECRET_KEY_FALLBACKS_FILE") {
+                to.settings.secret_key_fallbacks_file = None;
+            }
+            to.mark(
+                "SECRET_KEY_FALLBACKS_FILE",
+                Source::Env("DJTOKEN_SECRET_KEY_FALLBACKS".into()),
+            );
         }
         Ok(())
     }
@@ -185,25 +239,53 @@ pub struct StoreArgs {
 }
 
 impl Layer for StoreArgs {
-    fn layer(&self, settings: &mut Settings) -> Result<(), Fail> {
-        let model = &mut settings.user_model;
-        set(&mut settings.database_url, &self.database);
-        set(&mut model.table, &self.user_table);
-        set(&mut model.pk_column, &self.pk_column);
-        set(&mut model.pk_type, &self.pk_type);
-        set(&mut model.username_field, &self.username_field);
-        set(&mut model.password_column, &self.password_column);
+    fn layer(&self, to: &mut Layered) -> Result<(), Fail> {
+        to.put("DATABASE_URL", "database", &self.database, |s| {
+            &mut s.database_url
+        });
+        to.put("USER_MODEL.TABLE", "user_table", &self.user_table, |s| {
+            &mut s.user_model.table
+        });
+        to.put("USER_MODEL.PK_COLUMN", "pk_column", &self.pk_column, |s| {
+            &mut s.user_model.pk_column
+        });
+        to.put("USER_MODEL.PK_TYPE", "pk_type", &self.pk_type, |s| {
+            &mut s.user_model.pk_type
+        });
+        to.put(
+            "USER_MODEL.USERNAME_FIELD",
+            "username_field",
+            &self.username_field,
+            |s| &mut s.user_model.username_field,
+        );
+        to.put(
+            "USER_MODEL.PASSWORD_COLUMN",
+            "password_column",
+            &self.password_column,
+            |s| &mut s.user_model.password_column,
+        );
         let optional = |column: &Option<String>| column.as_deref().map(column_or_none);
-        set(&mut model.email_field, &optional(&self.email_field));
-        set(
-            &mut model.last_login_column,
+        to.put(
+            "USER_MODEL.EMAIL_FIELD",
+            "email_field",
+            &optional(&self.email_field),
+            |s| &mut s.user_model.email_field,
+        );
+        to.put(
+            "USER_MODEL.LAST_LOGIN_COLUMN",
+            "last_login_column",
             &optional(&self.last_login_column),
+            |s| &mut s.user_model.last_login_column,
         );
-        set(
-            &mut model.is_active_column,
+        to.put(
+            "USER_MODEL.IS_ACTIVE_COLUMN",
+            "is_active_column",
             &optional(&self.is_active_column),
+            |s| &mut s.user_model.is_active_column,
         );
-        set(&mut settings.query_timeout, &self.query_timeout);
+        to.put("QUERY_TIMEOUT", "query_timeout", &self.query_timeout, |s| {
+            &mut s.query_timeout
+        });
         Ok(())
     }
 }

@@ -6,6 +6,7 @@
 //! password); 2 means the command could not run as asked (bad flags, a missing key, bad
 //! input), always with a one-line message on stderr.
 
+mod config;
 mod db;
 mod flags;
 mod password;
@@ -14,12 +15,18 @@ mod token;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Django's authentication dialect: tokens, passwords and users.
 #[derive(Parser)]
 #[command(name = "djtoken", version, about, max_term_width = 100)]
 struct Cli {
+    /// The configuration file (djtoken.toml: Django's setting names). Default: ./djtoken.toml
+    /// when it exists. Flags and DJTOKEN_* variables override what it says.
+    #[arg(long, global = true, env = "DJTOKEN_CONFIG", value_name = "PATH")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -40,6 +47,9 @@ enum Command {
     Db(db::DbCommand),
     /// Serve the tokenapi endpoints and forward auth over HTTP.
     Serve(Box<serve::ServeArgs>),
+    /// The configuration in force.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
 }
 
 /// A failure that ends the command with exit status 2 and a one-line message.
@@ -67,16 +77,22 @@ pub enum Outcome {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let matches = match Cli::command().try_get_matches() {
+        Ok(matches) => matches,
+        Err(e) => return clap_error(e),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),
     };
+    config::remember(cli.config.clone(), &matches);
     let result = match cli.command {
         Command::Token(cmd) => token::run(cmd),
         Command::Password(cmd) => password::run(cmd),
         Command::User(cmd) => db::run_user(cmd),
         Command::Db(cmd) => db::run_db(cmd),
         Command::Serve(args) => serve::run(*args),
+        Command::Config(cmd) => config::run(cmd),
     };
     match result {
         Ok(Outcome::Yes) => ExitCode::SUCCESS,
@@ -112,7 +128,26 @@ fn clap_error(e: clap::Error) -> ExitCode {
                 .collect();
             let message = paragraph.join(" ");
             let message = message.strip_prefix("error: ").unwrap_or(&message);
-            eprintln!("djtoken: {message} (see djtoken --help)");
+            // clap's "did you mean", and the help of the command that was being parsed.
+            let tips: String = rendered
+                .lines()
+                .map(str::trim)
+                .filter(|l| l.starts_with("tip:"))
+                .map(|l| format!("; {l}"))
+                .collect();
+            let command = rendered
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("Usage: "))
+                .map(|usage| {
+                    usage
+                        .split_whitespace()
+                        .take_while(|w| !w.starts_with(['[', '<', '-']))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .filter(|c| !c.is_empty())
+                .unwrap_or_else(|| "djtoken".to_owned());
+            eprintln!("djtoken: {message}{tips} (see {command} --help)");
             ExitCode::from(2)
         }
     }

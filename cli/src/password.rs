@@ -5,6 +5,7 @@ use std::io::Read;
 use clap::{Args, Subcommand};
 use djtoken::hashers::Hashers;
 
+use super::config::Layered;
 use super::flags::{HashersArg, Layer, VersionArg, settings};
 use super::{Fail, Outcome};
 
@@ -45,9 +46,9 @@ pub struct HasherArgs {
 }
 
 impl Layer for HasherArgs {
-    fn layer(&self, settings: &mut djtoken::Settings) -> Result<(), Fail> {
-        self.version.layer(settings)?;
-        self.hashers.layer(settings)
+    fn layer(&self, to: &mut Layered) -> Result<(), Fail> {
+        self.version.layer(to)?;
+        self.hashers.layer(to)
     }
 }
 
@@ -60,13 +61,6 @@ pub fn run(command: PasswordCommand) -> Result<Outcome, Fail> {
             hashers,
         } => {
             let mut settings = settings(&[&hashers])?;
-            let mut work = settings.hasher_settings();
-            if let Some(n) = iterations {
-                if n == 0 {
-                    return Err(Fail("--iterations must be at least 1".into()));
-                }
-                work.pbkdf2_iterations = n;
-            }
             // `--algorithm` alone means "that hasher, configured": add it to the version's
             // default list rather than demand a --password-hashers that names it.
             if let (Some(name), true) = (&algorithm, settings.password_hashers.is_empty()) {
@@ -79,14 +73,27 @@ pub fn run(command: PasswordCommand) -> Result<Outcome, Fail> {
                     .chain(std::iter::once(name.clone()))
                     .collect();
             }
-            let hashers: Hashers = settings.hashers_with(work)?;
-            let algorithm =
-                algorithm.unwrap_or_else(|| hashers.default_hasher().algorithm().to_owned());
-            if iterations.is_some() && !algorithm.starts_with("pbkdf2_") {
-                return Err(Fail(format!(
-                    "--iterations applies to pbkdf2_sha256 and pbkdf2_sha1, not {algorithm}"
-                )));
+            let algorithm = match algorithm {
+                Some(name) => name,
+                None => settings.hashers()?.default_hasher().algorithm().to_owned(),
+            };
+            if let Some(n) = iterations {
+                if n == 0 {
+                    return Err(Fail("--iterations must be at least 1".into()));
+                }
+                if !algorithm.starts_with("pbkdf2_") {
+                    return Err(Fail(format!(
+                        "--iterations applies to pbkdf2_sha256 and pbkdf2_sha1, not {algorithm}"
+                    )));
+                }
+                // The flag outranks the configuration's work factors for this hasher.
+                settings
+                    .password_hasher_params
+                    .entry(algorithm.clone())
+                    .or_default()
+                    .iterations = Some(n);
             }
+            let hashers: Hashers = settings.hashers()?;
             let password = read_password()?;
             let encoded = hashers
                 .make_password(&password, salt.as_deref(), Some(&algorithm))

@@ -11,6 +11,7 @@ use djtoken::server::{AppState, shutdown_signal};
 use djtoken::settings::LogFormat;
 use djtoken::store::{DatabaseUrl, InitOutcome, NewUser};
 
+use super::config::Layered;
 use super::flags::{
     HashersArg, Layer, LogFormatArg, SecretArgs, StoreArgs, TimeZoneArg, TokenTimeoutArg,
     VersionArg,
@@ -78,7 +79,7 @@ pub struct ServeArgs {
 }
 
 impl Layer for ServeArgs {
-    fn layer(&self, settings: &mut Settings) -> Result<(), Fail> {
+    fn layer(&self, to: &mut Layered) -> Result<(), Fail> {
         for group in [
             &self.store as &dyn Layer,
             &self.secrets,
@@ -87,47 +88,63 @@ impl Layer for ServeArgs {
             &self.time_zone,
             &self.hashers,
         ] {
-            group.layer(settings)?;
+            group.layer(to)?;
         }
-        let serve = &mut settings.serve;
         let some = |v: Option<usize>| v.map(Some);
-        if let Some(bind) = self.bind {
-            serve.bind = bind;
-        }
-        if let Some(prefix) = &self.prefix {
-            serve.prefix.clone_from(prefix);
-        }
-        if let Some(n) = some(self.pool_size) {
-            serve.pool_size = n;
-        }
-        if let Some(n) = some(self.hash_concurrency) {
-            serve.hash_concurrency = n;
-        }
-        if let Some(n) = some(self.workers) {
-            serve.workers = n;
-        }
-        for (target, value) in [
-            (&mut serve.hash_queue_timeout, self.hash_queue_timeout),
-            (&mut serve.header_timeout, self.header_timeout),
-            (&mut serve.request_timeout, self.request_timeout),
-            (&mut serve.shutdown_grace, self.shutdown_grace),
-        ] {
-            if let Some(value) = value {
-                *target = value;
-            }
-        }
-        if let Some(limit) = self.body_limit {
-            serve.body_limit = limit;
-        }
-        if let Some(format) = self.log_format {
-            serve.log_format = format.into();
-        }
-        if let Some(level) = &self.log_level {
-            serve.log_level.clone_from(level);
-        }
-        if self.init_user.is_some() {
-            serve.init_user.clone_from(&self.init_user);
-        }
+        to.put("serve.bind", "bind", &self.bind, |s| &mut s.serve.bind);
+        to.put("serve.prefix", "prefix", &self.prefix, |s| {
+            &mut s.serve.prefix
+        });
+        to.put("serve.pool_size", "pool_size", &some(self.pool_size), |s| {
+            &mut s.serve.pool_size
+        });
+        to.put(
+            "serve.hash_concurrency",
+            "hash_concurrency",
+            &some(self.hash_concurrency),
+            |s| &mut s.serve.hash_concurrency,
+        );
+        to.put("serve.workers", "workers", &some(self.workers), |s| {
+            &mut s.serve.workers
+        });
+        to.put(
+            "serve.hash_queue_timeout",
+            "hash_queue_timeout",
+            &self.hash_queue_timeout,
+            |s| &mut s.serve.hash_queue_timeout,
+        );
+        to.put(
+            "serve.header_timeout",
+            "header_timeout",
+            &self.header_timeout,
+            |s| &mut s.serve.header_timeout,
+        );
+        to.put(
+            "serve.request_timeout",
+            "request_timeout",
+            &self.request_timeout,
+            |s| &mut s.serve.request_timeout,
+        );
+        to.put(
+            "serve.shutdown_grace",
+            "shutdown_grace",
+            &self.shutdown_grace,
+            |s| &mut s.serve.shutdown_grace,
+        );
+        to.put("serve.body_limit", "body_limit", &self.body_limit, |s| {
+            &mut s.serve.body_limit
+        });
+        let format = self.log_format.map(LogFormat::from);
+        to.put("serve.log_format", "log_format", &format, |s| {
+            &mut s.serve.log_format
+        });
+        to.put("serve.log_level", "log_level", &self.log_level, |s| {
+            &mut s.serve.log_level
+        });
+        let init = self.init_user.clone().map(Some);
+        to.put("serve.init_user", "init_user", &init, |s| {
+            &mut s.serve.init_user
+        });
         Ok(())
     }
 }

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use djtoken::auth::{AuthError, Authenticator};
 use djtoken::clock::{Clock, TimeZone as Tz};
 use djtoken::responses;
-use djtoken::tokens::{reset, tokenapi};
+use djtoken::tokens::reset;
 use djtoken::user::parse_wall_time;
 use djtoken::{
     Algorithm, PasswordResetTokenGenerator, Pk, ResetTokenConfig, TokenapiTokenGenerator, User,
@@ -16,7 +16,8 @@ use djtoken::{
 use uuid::Uuid;
 
 use super::flags::{
-    HashersArg, Layer, SecretArgs, StoreArgs, TimeZoneArg, TokenTimeoutArg, VersionArg, settings,
+    HashersArg, Layer, ResetTimeoutArg, SecretArgs, StoreArgs, TimeZoneArg, TokenTimeoutArg,
+    VersionArg, settings,
 };
 use super::password::read_password;
 use super::{Fail, Outcome};
@@ -116,11 +117,16 @@ pub struct TokenArgs {
     #[arg(long, value_enum, default_value = "tokenapi", env = "DJTOKEN_FORMAT")]
     format: Format,
 
-    /// The user's primary key.
-    #[arg(long, env = "DJTOKEN_USER_PK", allow_hyphen_values = true)]
+    /// The user's primary key, as str(user.pk) writes it.
+    #[arg(
+        long = "user",
+        alias = "user-pk",
+        env = "DJTOKEN_USER_PK",
+        allow_hyphen_values = true
+    )]
     user_pk: String,
 
-    /// How to read --user-pk.
+    /// How to read --user.
     #[arg(long, value_enum, default_value = "auto", env = "DJTOKEN_PK_TYPE")]
     pk_type: PkType,
 
@@ -150,9 +156,14 @@ pub struct TokenArgs {
     #[command(flatten)]
     time_zone: TimeZoneArg,
 
-    /// TOKEN_TIMEOUT_DAYS for tokenapi (default 7), PASSWORD_RESET_TIMEOUT in seconds for
-    /// reset (default 259200).
-    #[arg(long, env = "DJTOKEN_TIMEOUT", allow_hyphen_values = true)]
+    #[command(flatten)]
+    token_timeout: TokenTimeoutArg,
+
+    #[command(flatten)]
+    reset_timeout: ResetTimeoutArg,
+
+    /// The timeout of either format, in its unit (the spelling of earlier releases).
+    #[arg(long, hide = true, env = "DJTOKEN_TIMEOUT", allow_hyphen_values = true)]
     timeout: Option<i64>,
 
     /// Reset tokens: the generator's algorithm.
@@ -243,7 +254,12 @@ enum Generator {
 
 impl Generator {
     fn from_args(args: &TokenArgs) -> Result<Self, Fail> {
-        let settings = settings(&[&args.time_zone, &args.secrets])?;
+        let settings = settings(&[
+            &args.time_zone,
+            &args.secrets,
+            &args.token_timeout,
+            &args.reset_timeout,
+        ])?;
         let tz = settings.time_zone()?;
         let clock = match &args.now {
             Some(text) => Clock::fixed(parse_now(text, tz)?, tz),
@@ -253,7 +269,7 @@ impl Generator {
         Ok(match args.format {
             Format::Tokenapi => Generator::Tokenapi(
                 TokenapiTokenGenerator::new(&secrets)
-                    .with_timeout_days(args.timeout.unwrap_or(tokenapi::DEFAULT_TIMEOUT_DAYS))
+                    .with_timeout_days(args.timeout.unwrap_or(settings.token_timeout_days))
                     .with_clock(clock),
             ),
             Format::Reset => {
@@ -264,7 +280,7 @@ impl Generator {
                 let config = ResetTokenConfig {
                     key_salt: args.key_salt.clone(),
                     algorithm,
-                    timeout_seconds: args.timeout.unwrap_or(reset::DEFAULT_TIMEOUT_SECONDS),
+                    timeout_seconds: args.timeout.unwrap_or(settings.password_reset_timeout),
                     legacy_tokens: args.legacy_tokens,
                 };
                 Generator::Reset(

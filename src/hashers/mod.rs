@@ -324,6 +324,114 @@ impl HasherSettings {
     }
 }
 
+/// A `PASSWORD_HASHERS` class's own work factors, where a project's subclass sets them
+/// (`class StrongPBKDF2(PBKDF2PasswordHasher): iterations = 2_000_000`). Each field is the
+/// class attribute of the same name; unset ones keep the Django version's default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HasherParams {
+    /// PBKDF2 `iterations`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iterations: Option<u32>,
+    /// Argon2 `time_cost`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_cost: Option<u32>,
+    /// Argon2 `memory_cost` (KiB).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_cost: Option<u32>,
+    /// Argon2 and scrypt `parallelism`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parallelism: Option<u32>,
+    /// bcrypt `rounds`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rounds: Option<u32>,
+    /// scrypt `work_factor` (N).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub work_factor: Option<u64>,
+    /// scrypt `block_size` (r).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_size: Option<u32>,
+}
+
+impl HasherParams {
+    /// `base` with these factors applied to `kind`'s; a factor `kind` does not have is an
+    /// error naming it.
+    pub fn apply(&self, kind: HasherKind, base: &HasherSettings) -> Result<HasherSettings, String> {
+        let mut settings = *base;
+        let given: [(&str, bool); 7] = [
+            ("iterations", self.iterations.is_some()),
+            ("time_cost", self.time_cost.is_some()),
+            ("memory_cost", self.memory_cost.is_some()),
+            ("parallelism", self.parallelism.is_some()),
+            ("rounds", self.rounds.is_some()),
+            ("work_factor", self.work_factor.is_some()),
+            ("block_size", self.block_size.is_some()),
+        ];
+        let accepted: &[&str] = match kind {
+            HasherKind::Pbkdf2Sha256 | HasherKind::Pbkdf2Sha1 => &["iterations"],
+            HasherKind::Argon2 => &["time_cost", "memory_cost", "parallelism"],
+            HasherKind::BCryptSha256 | HasherKind::BCrypt => &["rounds"],
+            HasherKind::Scrypt => &["work_factor", "block_size", "parallelism"],
+            _ => &[],
+        };
+        if let Some((name, _)) = given
+            .iter()
+            .find(|(name, set)| *set && !accepted.contains(name))
+        {
+            return Err(format!("{kind} has no work factor {name:?}"));
+        }
+        let positive = |name: &str, v: u64| {
+            if v == 0 {
+                Err(format!("{kind}: {name} must be at least 1"))
+            } else {
+                Ok(())
+            }
+        };
+        if let Some(n) = self.iterations {
+            positive("iterations", n.into())?;
+            settings.pbkdf2_iterations = n;
+        }
+        if let Some(n) = self.rounds {
+            if !(4..=31).contains(&n) {
+                return Err(format!("{kind}: rounds must be between 4 and 31"));
+            }
+            settings.bcrypt_rounds = n;
+        }
+        match kind {
+            HasherKind::Argon2 => {
+                if let Some(n) = self.time_cost {
+                    positive("time_cost", n.into())?;
+                    settings.argon2.time_cost = n;
+                }
+                if let Some(n) = self.memory_cost {
+                    positive("memory_cost", n.into())?;
+                    settings.argon2.memory_cost = n;
+                }
+                if let Some(n) = self.parallelism {
+                    positive("parallelism", n.into())?;
+                    settings.argon2.parallelism = n;
+                }
+            }
+            HasherKind::Scrypt => {
+                if let Some(n) = self.work_factor {
+                    positive("work_factor", n)?;
+                    settings.scrypt.work_factor = n;
+                }
+                if let Some(n) = self.block_size {
+                    positive("block_size", n.into())?;
+                    settings.scrypt.block_size = n;
+                }
+                if let Some(n) = self.parallelism {
+                    positive("parallelism", n.into())?;
+                    settings.scrypt.parallelism = n;
+                }
+            }
+            _ => {}
+        }
+        Ok(settings)
+    }
+}
+
 /// A hasher name in `PASSWORD_HASHERS` that djtoken does not know, or that the configured
 /// Django version does not define.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -573,13 +681,24 @@ impl Hashers {
         settings: HasherSettings,
         kinds: &[HasherKind],
     ) -> Result<Self, HasherConfigError> {
+        let each: Vec<(HasherKind, HasherSettings)> =
+            kinds.iter().map(|kind| (*kind, settings)).collect();
+        Self::with_kind_settings(settings, &each)
+    }
+
+    /// Hashers with settings of their own (a project's subclasses with other work factors),
+    /// preferred first; `settings` gives the Django version and the limits.
+    pub fn with_kind_settings(
+        settings: HasherSettings,
+        kinds: &[(HasherKind, HasherSettings)],
+    ) -> Result<Self, HasherConfigError> {
         if kinds.is_empty() {
             return Err(HasherConfigError::Empty);
         }
         Ok(Hashers {
             hashers: kinds
                 .iter()
-                .map(|kind| kind.build(&settings))
+                .map(|(kind, own)| kind.build(own))
                 .collect::<Result<_, _>>()?,
             settings,
         })

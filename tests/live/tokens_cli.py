@@ -106,7 +106,7 @@ for _ in range(CASES):
     env = dict(os.environ, DJTOKEN_SECRET_KEY=settings.SECRET_KEY, DJTOKEN_SECRET_KEY_FALLBACKS=old_key + "\n")
     common = [
         "--format=" + fmt,
-        "--user-pk=%s" % user.pk,
+        "--user=%s" % user.pk,
         "--pk-type=" + user.pk_kind,
         "--password-hash=" + user.password,
         "--time-zone=" + ZONE,
@@ -154,7 +154,8 @@ for _ in range(CASES):
                     fb_gen = PasswordResetTokenGenerator()
                     fb_gen._now = lambda local=local: local
                     candidates.append((old_token, fb_gen.check_token(user, old_token)))
-    args = common + ([] if timeout is None else ["--timeout=%d" % timeout])
+    unit = "--timeout-days" if fmt == "tokenapi" else "--timeout-seconds"
+    args = common + ([] if timeout is None else ["%s=%d" % (unit, timeout)])
     ours, _ = djtoken(["make", *args], env)
     if ours != made:
         failures.append("make %s: Django %s, djtoken %s (args %r)" % (fmt, made, ours, args))

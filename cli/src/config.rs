@@ -1,0 +1,270 @@
+//! Where the settings come from, in order: the library's defaults, the configuration file
+//! (`--config PATH`, `DJTOKEN_CONFIG`, else `./djtoken.toml` when it exists), the `DJTOKEN_*`
+//! environment variables, the flags. Each value remembers its source, which
+//! `djtoken config show` prints.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, Subcommand};
+use djtoken::Settings;
+use djtoken::store::DatabaseUrl;
+
+use super::flags::Layer;
+use super::serve::ServeArgs;
+use super::{Fail, Outcome};
+
+/// The file read when neither `--config` nor `DJTOKEN_CONFIG` names one.
+pub const DEFAULT_FILE: &str = "djtoken.toml";
+
+/// What the command line said, for the layers to ask where a value came from.
+struct Context {
+    config: Option<PathBuf>,
+    config_source: Source,
+    matches: ArgMatches,
+    command: clap::Command,
+}
+
+static CONTEXT: OnceLock<Context> = OnceLock::new();
+
+/// Keep the parsed command line: the innermost subcommand's matches and definition.
+pub fn remember(config: Option<PathBuf>, matches: &ArgMatches) {
+    let config_source = match matches.value_source("config") {
+        Some(ValueSource::EnvVariable) => Source::Env("DJTOKEN_CONFIG".into()),
+        _ => Source::Flag("--config".into()),
+    };
+    let mut command = super::Cli::command();
+    let mut leaf = matches.clone();
+    while let Some((name, sub)) = leaf.clone().subcommand() {
+        match command.find_subcommand(name) {
+            Some(found) => command = found.clone(),
+            None => break,
+        }
+        leaf = sub.clone();
+    }
+    let _ = CONTEXT.set(Context {
+        config,
+        config_source,
+        matches: leaf,
+        command,
+    });
+}
+
+/// Where a setting's value came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// djtoken's default.
+    Default,
+    /// The configuration file.
+    File(PathBuf),
+    /// An environment variable.
+    Env(String),
+    /// A flag.
+    Flag(String),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Default => f.write_str("default"),
+            Source::File(path) => write!(f, "file {}", path.display()),
+            Source::Env(var) => write!(f, "environment {var}"),
+            Source::Flag(flag) => write!(f, "flag {flag}"),
+        }
+    }
+}
+
+/// The source of the value clap found for the argument `id` of the running command.
+fn arg_source(id: &str) -> Source {
+    let Some(context) = CONTEXT.get() else {
+        return Source::Default;
+    };
+    let arg = context
+        .command
+        .get_arguments()
+        .find(|a| a.get_id().as_str() == id);
+    match context.matches.value_source(id) {
+        Some(ValueSource::EnvVariable) => Source::Env(
+            arg.and_then(|a| a.get_env())
+                .map_or_else(|| id.to_owned(), |v| v.to_string_lossy().into_owned()),
+        ),
+        _ => Source::Flag(
+            arg.and_then(|a| a.get_long())
+                .map_or_else(|| id.to_owned(), |long| format!("--{long}")),
+        ),
+    }
+}
+
+/// Settings being put together, and the source of every key that is not a default.
+pub struct Layered {
+    /// The settings so far.
+    pub settings: Settings,
+    sources: BTreeMap<String, Source>,
+}
+
+impl Layered {
+    /// The defaults with the configuration file on top, if there is one.
+    pub fn load() -> Result<Layered, Fail> {
+        let mut layered = Layered {
+            settings: Settings::default(),
+            sources: BTreeMap::new(),
+        };
+        let (path, source) = match CONTEXT.get().and_then(|c| c.config.clone()) {
+            Some(path) => (path, CONTEXT.get().map(|c| c.config_source.clone())),
+            None => (PathBuf::from(DEFAULT_FILE), None),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && source.is_none() => {
+                return Ok(layered);
+            }
+            Err(e) => {
+                let named = source.map_or_else(String::new, |s| format!(" ({s})"));
+                return Err(Fail(format!(
+                    "configuration file {}{named}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        let (mut settings, keys) =
+            Settings::from_toml(&text).map_err(|e| Fail(format!("{}: {e}", path.display())))?;
+        relative_to(&mut settings, &keys, path.parent().unwrap_or(Path::new("")));
+        layered.settings = settings;
+        for key in keys {
+            layered.sources.insert(key, Source::File(path.clone()));
+        }
+        Ok(layered)
+    }
+
+    /// Set the setting `key` to `value` when the argument `id` was given.
+    pub fn put<T: Clone>(
+        &mut self,
+        key: &str,
+        id: &str,
+        value: &Option<T>,
+        field: impl FnOnce(&mut Settings) -> &mut T,
+    ) {
+        if let Some(value) = value {
+            *field(&mut self.settings) = value.clone();
+            self.sources.insert(key.to_owned(), arg_source(id));
+        }
+    }
+
+    /// Record that `key` came from `source`.
+    pub fn mark(&mut self, key: &str, source: Source) {
+        self.sources.insert(key.to_owned(), source);
+    }
+
+    /// Where `key` came from.
+    pub fn source(&self, key: &str) -> Source {
+        self.sources.get(key).cloned().unwrap_or(Source::Default)
+    }
+}
+
+/// Paths in a configuration file are relative to the file, wherever djtoken runs.
+fn relative_to(settings: &mut Settings, keys: &[String], dir: &Path) {
+    let in_file = |key: &str| keys.iter().any(|k| k == key);
+    if dir.as_os_str().is_empty() {
+        return;
+    }
+    for (key, path) in [
+        ("SECRET_KEY_FILE", &mut settings.secret_key_file),
+        (
+            "SECRET_KEY_FALLBACKS_FILE",
+            &mut settings.secret_key_fallbacks_file,
+        ),
+    ] {
+        if let Some(path) = path.as_mut().filter(|p| p.is_relative() && in_file(key)) {
+            *path = dir.join(&*path);
+        }
+    }
+    if let Ok(DatabaseUrl::Sqlite(path)) = DatabaseUrl::parse(&settings.database_url) {
+        if path.is_relative() && in_file("DATABASE_URL") {
+            settings.database_url = format!("sqlite:{}", dir.join(path).display());
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum ConfigCommand {
+    /// Print the configuration in force, as a djtoken.toml, with the source of each value
+    /// (default, file, environment, flag); secrets are never printed. Takes serve's flags, so
+    /// it shows what `djtoken serve` with the same flags would use.
+    Show(Box<ServeArgs>),
+}
+
+pub fn run(command: ConfigCommand) -> Result<Outcome, Fail> {
+    let ConfigCommand::Show(args) = command;
+    let mut layered = Layered::load()?;
+    args.layer(&mut layered)?;
+    print!("{}", show(&layered));
+    layered.settings.validate()?;
+    Ok(Outcome::Yes)
+}
+
+/// The settings as TOML, each value followed by its source; unset values and secrets as
+/// comments.
+fn show(layered: &Layered) -> String {
+    let settings = &layered.settings;
+    let mut out = String::new();
+    let secret = |value: bool, file: &Option<PathBuf>, var: &str| match (value, file) {
+        (true, _) => Some(format!("({var} is set: the value is not shown)")),
+        (false, None) => Some("(not set)".to_owned()),
+        (false, Some(_)) => None,
+    };
+    for (key, note) in [
+        (
+            "SECRET_KEY_FILE",
+            secret(
+                settings.secret_key.is_some(),
+                &settings.secret_key_file,
+                "DJTOKEN_SECRET_KEY",
+            ),
+        ),
+        (
+            "SECRET_KEY_FALLBACKS_FILE",
+            secret(
+                settings.secret_key_fallbacks.is_some(),
+                &settings.secret_key_fallbacks_file,
+                "DJTOKEN_SECRET_KEY_FALLBACKS",
+            ),
+        ),
+    ] {
+        if let Some(note) = note {
+            out.push_str(&format!("# {key} {note}\n"));
+        }
+    }
+    if settings.django_version.is_none() {
+        out.push_str(&format!(
+            "# DJANGO_VERSION (not set: {}'s defaults, and logins never rehash)\n",
+            djtoken::DjangoVersion::LATEST
+        ));
+    }
+    let mut table = String::new();
+    for line in settings.to_toml().lines() {
+        let trimmed = line.trim();
+        if let Some(header) = trimmed.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            table = format!("{header}.");
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        match trimmed.split_once(" = ") {
+            Some((key, _)) if !trimmed.starts_with('#') => {
+                let key = key.trim_matches('"');
+                out.push_str(&format!(
+                    "{line}  # {}\n",
+                    layered.source(&format!("{table}{key}"))
+                ));
+            }
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
