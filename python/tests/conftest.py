@@ -124,18 +124,17 @@ def free_port():
 class Served:
     """A running `djtoken serve` on a port of its choosing (stopped with SIGTERM)."""
 
-    def __init__(self, binary, database_url, scratch, args=(), env=None, secret=None):
+    def __init__(self, binary, database_url, scratch, args=(), env=None, secret=None, configured=False):
+        """``configured``: the server gets no key or database from the environment (only the
+        port and the log level): its configuration file must say everything."""
         from django.conf import settings
 
         self.log_path = os.path.join(scratch, "serve-%s.log" % uuid.uuid4().hex[:12])
-        environment = dict(
-            os.environ,
-            DJTOKEN_SECRET_KEY=secret or settings.SECRET_KEY,
-            DJTOKEN_DATABASE=database_url,
-            DJTOKEN_BIND="127.0.0.1:0",
-            DJTOKEN_LOG_LEVEL="info",
-            **(env or {}),
-        )
+        if configured:
+            base = {k: v for k, v in os.environ.items() if not k.startswith("DJTOKEN_")}
+        else:
+            base = dict(os.environ, DJTOKEN_SECRET_KEY=secret or settings.SECRET_KEY, DJTOKEN_DATABASE=database_url)
+        environment = dict(base, DJTOKEN_BIND="127.0.0.1:0", DJTOKEN_LOG_LEVEL="info", **(env or {}))
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([binary, "serve", *args], env=environment, stdout=self.log, stderr=self.log)
         self.port = self.wait_listening()
@@ -179,8 +178,8 @@ def serve(djtoken_bin, database_url, scratch_dir):
     """Start `djtoken serve` on the live database: serve(args=[...], env={...})."""
     started = []
 
-    def start(args=(), env=None, database=None):
-        server = Served(djtoken_bin, database or database_url, scratch_dir, args, env)
+    def start(args=(), env=None, database=None, configured=False):
+        server = Served(djtoken_bin, database or database_url, scratch_dir, args, env, configured=configured)
         started.append(server)
         return server
 

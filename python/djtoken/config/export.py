@@ -1,0 +1,216 @@
+"""The running project's settings as the text of a ``djtoken.toml``."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .. import _djtoken as _native
+
+# The work factors of each algorithm, by the hasher class attribute that holds them.
+_WORK_FACTORS = {
+    "pbkdf2_sha256": ("iterations",),
+    "pbkdf2_sha1": ("iterations",),
+    "argon2": ("time_cost", "memory_cost", "parallelism"),
+    "bcrypt_sha256": ("rounds",),
+    "bcrypt": ("rounds",),
+    "scrypt": ("work_factor", "block_size", "parallelism"),
+}
+
+_PK_TYPES = {
+    "AutoField": "integer",
+    "SmallAutoField": "integer",
+    "IntegerField": "integer",
+    "SmallIntegerField": "integer",
+    "PositiveIntegerField": "integer",
+    "PositiveSmallIntegerField": "integer",
+    "BigAutoField": "biginteger",
+    "BigIntegerField": "biginteger",
+    "PositiveBigIntegerField": "biginteger",
+    "UUIDField": "uuid",
+    "CharField": "string",
+    "SlugField": "string",
+    "EmailField": "string",
+    "TextField": "string",
+}
+
+
+@dataclass
+class Export:
+    """The configuration text, and what djtoken cannot honour."""
+
+    text: str
+    problems: list = field(default_factory=list)
+
+
+def _q(value) -> str:
+    # A TOML basic string (or array of them): JSON's escapes are TOML's.
+    return json.dumps(value)
+
+
+def write_private(path: str, text: str, force: bool = False) -> None:
+    """Write ``text`` to ``path`` readable by its owner only."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
+    fd = os.open(path, flags, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
+def _supported_algorithms() -> set:
+    return {a for v in _native.django_versions() for a in _native.profile(v)["available"]}
+
+
+def _database_url(db: dict, problems: list) -> Optional[str]:
+    from urllib.parse import quote
+
+    engine = db.get("ENGINE", "")
+    if engine.endswith("sqlite3"):
+        name = str(db.get("NAME", ""))
+        if not name or name == ":memory:" or name.startswith("file:"):
+            problems.append("the default database is an in-memory SQLite database, which djtoken cannot share")
+            return None
+        return "sqlite:" + os.path.abspath(name)
+    if engine.endswith(("postgresql", "postgis", "postgresql_psycopg2")):
+        user = quote(str(db.get("USER") or ""), safe="")
+        host = str(db.get("HOST") or "")
+        port = str(db.get("PORT") or "")
+        if db.get("PASSWORD"):
+            problems.append(
+                "the database password is not written (it is a secret): set DJTOKEN_DATABASE to the "
+                "full URL, postgres://user:password@host:port/name, where djtoken runs"
+            )
+        if host.startswith("/"):
+            authority = "%s@" % user if user else ""
+            query = "?host=" + quote(host, safe="/")
+            host = ""
+        else:
+            authority = ("%s@" % user if user else "") + host + (":%s" % port if port else "")
+            query = ""
+        options = db.get("OPTIONS") or {}
+        if options:
+            problems.append(
+                "the database OPTIONS %s are not carried over: add them to DATABASE_URL as "
+                "?key=value where djtoken understands them" % sorted(options)
+            )
+        return "postgres://%s/%s%s" % (authority, quote(str(db.get("NAME", "")), safe=""), query)
+    if engine.endswith("mysql"):
+        problems.append("the default database is MySQL/MariaDB, which djtoken does not speak yet")
+    else:
+        problems.append("the default database engine %s is not one djtoken speaks" % engine)
+    return None
+
+
+def _hashers(settings, django_series: str, problems: list):
+    from django.contrib.auth.hashers import get_hashers
+
+    supported = _supported_algorithms()
+    names, params = [], {}
+    for path, hasher in zip(settings.PASSWORD_HASHERS, get_hashers()):
+        algorithm = hasher.algorithm
+        if algorithm not in supported:
+            problems.append("PASSWORD_HASHERS: %s (algorithm %r) is not one djtoken implements" % (path, algorithm))
+            continue
+        if algorithm in names:
+            continue  # Django's get_hasher(algorithm) finds the first one too.
+        names.append(algorithm)
+        factors = {a: getattr(hasher, a) for a in _WORK_FACTORS.get(algorithm, ()) if hasattr(hasher, a)}
+        if factors:
+            params[algorithm] = factors
+    return names, params
+
+
+def _user_model(problems: list) -> dict:
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import FieldDoesNotExist
+
+    model = get_user_model()
+    meta = model._meta
+
+    def column(name):
+        try:
+            f = meta.get_field(name)
+        except FieldDoesNotExist:
+            return None
+        return f.column if getattr(f, "concrete", False) else None
+
+    pk = meta.pk
+    pk_type = _PK_TYPES.get(pk.get_internal_type())
+    if pk_type is None:
+        problems.append("the user model's pk is a %s, which djtoken cannot read" % pk.get_internal_type())
+        pk_type = "string"
+    email_field = model.get_email_field_name() if hasattr(model, "get_email_field_name") else "email"
+    mapping = {
+        "TABLE": meta.db_table,
+        "PK_COLUMN": pk.column,
+        "PK_TYPE": pk_type,
+        "USERNAME_FIELD": column(model.USERNAME_FIELD),
+        "EMAIL_FIELD": column(email_field) or "none",
+        "PASSWORD_COLUMN": column("password"),
+        "LAST_LOGIN_COLUMN": column("last_login") or "none",
+        "IS_ACTIVE_COLUMN": column("is_active") or "none",
+    }
+    for key in ("USERNAME_FIELD", "PASSWORD_COLUMN"):
+        if mapping[key] is None:
+            problems.append("the user model %s has no %s column" % (meta.label, key))
+            mapping[key] = "none"
+    return mapping
+
+
+def export(
+    settings=None, *, secret_key_file: Optional[str] = None, secret_key_fallbacks_file: Optional[str] = None
+) -> Export:
+    """The ``djtoken.toml`` for ``settings`` (default: the running project's)."""
+    import django
+
+    if settings is None:
+        from django.conf import settings
+    problems: list = []
+    version = "%d.%d.%d" % django.VERSION[:3]
+    series = "%d.%d" % django.VERSION[:2]
+    lines = [
+        "# djtoken's configuration, written by manage.py djtoken_config from %s." % settings.SETTINGS_MODULE,
+        "# Keys are Django's setting names; djtoken serve --config reads it. See djtoken config show.",
+        "",
+    ]
+    if series not in _native.django_versions():
+        known = ", ".join(_native.django_versions())
+        problems.append("Django %s is not a version djtoken speaks (%s)" % (series, known))
+    lines.append("DJANGO_VERSION = %s" % _q(version))
+    if secret_key_file:
+        lines.append("SECRET_KEY_FILE = %s" % _q(secret_key_file))
+    else:
+        lines.append("# SECRET_KEY is not written: set DJTOKEN_SECRET_KEY where djtoken runs, or rerun with")
+        lines.append("# --secret-key-file PATH to write it to a file only its owner can read.")
+    fallbacks = list(getattr(settings, "SECRET_KEY_FALLBACKS", []) or [])
+    if fallbacks:
+        if secret_key_fallbacks_file:
+            lines.append("SECRET_KEY_FALLBACKS_FILE = %s" % _q(secret_key_fallbacks_file))
+        else:
+            lines.append("# SECRET_KEY_FALLBACKS (%d) are not written: set" % len(fallbacks))
+            lines.append("# DJTOKEN_SECRET_KEY_FALLBACKS, one per line, or rerun with --secret-key-file PATH.")
+    url = _database_url(settings.DATABASES["default"], problems)
+    if url:
+        lines.append("DATABASE_URL = %s" % _q(url))
+    else:
+        lines.append("# DATABASE_URL: the default database cannot be shared with djtoken (see the report)")
+    lines.append("TIME_ZONE = %s" % _q(settings.TIME_ZONE or "UTC"))
+    lines.append("USE_TZ = %s" % ("true" if settings.USE_TZ else "false"))
+    lines.append("TOKEN_TIMEOUT_DAYS = %d" % int(getattr(settings, "TOKEN_TIMEOUT_DAYS", 7)))
+    lines.append("PASSWORD_RESET_TIMEOUT = %d" % int(settings.PASSWORD_RESET_TIMEOUT))
+    names, params = _hashers(settings, series, problems)
+    lines.append("# %s" % ", ".join(settings.PASSWORD_HASHERS))
+    lines.append("PASSWORD_HASHERS = %s" % _q(names))
+    for algorithm, factors in params.items():
+        lines.append("")
+        lines.append("[PASSWORD_HASHER_PARAMS.%s]" % algorithm)
+        lines.extend("%s = %d" % (k, v) for k, v in factors.items())
+    lines.append("")
+    lines.append("[USER_MODEL]")
+    lines.extend("%s = %s" % (k, _q(v)) for k, v in _user_model(problems).items())
+    if problems:
+        lines.append("")
+        lines.extend("# Not carried over: %s" % p for p in problems)
+    return Export("\n".join(lines) + "\n", problems)

@@ -1,0 +1,59 @@
+"""``manage.py djtoken_config``: this project's settings as a ``djtoken.toml``."""
+
+import os
+
+from django.core.management.base import BaseCommand, CommandError
+
+from djtoken.config.export import export, write_private
+
+
+class Command(BaseCommand):
+    help = (
+        "Write djtoken's configuration (djtoken.toml) from this project's settings: the Django "
+        "version, the default database, TIME_ZONE, PASSWORD_HASHERS and their work factors, "
+        "TOKEN_TIMEOUT_DAYS and the user model. Secrets go to files of their own, only when asked."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--output", "-o", help="write the configuration here (default: standard output)")
+        parser.add_argument(
+            "--secret-key-file",
+            help="also write SECRET_KEY to this file (mode 0600) and name it in the configuration",
+        )
+        parser.add_argument(
+            "--secret-key-fallbacks-file",
+            help="also write SECRET_KEY_FALLBACKS here, one per line (mode 0600); "
+            "default: the secret key file's name with .fallbacks, when there are fallbacks",
+        )
+        parser.add_argument("--force", action="store_true", help="overwrite existing files")
+
+    def handle(self, *args, output=None, secret_key_file=None, secret_key_fallbacks_file=None, force=False, **kw):
+        from django.conf import settings
+
+        fallbacks = list(getattr(settings, "SECRET_KEY_FALLBACKS", []) or [])
+        if secret_key_file and fallbacks and not secret_key_fallbacks_file:
+            secret_key_fallbacks_file = secret_key_file + ".fallbacks"
+        written = export(
+            secret_key_file=os.path.abspath(secret_key_file) if secret_key_file else None,
+            secret_key_fallbacks_file=(
+                os.path.abspath(secret_key_fallbacks_file) if secret_key_fallbacks_file and fallbacks else None
+            ),
+        )
+        try:
+            if secret_key_file:
+                write_private(secret_key_file, settings.SECRET_KEY + "\n", force)
+            if secret_key_fallbacks_file and fallbacks:
+                write_private(secret_key_fallbacks_file, "".join(k + "\n" for k in fallbacks), force)
+            if output:
+                if os.path.exists(output) and not force:
+                    raise FileExistsError(output)
+                with open(output, "w") as f:
+                    f.write(written.text)
+            else:
+                self.stdout.write(written.text, ending="")
+        except FileExistsError as e:
+            raise CommandError("%s exists; pass --force to overwrite it" % e) from e
+        for problem in written.problems:
+            self.stderr.write("djtoken_config: %s" % problem)
+        if output:
+            self.stderr.write("djtoken_config: wrote %s" % output)

@@ -1,0 +1,142 @@
+"""One configuration, taken from the Django project itself.
+
+A project with non-default settings wherever djtoken must follow them (Argon2 preferred, a
+PBKDF2 subclass with its own iterations, TIME_ZONE Asia/Kolkata, TOKEN_TIMEOUT_DAYS 3,
+SECRET_KEY_FALLBACKS, a custom user model with a UUID pk and email as USERNAME_FIELD: see
+DJTOKEN_FIXTURE_PROJECT in fixtures/gen/settings.py) runs `manage.py djtoken_config`, and
+`djtoken serve --config` on that file alone speaks as the project does: it accepts the
+project's tokens, issues tokens the project accepts, logs users in without touching a hash the
+project would keep, and counts days where the project does.
+"""
+
+import datetime
+import os
+import stat
+import uuid
+from urllib.parse import quote
+
+import django
+import pytest
+import tomllib
+from django.conf import settings
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+from tokenapi.tokens import token_generator
+
+pytestmark = pytest.mark.database
+
+if os.environ.get("DJTOKEN_FIXTURE_PROJECT") != "custom":
+    pytest.skip("runs with DJTOKEN_FIXTURE_PROJECT=custom (scripts/test does)", allow_module_level=True)
+
+User = get_user_model()
+PASSWORD = "correct horse battery"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("project")
+    output, key = folder / "djtoken.toml", folder / "djtoken-secret-key"
+    call_command("djtoken_config", output=str(output), secret_key_file=str(key))
+    return output
+
+
+def test_the_file_says_what_the_project_says(config):
+    text = config.read_text()
+    assert settings.SECRET_KEY not in text and settings.SECRET_KEY_FALLBACKS[0] not in text
+    conf = tomllib.loads(text)
+    assert conf["DJANGO_VERSION"] == "%d.%d.%d" % django.VERSION[:3]
+    assert conf["TIME_ZONE"] == "Asia/Kolkata" and conf["TOKEN_TIMEOUT_DAYS"] == 3
+    # The subclass shares its algorithm with the Django class after it, which Django's
+    # get_hasher("pbkdf2_sha256") never reaches: its iterations are the ones in force.
+    assert conf["PASSWORD_HASHERS"] == ["argon2", "pbkdf2_sha256", "bcrypt_sha256"]
+    assert conf["PASSWORD_HASHER_PARAMS"]["pbkdf2_sha256"] == {"iterations": 1_234_567}
+    model = conf["USER_MODEL"]
+    assert model["PK_TYPE"] == "uuid" and model["USERNAME_FIELD"] == "email"
+    assert model["IS_ACTIVE_COLUMN"] == "none" and model["TABLE"] == User._meta.db_table
+    key = conf["SECRET_KEY_FILE"]
+    assert open(key).read() == settings.SECRET_KEY + "\n"
+    fallbacks = conf["SECRET_KEY_FALLBACKS_FILE"]
+    assert open(fallbacks).read().splitlines() == settings.SECRET_KEY_FALLBACKS
+    for path in (key, fallbacks):
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
+
+
+def login(server, email):
+    body = "username=%s&password=%s" % (quote(email), quote(PASSWORD))
+    return server.request("POST", "/token/new.json", body=body, headers=FORM)
+
+
+def test_serve_with_the_file_alone_speaks_as_the_project(serve, config):
+    server = serve(["--config", str(config)], configured=True)
+    user = User.objects.create_user("cfg-%s@example.com" % uuid.uuid4().hex[:8], PASSWORD)
+    assert user.password.startswith("argon2$")
+    stored = user.password
+    # The project's token, accepted by djtoken.
+    theirs = token_generator.make_token(user)
+    status, headers, _ = server.request("GET", "/auth?user=%s&token=%s" % (user.pk, theirs))
+    assert status == 200 and headers["x-auth-username"] == quote(user.email, safe="@")
+    # djtoken's login: the project's token, and the stored hash untouched (Django keeps it).
+    status, _, body = login(server, user.email)
+    assert status == 200, body
+    import json
+
+    ours = json.loads(body)["token"]
+    assert ours == theirs and token_generator.check_token(user, ours)
+    user.refresh_from_db()
+    assert user.password == stored
+    # Days end where the project's do: TOKEN_TIMEOUT_DAYS = 3 in Asia/Kolkata.
+    today = (datetime.date.today() - datetime.date(2001, 1, 1)).days
+    for age in (3, 4, -1):
+        token = token_generator._make_token_with_timestamp(user, today - age)
+        status, _, _ = server.request("GET", "/auth?user=%s&token=%s" % (user.pk, token))
+        assert (status == 200) == token_generator.check_token(user, token), (age, status)
+    # Other hashes: djtoken's login rewrites exactly those the project's check_password would.
+    from django.contrib.auth.hashers import check_password, make_password
+
+    for hasher in ("argon2", "pbkdf2_sha256", "bcrypt_sha256"):
+        other = User.objects.create_user("cfg-%s@example.com" % uuid.uuid4().hex[:8])
+        other.password = make_password(PASSWORD, hasher=hasher)
+        other.save()
+        before, django_rehashes = other.password, []
+        assert check_password(PASSWORD, before, setter=django_rehashes.append)
+        assert login(server, other.email)[0] == 200
+        other.refresh_from_db()
+        assert (other.password != before) == bool(django_rehashes), (hasher, before, other.password)
+        assert check_password(PASSWORD, other.password)
+
+
+def test_every_command_reads_the_file(djtoken_bin, config):
+    """`password hash` with the file alone writes the project's hashes, the subclass's
+    iterations included, which the project's check_password keeps as they are."""
+    from conftest import run
+    from django.contrib.auth.hashers import check_password
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJTOKEN_")}
+    for algorithm, prefix in (("pbkdf2_sha256", "pbkdf2_sha256$1234567$"), (None, "argon2$")):
+        args = [djtoken_bin, "--config", str(config), "password", "hash"]
+        args += ["--algorithm", algorithm] if algorithm else []
+        _, encoded, _ = run(args, PASSWORD, env=env, check=0)
+        encoded = encoded.strip()
+        assert encoded.startswith(prefix), encoded
+        assert check_password(PASSWORD, encoded)
+    _, shown, _ = run([djtoken_bin, "--config", str(config), "config", "show"], env=env, check=0)
+    assert 'TIME_ZONE = "Asia/Kolkata"  # file ' in shown, shown
+    assert settings.SECRET_KEY not in shown
+
+
+def test_alternating_logins_leave_the_hash_and_the_tokens_alone(serve, config):
+    server = serve(["--config", str(config)], configured=True)
+    user = User.objects.create_user("alt-%s@example.com" % uuid.uuid4().hex[:8], PASSWORD)
+    stored, token = user.password, token_generator.make_token(user)
+    for _ in range(3):
+        assert authenticate(None, email=user.email, password=PASSWORD) is not None
+        user.refresh_from_db()
+        assert user.password == stored
+        status, _, body = login(server, user.email)
+        assert status == 200, body
+        user.refresh_from_db()
+        assert user.password == stored
+        assert token_generator.check_token(user, token)
+        status, _, _ = server.request("GET", "/auth?user=%s&token=%s" % (user.pk, token))
+        assert status == 200
