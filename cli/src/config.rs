@@ -30,6 +30,14 @@ struct Context {
 
 static CONTEXT: OnceLock<Context> = OnceLock::new();
 
+/// The configuration file this run read, if any.
+static LOADED: OnceLock<PathBuf> = OnceLock::new();
+
+/// The configuration file this run read, if any.
+pub fn loaded_file() -> Option<&'static Path> {
+    LOADED.get().map(PathBuf::as_path)
+}
+
 /// Keep the parsed command line: the innermost subcommand's matches and definition.
 pub fn remember(config: Option<PathBuf>, matches: &ArgMatches) {
     let config_source = match matches.value_source("config") {
@@ -132,6 +140,7 @@ impl Layered {
         let (mut settings, keys) =
             Settings::from_toml(&text).map_err(|e| Fail(format!("{}: {e}", path.display())))?;
         relative_to(&mut settings, &keys, path.parent().unwrap_or(Path::new("")));
+        let _ = LOADED.set(path.clone());
         layered.settings = settings;
         for key in keys {
             layered.sources.insert(key, Source::File(path.clone()));

@@ -1,9 +1,9 @@
 //! `djtoken password hash|check`: Django's password hashes from the command line.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 
 use clap::{Args, Subcommand};
-use djtoken::hashers::Hashers;
+use djtoken::hashers::{HasherKind, Hashers, is_password_usable};
 
 use super::config::Layered;
 use super::flags::{HashersArg, Layer, VersionArg, settings};
@@ -103,6 +103,18 @@ pub fn run(command: PasswordCommand) -> Result<Outcome, Fail> {
         }
         PasswordCommand::Check { encoded, hashers } => {
             let hashers = settings(&[&hashers])?.hashers()?;
+            match recognise(&hashers, &encoded) {
+                Recognised::Configured | Recognised::Unusable => {}
+                Recognised::NotConfigured(algorithm) => eprintln!(
+                    "djtoken: {algorithm} is not in PASSWORD_HASHERS, so Django finds no hasher for it: mismatch"
+                ),
+                Recognised::NotAHash => {
+                    return Err(Fail(
+                        "that is not a Django password hash (algorithm$…, as the password column holds it)"
+                            .into(),
+                    ));
+                }
+            }
             let password = read_password()?;
             let check = hashers
                 .check_password(&password, &encoded)
@@ -117,14 +129,63 @@ pub fn run(command: PasswordCommand) -> Result<Outcome, Fail> {
     }
 }
 
-/// The password exactly as given on stdin, one trailing newline removed.
+/// What an encoded string is to the configured hashers.
+enum Recognised {
+    /// One of PASSWORD_HASHERS' algorithms.
+    Configured,
+    /// `!…`: `set_unusable_password()`.
+    Unusable,
+    /// A hash of an algorithm Django has, not in PASSWORD_HASHERS.
+    NotConfigured(&'static str),
+    /// Not a Django hash at all.
+    NotAHash,
+}
+
+fn recognise(hashers: &Hashers, encoded: &str) -> Recognised {
+    if !is_password_usable(Some(encoded)) {
+        return Recognised::Unusable;
+    }
+    if hashers.identify_hasher(encoded).is_ok() {
+        return Recognised::Configured;
+    }
+    let len = encoded.chars().count();
+    let algorithm = if (len == 32 && !encoded.contains('$')) || encoded.starts_with("md5$$") {
+        "unsalted_md5"
+    } else if encoded.starts_with("sha1$$") {
+        "unsalted_sha1"
+    } else {
+        encoded.split('$').next().unwrap_or("")
+    };
+    match HasherKind::from_algorithm(algorithm) {
+        Some(kind) if encoded.contains('$') || len == 32 => {
+            Recognised::NotConfigured(kind.algorithm())
+        }
+        _ => Recognised::NotAHash,
+    }
+}
+
+/// The password: asked for without echo when stdin is a terminal, else read from stdin
+/// exactly as given, one trailing newline removed. An empty password is refused: a closed or
+/// empty stdin is a mistake, not a password.
 pub fn read_password() -> Result<Vec<u8>, Fail> {
-    let mut password = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut password)
-        .map_err(|e| Fail(format!("reading the password from stdin: {e}")))?;
-    if password.last() == Some(&b'\n') {
-        password.pop();
+    let password = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Password: ")
+            .map_err(|e| Fail(format!("reading the password: {e}")))?
+            .into_bytes()
+    } else {
+        let mut password = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut password)
+            .map_err(|e| Fail(format!("reading the password from stdin: {e}")))?;
+        if password.last() == Some(&b'\n') {
+            password.pop();
+        }
+        password
+    };
+    if password.is_empty() {
+        return Err(Fail(
+            "no password: pipe it on standard input, or run on a terminal to be asked".into(),
+        ));
     }
     Ok(password)
 }

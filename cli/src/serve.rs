@@ -185,6 +185,47 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     options.open(path)?.write_all(text.as_bytes())
 }
 
+/// `--init-user` with no configuration file: a `djtoken.toml` beside the SQLite database,
+/// naming it, the key file and the Django version, so that `djtoken serve` in that folder
+/// starts the same server with no flag.
+fn standalone_config(settings: &Settings) -> Result<(), Fail> {
+    if super::config::loaded_file().is_some() {
+        return Ok(());
+    }
+    let Ok(DatabaseUrl::Sqlite(database)) = DatabaseUrl::parse(&settings.database_url) else {
+        return Ok(());
+    };
+    let dir = database.parent().map(Path::to_path_buf).unwrap_or_default();
+    let path = dir.join(super::config::DEFAULT_FILE);
+    if path.exists() {
+        return Ok(());
+    }
+    let beside = |file: &Path| -> Option<String> {
+        let name = file.file_name()?.to_str()?;
+        (file.parent().unwrap_or(Path::new("")) == dir.as_path()).then(|| name.to_owned())
+    };
+    let mut text = format!(
+        "# Written by `djtoken serve --init-user`: this folder's database, its key and the Django\n\
+         # version whose schema and hashes it has. Run `djtoken serve` here; see `djtoken config show`.\n\
+         DJANGO_VERSION = \"{}\"\n",
+        settings.version()
+    );
+    let Some(database_name) = beside(&database) else {
+        return Ok(());
+    };
+    let quoted = |s: String| toml::Value::String(s).to_string();
+    text.push_str(&format!(
+        "DATABASE_URL = {}\n",
+        quoted(format!("sqlite:{database_name}"))
+    ));
+    if let Some(key) = settings.secret_key_file.as_deref().and_then(beside) {
+        text.push_str(&format!("SECRET_KEY_FILE = {}\n", quoted(key)));
+    }
+    std::fs::write(&path, text).map_err(|e| Fail(format!("writing {}: {e}", path.display())))?;
+    eprintln!("djtoken: wrote {}", path.display());
+    Ok(())
+}
+
 /// `--init-user`: the schema and the first user, when missing.
 async fn standalone_init(settings: &Settings, username: &str) -> Result<(), Fail> {
     let version = settings.version();
@@ -234,6 +275,7 @@ async fn start(mut settings: Settings) -> Result<Outcome, Fail> {
     };
     if let Some(username) = settings.serve.init_user.clone() {
         standalone_init(&settings, &username).await?;
+        standalone_config(&settings)?;
     }
     let state = AppState::new(&settings).await?;
     let store = state.auth.store();

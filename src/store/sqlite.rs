@@ -127,10 +127,22 @@ impl SqliteStore {
                     .into(),
             });
         }
+        let new = !path.exists();
         let first = connect(&path, create).map_err(|e| StoreError::Unavailable {
             database: database.clone(),
             reason: e.to_string(),
         })?;
+        // A database djtoken creates holds password hashes: its owner's alone.
+        #[cfg(unix)]
+        if new {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(
+                |e| StoreError::Unavailable {
+                    database: database.clone(),
+                    reason: format!("making the new file private: {e}"),
+                },
+            )?;
+        }
         Ok(SqliteStore {
             queries: Arc::new(UserQueries::new(&model, Dialect::Sqlite)),
             path,
@@ -302,8 +314,23 @@ impl SqliteStore {
     }
 
     pub async fn check_user_table(&self) -> Result<(), StoreError> {
-        self.read(|conn, q| conn.prepare_cached(&q.check).map(drop))
-            .await
+        let checked = self
+            .read(|conn, q| {
+                let tables: i64 =
+                    conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))?;
+                Ok((tables, conn.prepare_cached(&q.check).map(drop)))
+            })
+            .await?;
+        match checked {
+            (_, Ok(())) => Ok(()),
+            (0, Err(e)) => Err(StoreError::Query {
+                database: self.database.clone(),
+                reason: format!(
+                    "{e}: the database is empty (create the tables with `djtoken db init`, or Django's migrate)"
+                ),
+            }),
+            (_, Err(e)) => Err(self.error(e)),
+        }
     }
 
     /// The user table's columns.

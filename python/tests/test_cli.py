@@ -1,0 +1,202 @@
+"""The `djtoken` command as a new user meets it: prompts, mistakes, the configuration file, the
+standalone start. Each test runs the binary."""
+
+import hashlib
+import json
+import os
+import pty
+import re
+import select
+import signal
+import stat
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+from django.contrib.auth.hashers import check_password, make_password
+
+CLEAN = {k: v for k, v in os.environ.items() if not k.startswith("DJTOKEN_")}
+
+
+def djtoken(binary, *args, stdin=b"", env=None, cwd=None):
+    result = subprocess.run([binary, *args], input=stdin, capture_output=True, env=dict(CLEAN, **(env or {})), cwd=cwd)
+    return result.returncode, result.stdout.decode(), result.stderr.decode()
+
+
+def on_a_terminal(binary, args, typed, env=None):
+    """Run the command with a pseudo-terminal as its controlling terminal; type `typed` at
+    each prompt; return everything the terminal showed."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the terminal is its stdin, stdout and stderr
+        os.execve(binary, [binary, *args], dict(CLEAN, **(env or {})))
+    shown, answers, deadline = b"", list(typed), time.time() + 60
+    while time.time() < deadline:
+        ready, _, _ = select.select([fd], [], [], 1)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+        if answers and shown.rstrip().endswith(b":"):
+            os.write(fd, answers.pop(0).encode() + b"\r")
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
+
+
+def test_passwords_on_a_terminal_are_asked_for_without_echo(djtoken_bin):
+    code, shown = on_a_terminal(djtoken_bin, ["password", "hash"], ["s3cret typed"])
+    assert code == 0, shown
+    assert "Password:" in shown and "s3cret typed" not in shown, shown
+    encoded = re.search(r"pbkdf2_sha256\$\S+", shown).group(0)
+    assert check_password("s3cret typed", encoded)
+    code, shown = on_a_terminal(djtoken_bin, ["password", "check", encoded], ["s3cret typed"])
+    assert code == 0 and "s3cret typed" not in shown and "match" in shown, shown
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["password", "hash"], ["password", "check", make_password("x", "abcdefghijklmnopqrstuv")]],
+)
+def test_an_empty_stdin_is_an_error_not_an_empty_password(djtoken_bin, args):
+    code, out, err = djtoken(djtoken_bin, *args, stdin=b"")
+    assert code == 2 and out == "" and "no password" in err, (code, out, err)
+
+
+def test_token_new_refuses_an_empty_stdin(djtoken_bin, database_url):
+    code, out, err = djtoken(
+        djtoken_bin,
+        "token",
+        "new",
+        "--username",
+        "nobody",
+        env={"DJTOKEN_SECRET_KEY": "k", "DJTOKEN_DATABASE": database_url},
+    )
+    assert code == 2 and "no password" in err, (code, out, err)
+
+
+def test_password_check_tells_a_non_hash_from_a_hash_it_does_not_use(djtoken_bin):
+    code, out, err = djtoken(djtoken_bin, "password", "check", "not a hash", stdin=b"pw")
+    assert code == 2 and out == "" and "not a Django password hash" in err, (code, out, err)
+    # A hash of an algorithm Django knows but this PASSWORD_HASHERS lacks: Django says
+    # mismatch (check_password finds no hasher); djtoken says so and names the algorithm.
+    salt = "abcdefghijklmnopqrstuv"
+    encoded = "md5$%s$%s" % (salt, hashlib.md5((salt + "pw").encode()).hexdigest())
+    code, out, err = djtoken(djtoken_bin, "password", "check", encoded, stdin=b"pw")
+    assert code == 1 and out.strip() == "mismatch" and "md5 is not in PASSWORD_HASHERS" in err, (code, out, err)
+
+
+def test_old_spellings_still_work_and_timeouts_say_their_unit(djtoken_bin):
+    env = {"DJTOKEN_SECRET_KEY": "k"}
+    base = ["token", "make", "--password-hash", "x", "--now", "2025-01-10"]
+    _, new, _ = djtoken(djtoken_bin, *base, "--user", "1", env=env)
+    _, old, _ = djtoken(djtoken_bin, *base, "--user-pk", "1", env=env)
+    assert new == old and new.strip()
+    token = new.strip()
+    check = ["token", "check", token, "--password-hash", "x", "--user", "1", "--now", "2025-01-13"]
+    assert djtoken(djtoken_bin, *check, "--timeout-days", "2", env=env)[1].strip() == "expired"
+    assert djtoken(djtoken_bin, *check, "--token-timeout-days", "3", env=env)[1].strip() == "valid"
+    assert djtoken(djtoken_bin, *check, "--timeout", "2", env=env)[1].strip() == "expired"
+
+
+def test_mistakes_get_did_you_mean_and_the_subcommands_help(djtoken_bin):
+    code, _, err = djtoken(djtoken_bin, "token", "make", "--usr", "1")
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "--user" in err and "djtoken token make --help" in err, err
+    code, _, err = djtoken(djtoken_bin, "toke")
+    assert code == 2 and "token" in err and "tip" in err, err
+
+
+def test_a_configuration_file_with_an_unknown_key_or_a_wrong_type_is_refused(djtoken_bin, tmp_path):
+    config = tmp_path / "djtoken.toml"
+    config.write_text('TIME_ZONE = "UTC"\nTOKEN_TIMEOUT_DAY = 3\n')
+    code, _, err = djtoken(djtoken_bin, "user", "list", cwd=tmp_path)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "TOKEN_TIMEOUT_DAY" in err and "line 2" in err, err
+    config.write_text('TOKEN_TIMEOUT_DAYS = "three"\n')
+    code, _, err = djtoken(djtoken_bin, "--config", str(config), "user", "list")
+    assert code == 2 and "TOKEN_TIMEOUT_DAYS" in err, err
+    code, _, err = djtoken(djtoken_bin, "user", "list", env={"DJTOKEN_CONFIG": str(tmp_path / "missing.toml")})
+    assert code == 2 and "missing.toml" in err and "DJTOKEN_CONFIG" in err, err
+
+
+def test_config_show_says_where_each_value_came_from(djtoken_bin, tmp_path):
+    (tmp_path / "djtoken.toml").write_text('TIME_ZONE = "Europe/Paris"\nTOKEN_TIMEOUT_DAYS = 3\n')
+    code, out, err = djtoken(
+        djtoken_bin,
+        "config",
+        "show",
+        "--token-timeout-days",
+        "5",
+        env={"DJTOKEN_PREFIX": "/api/token/", "DJTOKEN_SECRET_KEY": "hunter2-secret"},
+        cwd=tmp_path,
+    )
+    assert code == 0, err
+    assert 'TIME_ZONE = "Europe/Paris"  # file djtoken.toml' in out, out
+    assert "TOKEN_TIMEOUT_DAYS = 5  # flag --token-timeout-days" in out, out
+    assert 'prefix = "/api/token/"  # environment DJTOKEN_PREFIX' in out, out
+    assert "QUERY_TIMEOUT = 5.0  # default" in out, out
+    assert "hunter2" not in out and "DJTOKEN_SECRET_KEY is set" in out, out
+
+
+def wait_listening(log_path, proc):
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        found = re.search(r"listening address=127\.0\.0\.1:(\d+)", open(log_path).read())
+        if found:
+            return int(found.group(1))
+        assert proc.poll() is None, open(log_path).read()
+        time.sleep(0.02)
+    raise AssertionError(open(log_path).read())
+
+
+def start(binary, args, cwd, env=None):
+    log = cwd / ("serve-%d.log" % time.time_ns())
+    proc = subprocess.Popen(
+        [binary, "serve", "--bind", "127.0.0.1:0", *args],
+        cwd=cwd,
+        env=dict(CLEAN, **(env or {})),
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+    )
+    return proc, wait_listening(log, proc)
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(30) == 0
+
+
+def test_init_user_leaves_a_folder_where_plain_serve_just_works(djtoken_bin, tmp_path):
+    proc, _ = start(djtoken_bin, ["--init-user", "alice"], tmp_path, env={"DJTOKEN_INIT_PASSWORD": "pw"})
+    stop(proc)
+    assert stat.S_IMODE(os.stat(tmp_path / "db.sqlite3").st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(tmp_path / "djtoken-secret-key").st_mode) == 0o600
+    assert 'DATABASE_URL = "sqlite:db.sqlite3"' in (tmp_path / "djtoken.toml").read_text()
+    proc, port = start(djtoken_bin, [], tmp_path)
+    try:
+        body = urllib.parse.urlencode({"username": "alice", "password": "pw"}).encode()
+        with urllib.request.urlopen("http://127.0.0.1:%d/token/new.json" % port, body, timeout=30) as reply:
+            answer = json.load(reply)
+        assert answer["success"] is True and answer["user"] == 1
+    finally:
+        stop(proc)
+
+
+def test_an_empty_sqlite_file_is_not_ready_and_says_how_to_fix_it(djtoken_bin, tmp_path):
+    (tmp_path / "empty.sqlite3").write_bytes(b"")
+    proc, port = start(djtoken_bin, ["--database", "sqlite:empty.sqlite3"], tmp_path, env={"DJTOKEN_SECRET_KEY": "k"})
+    try:
+        try:
+            urllib.request.urlopen("http://127.0.0.1:%d/readyz" % port, timeout=10)
+            raise AssertionError("ready without tables")
+        except urllib.error.HTTPError as e:
+            assert e.code == 503
+            assert "djtoken db init" in json.load(e)["reason"]
+    finally:
+        stop(proc)
