@@ -13,6 +13,10 @@ use crate::hashers::HasherKind;
 pub enum DjangoVersion {
     /// Django 3.2 LTS.
     V3_2,
+    /// Django 4.0.
+    V4_0,
+    /// Django 4.1.
+    V4_1,
     /// Django 4.2 LTS.
     V4_2,
     /// Django 5.0.
@@ -29,8 +33,10 @@ pub enum DjangoVersion {
 
 impl DjangoVersion {
     /// Every supported version, oldest first.
-    pub const ALL: [DjangoVersion; 7] = [
+    pub const ALL: [DjangoVersion; 9] = [
         DjangoVersion::V3_2,
+        DjangoVersion::V4_0,
+        DjangoVersion::V4_1,
         DjangoVersion::V4_2,
         DjangoVersion::V5_0,
         DjangoVersion::V5_1,
@@ -64,7 +70,9 @@ impl fmt::Display for DjangoVersion {
 
 /// A version string djtoken does not support.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unsupported Django version {0:?}: expected one of 3.2, 4.2, 5.0, 5.1, 5.2, 6.0, 6.1")]
+#[error(
+    "unsupported Django version {0:?}: expected one of 3.2, 4.0, 4.1, 4.2, 5.0, 5.1, 5.2, 6.0, 6.1"
+)]
 pub struct UnsupportedVersion(pub String);
 
 impl FromStr for DjangoVersion {
@@ -225,7 +233,7 @@ const CLASSES_5_1: &[HasherKind] = &[
 ];
 
 /// One row per version: `django/contrib/auth/hashers.py` and `global_settings.py` as shipped.
-pub const PROFILES: [Profile; 7] = [
+pub const PROFILES: [Profile; 9] = [
     Profile {
         version: DjangoVersion::V3_2,
         series: "3.2",
@@ -235,6 +243,29 @@ pub const PROFILES: [Profile; 7] = [
         scrypt: None,
         password_hashers: DJANGO_3_2_HASHERS,
         available: CLASSES_3_2,
+        fake_runtime: false,
+    },
+    // 4.0 and 4.1 ended before the fake runtime of 4.2.14 / 5.0.7 (CVE-2024-39329).
+    Profile {
+        version: DjangoVersion::V4_0,
+        series: "4.0",
+        pbkdf2_iterations: 320_000,
+        argon2: ARGON2,
+        bcrypt_rounds: 12,
+        scrypt: Some(SCRYPT_P1),
+        password_hashers: DJANGO_4_2_HASHERS,
+        available: CLASSES_4_2,
+        fake_runtime: false,
+    },
+    Profile {
+        version: DjangoVersion::V4_1,
+        series: "4.1",
+        pbkdf2_iterations: 390_000,
+        argon2: ARGON2,
+        bcrypt_rounds: 12,
+        scrypt: Some(SCRYPT_P1),
+        password_hashers: DJANGO_4_2_HASHERS,
+        available: CLASSES_4_2,
         fake_runtime: false,
     },
     Profile {
@@ -313,7 +344,9 @@ mod tests {
     fn parses_series_and_releases() {
         assert_eq!("4.2".parse(), Ok(DjangoVersion::V4_2));
         assert_eq!("6.1.3".parse(), Ok(DjangoVersion::V6_1));
-        assert!("4.1".parse::<DjangoVersion>().is_err());
+        assert!("4.3".parse::<DjangoVersion>().is_err());
+        assert!("3.1".parse::<DjangoVersion>().is_err());
+        assert_eq!("4.1.13".parse(), Ok(DjangoVersion::V4_1));
         assert!("4".parse::<DjangoVersion>().is_err());
         assert!("4.2.x".parse::<DjangoVersion>().is_err());
     }

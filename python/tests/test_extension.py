@@ -175,7 +175,7 @@ def test_bad_arguments_raise_value_or_type_errors():
 
 
 def test_profiles_are_djangos():
-    assert djtoken.django_versions() == ["3.2", "4.2", "5.0", "5.1", "5.2", "6.0", "6.1"]
+    assert djtoken.django_versions() == ["3.2", "4.0", "4.1", "4.2", "5.0", "5.1", "5.2", "6.0", "6.1"]
     mine = djtoken.profile(SERIES)
     assert mine["pbkdf2_iterations"] == dj_hashers.PBKDF2PasswordHasher.iterations
     from django.conf import global_settings

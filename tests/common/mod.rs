@@ -7,7 +7,9 @@ use djtoken::Pk;
 use serde::Deserialize;
 
 /// Every Django series djtoken supports; each must have its vectors.
-pub const SERIES: [&str; 7] = ["3.2", "4.2", "5.0", "5.1", "5.2", "6.0", "6.1"];
+pub const SERIES: [&str; 9] = [
+    "3.2", "4.0", "4.1", "4.2", "5.0", "5.1", "5.2", "6.0", "6.1",
+];
 
 /// The series to test: all of them, or those named in DJTOKEN_TEST_SERIES (comma-separated).
 pub fn series() -> Vec<&'static str> {
