@@ -140,3 +140,28 @@ def test_alternating_logins_leave_the_hash_and_the_tokens_alone(serve, config):
         assert token_generator.check_token(user, token)
         status, _, _ = server.request("GET", "/auth?user=%s&token=%s" % (user.pk, token))
         assert status == 200
+
+
+def test_what_djtoken_cannot_honour_is_reported_not_dropped():
+    from django.test.utils import override_settings
+    from djtoken.config.export import _database_url, export
+
+    hashers = ["projecthashers.HomegrownPasswordHasher", *settings.PASSWORD_HASHERS]
+    with override_settings(PASSWORD_HASHERS=hashers):
+        written = export()
+    assert any("HomegrownPasswordHasher" in p and "homegrown" in p for p in written.problems), written.problems
+    assert "# Not carried over: PASSWORD_HASHERS: projecthashers.HomegrownPasswordHasher" in written.text
+    assert tomllib.loads(written.text)["PASSWORD_HASHERS"][0] == "argon2"
+    for engine, words in [
+        ("django.db.backends.mysql", "MySQL"),
+        ("django.db.backends.oracle", "not one djtoken speaks"),
+    ]:
+        problems = []
+        assert _database_url({"ENGINE": engine, "NAME": "x"}, problems) is None
+        assert words in problems[0], problems
+    problems = []
+    url = _database_url(
+        {"ENGINE": "django.db.backends.postgresql", "NAME": "app", "USER": "u", "PASSWORD": "hunter2", "HOST": "db"},
+        problems,
+    )
+    assert url == "postgres://u@db/app" and "hunter2" not in url and "password" in problems[0], (url, problems)
