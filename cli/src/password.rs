@@ -164,28 +164,30 @@ fn recognise(hashers: &Hashers, encoded: &str) -> Recognised {
     }
 }
 
-/// The password: asked for without echo when stdin is a terminal, else read from stdin
-/// exactly as given, one trailing newline removed. An empty password is refused: a closed or
-/// empty stdin is a mistake, not a password.
+/// The password: asked for without echo when stdin is a terminal (where an empty answer is
+/// refused, as `createsuperuser` refuses it), else read from stdin exactly as given, one
+/// trailing newline removed. An empty stdin is refused: a closed or forgotten pipe is a
+/// mistake, not a password; the empty password itself is a lone newline.
 pub fn read_password() -> Result<Vec<u8>, Fail> {
-    let password = if std::io::stdin().is_terminal() {
-        rpassword::prompt_password("Password: ")
-            .map_err(|e| Fail(format!("reading the password: {e}")))?
-            .into_bytes()
-    } else {
-        let mut password = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut password)
-            .map_err(|e| Fail(format!("reading the password from stdin: {e}")))?;
-        if password.last() == Some(&b'\n') {
-            password.pop();
+    let missing =
+        || Fail("no password: pipe it on standard input, or run on a terminal to be asked".into());
+    if std::io::stdin().is_terminal() {
+        let password = rpassword::prompt_password("Password: ")
+            .map_err(|e| Fail(format!("reading the password: {e}")))?;
+        if password.is_empty() {
+            return Err(missing());
         }
-        password
-    };
+        return Ok(password.into_bytes());
+    }
+    let mut password = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut password)
+        .map_err(|e| Fail(format!("reading the password from stdin: {e}")))?;
     if password.is_empty() {
-        return Err(Fail(
-            "no password: pipe it on standard input, or run on a terminal to be asked".into(),
-        ));
+        return Err(missing());
+    }
+    if password.last() == Some(&b'\n') {
+        password.pop();
     }
     Ok(password)
 }

@@ -69,6 +69,11 @@ def test_an_empty_stdin_is_an_error_not_an_empty_password(djtoken_bin, args):
     assert code == 2 and out == "" and "no password" in err, (code, out, err)
 
 
+def test_the_empty_password_is_a_lone_newline(djtoken_bin):
+    code, out, err = djtoken(djtoken_bin, "password", "hash", stdin=b"\n")
+    assert code == 0 and check_password("", out.strip()), (code, out, err)
+
+
 def test_token_new_refuses_an_empty_stdin(djtoken_bin, database_url):
     code, out, err = djtoken(
         djtoken_bin,

@@ -53,9 +53,12 @@ def password(max_bytes=None):
             return pw
 
 
-def djtoken(args, stdin):
+def djtoken(args, password):
+    # One trailing newline ends the password (and makes the empty password an explicit one).
     run = subprocess.run(
-        [BINARY, "password", args[0], "--django-version", SERIES, *args[1:]], input=stdin.encode(), capture_output=True
+        [BINARY, "password", args[0], "--django-version", SERIES, *args[1:]],
+        input=(password + "\n").encode(),
+        capture_output=True,
     )
     return run.returncode, run.stdout.decode().strip(), run.stderr.decode().strip()
 
