@@ -197,19 +197,8 @@ const CLASSES_3_2: &[HasherKind] = &[
     HasherKind::UnsaltedMd5,
     HasherKind::Crypt,
 ];
-const CLASSES_4_2: &[HasherKind] = &[
-    HasherKind::Pbkdf2Sha256,
-    HasherKind::Pbkdf2Sha1,
-    HasherKind::Argon2,
-    HasherKind::BCryptSha256,
-    HasherKind::BCrypt,
-    HasherKind::Scrypt,
-    HasherKind::Md5,
-    HasherKind::Sha1,
-    HasherKind::UnsaltedSha1,
-    HasherKind::UnsaltedMd5,
-    HasherKind::Crypt,
-];
+/// Every class: 4.0 to 4.2 define them all.
+const CLASSES_4_2: &[HasherKind] = &HasherKind::ALL;
 const CLASSES_5_0: &[HasherKind] = &[
     HasherKind::Pbkdf2Sha256,
     HasherKind::Pbkdf2Sha1,
