@@ -428,12 +428,7 @@ impl Settings {
         };
         model
             .validate()
-            .map_err(|InvalidIdentifier { what, name }| {
-                invalid(
-                    "USER_MODEL",
-                    format!("{what} {name:?} is not a valid table or column name (letters, digits and _, not starting with a digit)"),
-                )
-            })?;
+            .map_err(|e: InvalidIdentifier| invalid("USER_MODEL", e.to_string()))?;
         Ok(model)
     }
 
