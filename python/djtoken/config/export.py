@@ -103,7 +103,7 @@ def _database_url(db: dict, problems: list) -> Optional[str]:
     return None
 
 
-def _hashers(settings, django_series: str, problems: list):
+def _hashers(settings, problems: list):
     from django.contrib.auth.hashers import get_hashers
 
     supported = _supported_algorithms()
@@ -200,7 +200,7 @@ def export(
     lines.append("USE_TZ = %s" % ("true" if settings.USE_TZ else "false"))
     lines.append("TOKEN_TIMEOUT_DAYS = %d" % int(getattr(settings, "TOKEN_TIMEOUT_DAYS", 7)))
     lines.append("PASSWORD_RESET_TIMEOUT = %d" % int(settings.PASSWORD_RESET_TIMEOUT))
-    names, params = _hashers(settings, series, problems)
+    names, params = _hashers(settings, problems)
     lines.append("# %s" % ", ".join(settings.PASSWORD_HASHERS))
     lines.append("PASSWORD_HASHERS = %s" % _q(names))
     for algorithm, factors in params.items():
