@@ -28,6 +28,7 @@ from tokenapi.tokens import token_generator
 pytestmark = pytest.mark.database
 User = get_user_model()
 PASSWORD = "correct horse"
+FORM_TYPE = "application/x-www-form-urlencoded"
 CUSTOM = settings.AUTH_USER_MODEL != "auth.User"
 
 if CUSTOM:
@@ -114,6 +115,66 @@ def test_metrics_count_the_route_the_server_decided(serve, alice):
     assert 'djtoken_requests_total{route="token_new",status="405"} 1' in text, text
     assert 'djtoken_requests_total{route="token",status="200"} 1' in text, text
     assert 'djtoken_requests_total{route="auth",status="401"} 1' in text, text
+
+
+def test_the_whole_auth_subtree_is_served(serve):
+    """Envoy's path_prefix /auth sends the site root as /auth/."""
+    server = serve()
+    for path in ["/auth", "/auth/", "/auth/x", "/auth/a/b?c=d"]:
+        status, headers, _ = server.request("GET", path)
+        assert status == 401 and headers["www-authenticate"].startswith("Basic"), (path, status)
+
+
+def test_a_client_that_half_closes_gets_its_answer(serve):
+    """netcat and some health checkers shut down their write side after the request."""
+    server = serve()
+    answered = 0
+    for _ in range(300):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            s.shutdown(socket.SHUT_WR)
+            reply = b""
+            while chunk := s.recv(4096):
+                reply += chunk
+                if b"\r\n\r\n" in reply and reply.endswith(b"}"):
+                    break
+        answered += reply.startswith(b"HTTP/1.1 200")
+    assert answered == 300, answered
+
+
+def test_every_auth_answer_and_every_login_answer_is_no_store(serve, alice, database_url):
+    user, token = alice
+    server = serve(["--body-limit", "1024", "--query-timeout", "0.3"])
+
+    def protected(headers):
+        return headers.get("cache-control") == "no-store" and all(
+            name in headers for name in ("x-auth-user-id", "x-auth-username", "x-auth-email")
+        )
+
+    # A body over the limit (413) and a body that times out are answered before any method.
+    big = b"user=1&token=" + b"x" * 70_000
+    status, headers, _ = server.request("POST", "/auth", body=big, headers={"Content-Type": FORM_TYPE})
+    assert status == 413 and protected(headers) and headers["x-auth-user-id"] == "", headers
+    for path in ["/auth?user=%s&token=%s" % (user.pk, token), "/auth", "/auth?user=1&token=x"]:
+        status, headers, _ = server.request("GET", path)
+        assert protected(headers), (path, status, headers)
+    body = "username=%s&password=%s" % (quote(user.username), quote(PASSWORD))
+    for method, payload in [("POST", body), ("POST", "username=x&password=y"), ("GET", None)]:
+        status, headers, _ = server.request(
+            method, "/token/new.json", body=payload, headers={"Content-Type": FORM_TYPE}
+        )
+        assert headers.get("cache-control") == "no-store", (method, payload, status)
+    if LIVE_DB == "sqlite":
+        import sqlite3
+
+        locker = sqlite3.connect(database_url[len("sqlite:") :], isolation_level=None)
+        locker.execute("BEGIN EXCLUSIVE")
+        try:
+            status, headers, _ = server.request("GET", "/auth?user=%s&token=%s" % (user.pk, token))
+        finally:
+            locker.execute("ROLLBACK")
+            locker.close()
+        assert status == 503 and protected(headers) and headers.get("retry-after"), (status, headers)
 
 
 def test_operational_endpoints(serve, alice):

@@ -117,6 +117,7 @@ impl AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/auth", any(handlers::forward_auth))
+        .route("/auth/", any(handlers::forward_auth))
         .route("/auth/{*original}", any(handlers::forward_auth))
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz))
@@ -133,7 +134,7 @@ fn route_of(matched: Option<&str>, response: &Response) -> Route {
         return *route;
     }
     match matched {
-        Some("/auth" | "/auth/{*original}") => Route::Auth,
+        Some("/auth" | "/auth/" | "/auth/{*original}") => Route::Auth,
         Some("/healthz") => Route::Healthz,
         Some("/readyz") => Route::Readyz,
         Some("/metrics") => Route::Metrics,
@@ -141,7 +142,8 @@ fn route_of(matched: Option<&str>, response: &Response) -> Route {
     }
 }
 
-/// The request counters and the access log (route and status only).
+/// The request counters, the access log (route and status only), and the headers every
+/// answer of a credential route must carry ([`reply::protect`]).
 ///
 /// No timer per request here: headers are bounded by hyper's header timeout, bodies by the
 /// request timeout where they are read, the database by its query timeout and hashing by its
@@ -153,8 +155,9 @@ async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Nex
         .map(|m| m.as_str().to_owned());
     let method = request.method().clone();
     let start = Instant::now();
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
     let route = route_of(matched.as_deref(), &response);
+    reply::protect(route, &mut response);
     let status = response.status().as_u16();
     state.metrics.request(route, status);
     tracing::debug!(?route, %method, status, micros = start.elapsed().as_micros() as u64, "request");
@@ -173,8 +176,11 @@ pub async fn serve(
     let app = router(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
+    // half_close: a client that shuts down its write side after its request (netcat, some
+    // health checkers) still gets the answer, as gunicorn gives it.
     http.timer(TokioTimer::new())
-        .header_read_timeout(header_timeout);
+        .header_read_timeout(header_timeout)
+        .half_close(true);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {

@@ -3,6 +3,7 @@
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::metrics::Route;
 use crate::responses;
 use crate::user::User;
 
@@ -68,6 +69,29 @@ pub const USERNAME: HeaderName = HeaderName::from_static("x-auth-username");
 /// The `EMAIL_FIELD` value, percent-encoded where not printable ASCII.
 pub const EMAIL: HeaderName = HeaderName::from_static("x-auth-email");
 
+/// The one place that adds what credential answers must carry, whatever produced them (a
+/// handler, a 413 or 408 for the body, a 503): every `/auth` answer has
+/// `Cache-Control: no-store` and all three `X-Auth-*` headers (empty unless set), so a proxy
+/// that copies them upstream can never pass a client's own copy through; every answer of
+/// `new.json`, which carries a token, is `no-store`.
+pub fn protect(route: Route, response: &mut Response) {
+    let headers = response.headers_mut();
+    match route {
+        Route::Auth => {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            for name in [USER_ID, USERNAME, EMAIL] {
+                headers
+                    .entry(name)
+                    .or_insert_with(|| HeaderValue::from_static(""));
+            }
+        }
+        Route::TokenNew => {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        _ => {}
+    }
+}
+
 /// Header-safe text: printable ASCII as is, every other byte (and `%`) percent-encoded.
 fn header_text(text: &str) -> HeaderValue {
     const KEEP: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b'%').add(b' ');
@@ -129,9 +153,8 @@ impl IntoResponse for Reply {
                 (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()
             }
             Reply::ForwardAuth(answer) => {
+                // Cache-Control and the empty X-Auth-* headers are added by `protect`.
                 let mut headers = HeaderMap::new();
-                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-                let empty = HeaderValue::from_static("");
                 let (status, body) = match answer {
                     ForwardAuth::Allow(user) => {
                         headers.insert(USER_ID, header_text(&user.pk.to_string()));
@@ -147,9 +170,6 @@ impl IntoResponse for Reply {
                         (StatusCode::FORBIDDEN, responses::error(message))
                     }
                 };
-                for name in [USER_ID, USERNAME, EMAIL] {
-                    headers.entry(name).or_insert_with(|| empty.clone());
-                }
                 let mut response = json(status, body);
                 response.headers_mut().extend(headers);
                 response
