@@ -252,6 +252,12 @@ pub struct ServeSettings {
     pub prefix: String,
     /// The authentication methods of `/auth`, in order (`tokenapi`).
     pub authentication: Vec<String>,
+    /// The one request header `/auth` trusts for the original URI (`X-Original-URI` behind
+    /// nginx, `X-Forwarded-Uri` behind Traefik and Caddy); every other is ignored, and with
+    /// none only `/auth`'s own query string is read (Envoy). A client can send any header the
+    /// proxy passes through, so trusting whichever is present would let it choose.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forwarded_uri_header: Option<String>,
     /// PostgreSQL reading connections (plus one for writes) / SQLite handles kept open;
     /// `None`: one per core / 16.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -287,6 +293,7 @@ impl Default for ServeSettings {
             bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
             prefix: "/token/".into(),
             authentication: vec!["tokenapi".into()],
+            forwarded_uri_header: None,
             pool_size: None,
             hash_concurrency: None,
             hash_queue_timeout: 5.0,
@@ -391,6 +398,15 @@ impl ServeSettings {
         }
         if self.body_limit == 0 {
             return Err(invalid("serve.body_limit", "must be at least 1 byte"));
+        }
+        if let Some(name) = &self.forwarded_uri_header {
+            let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+            if name.is_empty() || !name.bytes().all(token) {
+                return Err(invalid(
+                    "serve.forwarded_uri_header",
+                    format!("{name:?} is not a header name"),
+                ));
+            }
         }
         Ok(())
     }

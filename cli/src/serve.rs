@@ -28,6 +28,11 @@ pub struct ServeArgs {
     /// [default: /token/].
     #[arg(long, env = "DJTOKEN_PREFIX")]
     prefix: Option<String>,
+    /// The one header /auth trusts for the original request's URI: X-Original-URI behind
+    /// nginx, X-Forwarded-Uri behind Traefik and Caddy. Every other is ignored; without it,
+    /// only /auth's own query string is read (Envoy).
+    #[arg(long, env = "DJTOKEN_FORWARDED_URI_HEADER", value_name = "HEADER")]
+    forwarded_uri_header: Option<String>,
     #[command(flatten)]
     store: StoreArgs,
     #[command(flatten)]
@@ -95,6 +100,13 @@ impl Layer for ServeArgs {
         to.put("serve.prefix", "prefix", &self.prefix, |s| {
             &mut s.serve.prefix
         });
+        let header = self.forwarded_uri_header.clone().map(Some);
+        to.put(
+            "serve.forwarded_uri_header",
+            "forwarded_uri_header",
+            &header,
+            |s| &mut s.serve.forwarded_uri_header,
+        );
         to.put("serve.pool_size", "pool_size", &some(self.pool_size), |s| {
             &mut s.serve.pool_size
         });
@@ -302,6 +314,15 @@ async fn start(mut settings: Settings) -> Result<Outcome, Fail> {
     );
     if !settings.rehash() {
         tracing::info!("no --django-version: logins never rehash passwords");
+    }
+    match &serve.forwarded_uri_header {
+        Some(name) => tracing::info!(
+            header = %name,
+            "/auth reads the original URI from this header only; every other forwarded-URI header is ignored"
+        ),
+        None => tracing::info!(
+            "no --forwarded-uri-header: /auth reads only its own query string (X-Original-URI and X-Forwarded-Uri are ignored)"
+        ),
     }
     match store.ping().await {
         Err(e) => {

@@ -117,6 +117,29 @@ def test_metrics_count_the_route_the_server_decided(serve, alice):
     assert 'djtoken_requests_total{route="auth",status="401"} 1' in text, text
 
 
+def test_only_the_configured_forwarded_uri_header_is_trusted(serve, alice):
+    """Traefik and Caddy pass client headers through: a client must not choose which
+    forwarded URI /auth reads."""
+    user, token = alice
+    valid = "/app?user=%s&token=%s" % (user.pk, token)
+    garbage = "/app?user=%s&token=garbage" % user.pk
+    behind_traefik = serve(["--forwarded-uri-header", "X-Forwarded-Uri"])
+    # The attack of the review: the proxy's header says garbage, the client adds a valid one.
+    status, _, _ = behind_traefik.request("GET", "/auth", headers={"X-Forwarded-Uri": garbage, "X-Original-URI": valid})
+    assert status == 403
+    assert behind_traefik.request("GET", "/auth", headers={"X-Forwarded-Uri": valid})[0] == 200
+    behind_nginx = serve(["--forwarded-uri-header", "X-Original-URI"])
+    status, _, _ = behind_nginx.request("GET", "/auth", headers={"X-Original-URI": garbage, "X-Forwarded-Uri": valid})
+    assert status == 403
+    assert behind_nginx.request("GET", "/auth", headers={"X-Original-URI": valid})[0] == 200
+    # None configured (Envoy): only /auth's own query string counts.
+    alone = serve()
+    assert alone.request("GET", "/auth", headers={"X-Original-URI": valid, "X-Forwarded-Uri": valid})[0] == 401
+    assert alone.request("GET", valid.replace("/app", "/auth"))[0] == 200
+    assert "reads only its own query string" in alone.read_log()
+    assert "X-Forwarded-Uri" in behind_traefik.read_log()
+
+
 def test_the_whole_auth_subtree_is_served(serve):
     """Envoy's path_prefix /auth sends the site root as /auth/."""
     server = serve()
@@ -581,7 +604,7 @@ def test_nginx_auth_request_in_front_of_an_upstream(serve, alice, scratch_dir):
     if not os.path.exists(nginx):
         pytest.fail("nginx is needed (scripts/test installs Debian's nginx-light)")
     user, token = alice
-    server = serve()
+    server = serve(["--forwarded-uri-header", "X-Original-URI"])
     upstream = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     tmp = os.path.join(scratch_dir, "nginx-%s" % uuid.uuid4().hex[:6])

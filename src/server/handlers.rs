@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderName, Method, StatusCode, Uri, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use super::AppState;
@@ -187,18 +187,21 @@ async fn token_view(state: &AppState, method: Method, token: &str, user: &str) -
     }
 }
 
-/// The query string of the request the proxy is asking about: nginx's `X-Original-URI`,
-/// Traefik's and Caddy's `X-Forwarded-Uri`, else this request's own (Envoy forwards the
-/// original path and query as the request's).
-fn original_query<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> &'a [u8] {
-    for name in ["x-original-uri", "x-forwarded-uri"] {
-        if let Some(value) = headers.get(name) {
-            let bytes = value.as_bytes();
-            return match bytes.iter().position(|&b| b == b'?') {
-                Some(q) => &bytes[q + 1..],
-                None => b"",
-            };
-        }
+/// The query string of the request the proxy is asking about: the configured forwarded-URI
+/// header's (nginx's `X-Original-URI`, Traefik's and Caddy's `X-Forwarded-Uri`), else this
+/// request's own (Envoy forwards the original path and query as the request's). No other
+/// header is looked at: a client could send it through the proxy.
+fn original_query<'a>(
+    trusted: Option<&HeaderName>,
+    headers: &'a HeaderMap,
+    uri: &'a Uri,
+) -> &'a [u8] {
+    if let Some(value) = trusted.and_then(|name| headers.get(name)) {
+        let bytes = value.as_bytes();
+        return match bytes.iter().position(|&b| b == b'?') {
+            Some(q) => &bytes[q + 1..],
+            None => b"",
+        };
     }
     uri.query().unwrap_or("").as_bytes()
 }
@@ -220,7 +223,11 @@ async fn read_credentials(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Credentials, Reply> {
-    let query = Params::urlencoded(original_query(&headers, uri));
+    let query = Params::urlencoded(original_query(
+        state.forwarded_uri_header.as_ref(),
+        &headers,
+        uri,
+    ));
     let post = if headers.contains_key(header::CONTENT_TYPE) {
         let body = read_body(state, &headers, body).await?;
         post_params(&headers, body).await

@@ -80,6 +80,8 @@ pub struct AppState {
     pub auth: Arc<Authenticator<ServerRunner>>,
     /// `/auth`'s methods, in order.
     pub methods: Vec<Box<dyn AuthMethod>>,
+    /// The one header trusted for the original URI; `None`: `/auth`'s own query string.
+    pub forwarded_uri_header: Option<axum::http::HeaderName>,
     /// The tokenapi prefix, normalised.
     pub prefix: String,
     /// Counters for `/metrics`.
@@ -102,8 +104,18 @@ impl AppState {
             Arc::clone(&metrics),
         );
         let auth = Arc::new(settings.authenticator().await?.with_runner(runner));
+        let forwarded_uri_header = match &serve.forwarded_uri_header {
+            Some(name) => Some(axum::http::HeaderName::from_bytes(name.as_bytes()).map_err(
+                |_| SettingsError::Invalid {
+                    key: "serve.forwarded_uri_header",
+                    message: format!("{name:?} is not a header name"),
+                },
+            )?),
+            None => None,
+        };
         Ok(AppState {
             methods: methods::build(&serve.authentication, &auth)?,
+            forwarded_uri_header,
             auth,
             prefix: serve.prefix(),
             metrics,
