@@ -599,6 +599,46 @@ class Echo(BaseHTTPRequestHandler):
         pass
 
 
+def wait_for_port(port, log):
+    deadline = time.time() + 15
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert time.time() < deadline, log()
+            time.sleep(0.05)
+
+
+def proxy_get(port):
+    def get(path, headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", path, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+
+    return get
+
+
+def what_the_upstream_receives(get, user, token):
+    """A valid token in the query and in Basic, a client's forged X-Auth-* with and without
+    valid credentials, a wrong token, an id int() refuses, an undecodable header."""
+    status, _, body = get("/app/hello?user=%s&token=%s" % (user.pk, token))
+    seen = json.loads(body)
+    assert status == 200 and seen["x-auth-user-id"] == str(user.pk) and seen["x-auth-username"] == user.username
+    status, _, body = get(
+        "/app/hello", {"Authorization": basic(user.pk, token), "X-Auth-User-Id": "999", "X-Auth-Username": "admin"}
+    )
+    seen = json.loads(body)
+    assert status == 200 and seen["x-auth-user-id"] == str(user.pk) and seen["x-auth-username"] == user.username
+    status, headers, _ = get("/app/hello", {"X-Auth-User-Id": "1"})
+    assert status == 401 and headers.get("www-authenticate", "").startswith("Basic")
+    assert get("/app/hello?user=%s&token=%s" % (user.pk, "x" + token[1:]))[0] == 403
+    assert get("/app/hello?user=abc&token=%s" % token)[0] == 403
+    # tokenapi would answer 400 here, which nginx would turn into a 500.
+    assert get("/app/hello", {"Authorization": "Basic"})[0] == 401
+
+
 def test_nginx_auth_request_in_front_of_an_upstream(serve, alice, scratch_dir):
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not os.path.exists(nginx):
@@ -615,35 +655,51 @@ def test_nginx_auth_request_in_front_of_an_upstream(serve, alice, scratch_dir):
         f.write(NGINX_CONF.format(tmp=tmp, port=port, upstream=upstream.server_address[1], djtoken=server.port))
     proc = subprocess.Popen([nginx, "-p", tmp, "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.time() < deadline, open(os.path.join(tmp, "error.log")).read()
-                time.sleep(0.05)
+        wait_for_port(port, lambda: open(os.path.join(tmp, "error.log")).read())
+        what_the_upstream_receives(proxy_get(port), user, token)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        upstream.shutdown()
 
-        def get(path, headers=None):
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            conn.request("GET", path, headers=headers or {})
-            response = conn.getresponse()
-            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
 
-        status, _, body = get("/app/hello?user=%s&token=%s" % (user.pk, token))
-        seen = json.loads(body)
-        assert status == 200 and seen["x-auth-user-id"] == str(user.pk) and seen["x-auth-username"] == user.username
-        status, _, body = get(
-            "/app/hello", {"Authorization": basic(user.pk, token), "X-Auth-User-Id": "999", "X-Auth-Username": "admin"}
-        )
-        seen = json.loads(body)
-        assert status == 200 and seen["x-auth-user-id"] == str(user.pk) and seen["x-auth-username"] == user.username
-        status, headers, _ = get("/app/hello", {"X-Auth-User-Id": "1"})
-        assert status == 401 and headers.get("www-authenticate", "").startswith("Basic")
-        assert get("/app/hello?user=%s&token=%s" % (user.pk, "x" + token[1:]))[0] == 403
-        assert get("/app/hello?user=abc&token=%s" % token)[0] == 403
-        # tokenapi would answer 400 here, which nginx would turn into a 500.
-        assert get("/app/hello", {"Authorization": "Basic"})[0] == 401
+def readme_caddyfile():
+    """The README's Caddy recipe, as written."""
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md")).read()
+    return readme.split("```caddyfile\n", 1)[1].split("```", 1)[0]
+
+
+def test_caddy_forward_auth_as_the_readme_writes_it(serve, alice, scratch_dir):
+    caddy = shutil.which("caddy")
+    if not caddy:
+        pytest.fail("Caddy is needed (scripts/test installs Debian's caddy)")
+    user, token = alice
+    server = serve(["--forwarded-uri-header", "X-Forwarded-Uri"])
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    tmp = os.path.join(scratch_dir, "caddy-%s" % uuid.uuid4().hex[:6])
+    os.makedirs(tmp)
+    port = free_port()
+    site = (
+        readme_caddyfile()
+        .replace("app.example.com", "http://127.0.0.1:%d" % port)
+        .replace("127.0.0.1:8000", "127.0.0.1:%d" % server.port)
+        .replace("127.0.0.1:9000", "127.0.0.1:%d" % upstream.server_address[1])
+    )
+    conf = os.path.join(tmp, "Caddyfile")
+    with open(conf, "w") as f:
+        f.write("{\n    admin off\n    auto_https off\n}\n" + site)
+    log = os.path.join(tmp, "caddy.log")
+    env = dict(os.environ, HOME=tmp, XDG_DATA_HOME=tmp, XDG_CONFIG_HOME=tmp)
+    proc = subprocess.Popen(
+        [caddy, "run", "--config", conf, "--adapter", "caddyfile"],
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    try:
+        wait_for_port(port, lambda: open(log).read())
+        what_the_upstream_receives(proxy_get(port), user, token)
     finally:
         proc.terminate()
         proc.wait(10)
