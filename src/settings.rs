@@ -275,6 +275,13 @@ pub struct ServeSettings {
     pub request_timeout: f64,
     /// Seconds in-flight requests get after SIGTERM/SIGINT.
     pub shutdown_grace: f64,
+    /// Seconds a connection may go without a byte moving either way (a client that stopped
+    /// reading its answer, an idle keep-alive) before it is closed.
+    pub idle_timeout: f64,
+    /// Connections open at once; beyond, a new one gets a fast 503 and is closed. `None`: the
+    /// open-file limit (raised to the hard limit at start) less 64.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<usize>,
     /// Async runtime threads; `None`: the number of cores.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workers: Option<usize>,
@@ -301,6 +308,8 @@ impl Default for ServeSettings {
             header_timeout: 10.0,
             request_timeout: 30.0,
             shutdown_grace: 30.0,
+            idle_timeout: 30.0,
+            max_connections: None,
             workers: None,
             log_format: LogFormat::Text,
             log_level: "info".into(),
@@ -368,6 +377,11 @@ impl ServeSettings {
         seconds("serve.shutdown_grace", self.shutdown_grace)
     }
 
+    /// See [`ServeSettings::idle_timeout`].
+    pub fn idle_timeout(&self) -> Result<Duration, SettingsError> {
+        seconds("serve.idle_timeout", self.idle_timeout)
+    }
+
     /// The log level, lower-cased, if it is one of [`LOG_LEVELS`].
     pub fn log_level(&self) -> Result<&'static str, SettingsError> {
         let level = self.log_level.to_ascii_lowercase();
@@ -389,7 +403,11 @@ impl ServeSettings {
         self.header_timeout()?;
         self.request_timeout()?;
         self.shutdown_grace()?;
+        self.idle_timeout()?;
         self.log_level()?;
+        if self.max_connections == Some(0) {
+            return Err(invalid("serve.max_connections", "must be at least 1"));
+        }
         if self.authentication.is_empty() {
             return Err(invalid(
                 "serve.authentication",

@@ -67,6 +67,14 @@ pub struct ServeArgs {
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT [default: 30].
     #[arg(long, env = "DJTOKEN_SHUTDOWN_GRACE")]
     shutdown_grace: Option<f64>,
+    /// Seconds a connection may go without a byte moving either way (a client that stopped
+    /// reading, an idle keep-alive) before it is closed [default: 30].
+    #[arg(long, env = "DJTOKEN_IDLE_TIMEOUT")]
+    idle_timeout: Option<f64>,
+    /// Connections at once; beyond, a fast 503 [default: the open-file limit, raised to the
+    /// hard limit at start, less 64].
+    #[arg(long, env = "DJTOKEN_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
     /// Worker threads of the async runtime [default: the number of cores].
     #[arg(long, env = "DJTOKEN_WORKERS")]
     workers: Option<usize>,
@@ -142,6 +150,18 @@ impl Layer for ServeArgs {
             "shutdown_grace",
             &self.shutdown_grace,
             |s| &mut s.serve.shutdown_grace,
+        );
+        to.put(
+            "serve.idle_timeout",
+            "idle_timeout",
+            &self.idle_timeout,
+            |s| &mut s.serve.idle_timeout,
+        );
+        to.put(
+            "serve.max_connections",
+            "max_connections",
+            &some(self.max_connections),
+            |s| &mut s.serve.max_connections,
         );
         to.put("serve.body_limit", "body_limit", &self.body_limit, |s| {
             &mut s.serve.body_limit

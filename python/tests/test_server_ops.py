@@ -7,6 +7,7 @@ import http.client
 import json
 import os
 import random
+import re
 import secrets
 import shutil
 import signal
@@ -138,6 +139,115 @@ def test_only_the_configured_forwarded_uri_header_is_trusted(serve, alice):
     assert alone.request("GET", valid.replace("/app", "/auth"))[0] == 200
     assert "reads only its own query string" in alone.read_log()
     assert "X-Forwarded-Uri" in behind_traefik.read_log()
+
+
+def open_sockets(pid):
+    return sum(1 for fd in os.listdir("/proc/%d/fd" % pid) if "socket" in os.readlink("/proc/%d/fd/%s" % (pid, fd)))
+
+
+def test_clients_that_stop_reading_or_go_quiet_are_cut_off(serve):
+    """The review's five connections that sent requests and never read the answers stayed
+    open for good; now nothing moving for the idle timeout closes a connection."""
+    server = serve(["--idle-timeout", "2"])
+    baseline = open_sockets(server.proc.pid)
+    held = []
+    for i in range(5):
+        s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        if i % 2:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")  # then never reads
+        else:
+            # Far more pipelined requests than the socket buffers hold answers for: the
+            # server's writes stall, as they do for a client that stopped reading.
+            s.setblocking(False)
+            batch = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 20000
+            try:
+                while batch:
+                    batch = batch[s.send(batch) :]
+            except BlockingIOError:
+                pass
+        held.append(s)
+    deadline = time.time() + 1.5
+    while open_sockets(server.proc.pid) < baseline + 5:
+        assert time.time() < deadline, "the server never held the five connections"
+        time.sleep(0.02)
+    deadline = time.time() + 15
+    while open_sockets(server.proc.pid) > baseline:
+        assert time.time() < deadline, "connections that make no progress are still open"
+        time.sleep(0.1)
+    for s in held:
+        s.close()
+    assert server.request("GET", "/healthz")[0] == 200
+
+
+def test_connections_beyond_the_limit_get_a_fast_503(serve):
+    server = serve(["--max-connections", "3", "--header-timeout", "30"])
+    quiet = [socket.create_connection(("127.0.0.1", server.port), timeout=5) for _ in range(3)]
+    time.sleep(0.2)  # let the server accept them (it answers the fourth only after that)
+    start = time.time()
+    status, headers, body = server.request("GET", "/healthz", timeout=5)
+    assert status == 503 and headers.get("retry-after") and time.time() - start < 2, (status, headers)
+    assert json.loads(body)["success"] is False
+    for s in quiet:
+        s.close()
+    deadline = time.time() + 10
+    while server.request("GET", "/healthz")[0] != 200:
+        assert time.time() < deadline
+        time.sleep(0.05)
+    assert "connection limits" in server.read_log() and "max_connections=3" in server.read_log()
+
+
+def test_a_small_open_file_limit_is_raised_and_never_turns_into_a_hang(djtoken_bin, database_url, scratch_dir):
+    """With `ulimit -n 128` the review's 140 idle connections made /healthz time out amid
+    thousands of accept errors. Now the soft limit is raised to the hard one, connections
+    beyond the limit get a fast 503, and accept errors are logged once per interval."""
+    import resource
+
+    from django.conf import settings as django_settings
+
+    log_path = os.path.join(scratch_dir, "serve-nofile-%s.log" % uuid.uuid4().hex[:6])
+    env = dict(
+        os.environ,
+        DJTOKEN_SECRET_KEY=django_settings.SECRET_KEY,
+        DJTOKEN_DATABASE=database_url,
+        DJTOKEN_BIND="127.0.0.1:0",
+        DJTOKEN_LOG_LEVEL="info",
+    )
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [djtoken_bin, "serve", "--header-timeout", "30"],
+            env=env,
+            stdout=log,
+            stderr=log,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (128, 256)),
+        )
+    try:
+        port = None
+        deadline = time.time() + 20
+        while port is None:
+            found = re.search(r"listening address=127\.0\.0\.1:(\d+)", open(log_path).read())
+            port = found and int(found.group(1))
+            assert time.time() < deadline and proc.poll() is None, open(log_path).read()
+            time.sleep(0.02)
+        assert re.search(r"open_files=256 raised_from=128", open(log_path).read()), open(log_path).read()
+        held = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(260)]
+        start = time.time()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "/healthz")
+        assert conn.getresponse().status in (200, 503) and time.time() - start < 3
+        for s in held:
+            s.close()
+        deadline = time.time() + 10
+        while True:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                break
+            assert time.time() < deadline
+            time.sleep(0.05)
+        assert open(log_path).read().count("accept failed") <= 2, open(log_path).read()
+    finally:
+        proc.terminate()
+        proc.wait(30)
 
 
 def test_the_whole_auth_subtree_is_served(serve):

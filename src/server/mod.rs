@@ -7,6 +7,7 @@
 //! request timeout, large bodies a 413, and a database that is down a 503 until it returns.
 //! Logs carry routes, statuses and timings, never a password, token or key.
 
+pub mod connections;
 mod handlers;
 pub mod methods;
 pub mod metrics;
@@ -185,6 +186,28 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), SettingsError> {
     let (header_timeout, grace) = (settings.header_timeout()?, settings.shutdown_grace()?);
+    let idle = settings.idle_timeout()?;
+    let files = connections::raise_open_files_limit();
+    let most = settings.max_connections.unwrap_or_else(|| {
+        // Leave room for the database, the log, and the files a request opens.
+        files.map_or(10_000, |(_, now)| {
+            usize::try_from(now.saturating_sub(64))
+                .unwrap_or(usize::MAX)
+                .clamp(16, 100_000)
+        })
+    });
+    match files {
+        Some((before, now)) => tracing::info!(
+            open_files = now,
+            raised_from = before,
+            max_connections = most,
+            idle_timeout = ?idle,
+            "connection limits"
+        ),
+        None => tracing::info!(max_connections = most, idle_timeout = ?idle, "connection limits"),
+    }
+    let limit = connections::Limit::new(most);
+    let mut accept_errors = connections::AcceptErrors::default();
     let app = router(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -198,20 +221,33 @@ pub async fn serve(
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, _) = match accepted {
-                    Ok(conn) => conn,
+                    Ok(conn) => {
+                        accept_errors.succeeded();
+                        conn
+                    }
                     Err(e) => {
                         // Out of file descriptors and the like: wait, do not exit.
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        tokio::time::sleep(accept_errors.failed(&e)).await;
                         continue;
                     }
                 };
+                let Some(slot) = limit.take() else {
+                    tokio::spawn(connections::refuse(stream));
+                    continue;
+                };
                 let _ = stream.set_nodelay(true);
+                let (stream, progress) = connections::Watched::new(stream);
                 let service = TowerToHyperService::new(app.clone());
                 let connection = http.serve_connection(TokioIo::new(stream), service);
                 let watched = graceful.watch(connection);
                 tokio::spawn(async move {
-                    let _ = watched.await;
+                    // A connection where nothing moves for the idle timeout (a client that
+                    // stopped reading, or sends nothing more) is dropped, closing it.
+                    tokio::select! {
+                        _ = watched => {}
+                        () = connections::idle_watchdog(progress, idle) => {}
+                    }
+                    drop(slot);
                 });
             }
             () = &mut shutdown => break,
