@@ -292,6 +292,10 @@ pub struct ServeSettings {
     /// Standalone start: create the schema, this user and a key file when missing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub init_user: Option<String>,
+    /// A separate address for `/metrics` (with `/healthz` and `/readyz`): the main listener
+    /// then serves no metrics.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 impl Default for ServeSettings {
@@ -314,6 +318,7 @@ impl Default for ServeSettings {
             log_format: LogFormat::Text,
             log_level: "info".into(),
             init_user: None,
+            metrics_bind: None,
         }
     }
 }

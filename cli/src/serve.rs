@@ -24,6 +24,10 @@ pub struct ServeArgs {
     /// 127.0.0.1:8000].
     #[arg(long, env = "DJTOKEN_BIND")]
     bind: Option<SocketAddr>,
+    /// A separate address for /metrics (with /healthz and /readyz), kept off the network the
+    /// clients reach; the main listener then serves no metrics [default: none].
+    #[arg(long, env = "DJTOKEN_METRICS_BIND")]
+    metrics_bind: Option<SocketAddr>,
     /// Where the tokenapi URLs are mounted, as include('tokenapi.urls') under token/
     /// [default: /token/].
     #[arg(long, env = "DJTOKEN_PREFIX")]
@@ -105,6 +109,10 @@ impl Layer for ServeArgs {
         }
         let some = |v: Option<usize>| v.map(Some);
         to.put("serve.bind", "bind", &self.bind, |s| &mut s.serve.bind);
+        let metrics_bind = self.metrics_bind.map(Some);
+        to.put("serve.metrics_bind", "metrics_bind", &metrics_bind, |s| {
+            &mut s.serve.metrics_bind
+        });
         to.put("serve.prefix", "prefix", &self.prefix, |s| {
             &mut s.serve.prefix
         });
@@ -361,10 +369,24 @@ async fn start(mut settings: Settings) -> Result<Outcome, Fail> {
         .local_addr()
         .map_err(|e| Fail(format!("cannot listen on {}: {e}", serve.bind)))?;
     tracing::info!(%address, "listening");
+    let admin = match serve.metrics_bind {
+        Some(bind) => {
+            let admin = tokio::net::TcpListener::bind(bind)
+                .await
+                .map_err(|e| Fail(format!("cannot listen on {bind} (--metrics-bind): {e}")))?;
+            let address = admin
+                .local_addr()
+                .map_err(|e| Fail(format!("cannot listen on {bind}: {e}")))?;
+            tracing::info!(%address, "metrics listening");
+            Some(admin)
+        }
+        None => None,
+    };
     djtoken::server::serve(
         &settings.serve,
         Arc::new(state),
         listener,
+        admin,
         shutdown_signal(),
     )
     .await

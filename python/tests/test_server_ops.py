@@ -310,6 +310,22 @@ def test_every_auth_answer_and_every_login_answer_is_no_store(serve, alice, data
         assert status == 503 and protected(headers) and headers.get("retry-after"), (status, headers)
 
 
+def test_metrics_can_have_a_listener_of_their_own(serve, alice):
+    user, token = alice
+    server = serve(["--metrics-bind", "127.0.0.1:0"])
+    found = re.search(r"metrics listening address=127\.0\.0\.1:(\d+)", server.read_log())
+    assert found, server.read_log()
+    admin = proxy_get(int(found.group(1)))
+    assert server.request("GET", "/metrics")[0] == 404
+    assert server.request("GET", "/healthz")[0] == 200
+    server.request("GET", "/token/%s/%s.json" % (token, user.pk))
+    status, headers, body = admin("/metrics")
+    assert status == 200 and headers["content-type"].startswith("text/plain")
+    assert 'djtoken_requests_total{route="token",status="200"} 1' in body.decode()
+    assert admin("/healthz")[0] == 200 and admin("/readyz")[0] == 200
+    assert admin("/auth")[0] == 404 and admin("/token/new.json")[0] == 404
+
+
 def test_operational_endpoints(serve, alice):
     server = serve()
     user, token = alice

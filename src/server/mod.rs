@@ -91,6 +91,8 @@ pub struct AppState {
     pub body_limit: usize,
     /// Time a client may take to send a request body.
     pub request_timeout: Duration,
+    /// Whether `/metrics` is served on the main listener (not when it has one of its own).
+    pub metrics_on_main: bool,
 }
 
 impl AppState {
@@ -119,6 +121,7 @@ impl AppState {
             forwarded_uri_header,
             auth,
             prefix: serve.prefix(),
+            metrics_on_main: serve.metrics_bind.is_none(),
             metrics,
             body_limit: serve.body_limit,
             request_timeout: serve.request_timeout()?,
@@ -128,15 +131,28 @@ impl AppState {
 
 /// The whole URL surface.
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
+    let mut router = Router::new()
         .route("/auth", any(handlers::forward_auth))
         .route("/auth/", any(handlers::forward_auth))
         .route("/auth/{*original}", any(handlers::forward_auth))
         .route("/healthz", get(handlers::healthz))
-        .route("/readyz", get(handlers::readyz))
-        .route("/metrics", get(handlers::metrics))
+        .route("/readyz", get(handlers::readyz));
+    if state.metrics_on_main {
+        router = router.route("/metrics", get(handlers::metrics));
+    }
+    router
         .fallback(handlers::tokenapi)
         .layer(middleware::from_fn_with_state(Arc::clone(&state), observe))
+        .with_state(state)
+}
+
+/// The operations listener (`--metrics-bind`): `/metrics`, `/healthz` and `/readyz`, and
+/// nothing a client of the protected services should reach.
+pub fn admin_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(handlers::healthz))
+        .route("/readyz", get(handlers::readyz))
+        .route("/metrics", get(handlers::metrics))
         .with_state(state)
 }
 
@@ -183,8 +199,17 @@ pub async fn serve(
     settings: &ServeSettings,
     state: Arc<AppState>,
     listener: TcpListener,
+    admin: Option<TcpListener>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), SettingsError> {
+    let admin = admin.map(|admin| {
+        let app = admin_router(Arc::clone(&state));
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(admin, app).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        })
+    });
     let (header_timeout, grace) = (settings.header_timeout()?, settings.shutdown_grace()?);
     let idle = settings.idle_timeout()?;
     let files = connections::raise_open_files_limit();
@@ -258,6 +283,9 @@ pub async fn serve(
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("all connections closed"),
         () = tokio::time::sleep(grace) => tracing::warn!("grace period over; closing the remaining connections"),
+    }
+    if let Some(admin) = admin {
+        admin.abort();
     }
     Ok(())
 }
