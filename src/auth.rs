@@ -61,8 +61,9 @@ pub struct Overloaded;
 
 /// Where password hashing runs: never on the async runtime's threads.
 pub trait HashRunner: Send + Sync {
-    /// Run `work` (a password hash) and give its result, or [`Overloaded`].
-    fn run<T, F>(&self, work: F) -> impl Future<Output = Result<T, Overloaded>> + Send
+    /// Run `work` (a password hash that takes about `memory` bytes) and give its result, or
+    /// [`Overloaded`].
+    fn run<T, F>(&self, memory: u64, work: F) -> impl Future<Output = Result<T, Overloaded>> + Send
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static;
@@ -73,7 +74,7 @@ pub trait HashRunner: Send + Sync {
 pub struct BlockingRunner;
 
 impl HashRunner for BlockingRunner {
-    async fn run<T, F>(&self, work: F) -> Result<T, Overloaded>
+    async fn run<T, F>(&self, _memory: u64, work: F) -> Result<T, Overloaded>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
@@ -151,7 +152,9 @@ impl<R: HashRunner> Authenticator<R> {
     ) -> Result<Result<PasswordCheck, HashError>, AuthError> {
         let (hashers, password) = (Arc::clone(&self.hashers), Arc::clone(password));
         self.runner
-            .run(move || hashers.check_password(&password, &encoded))
+            .run(self.hashers.memory_of(&encoded), move || {
+                hashers.check_password(&password, &encoded)
+            })
             .await
             .map_err(|Overloaded| AuthError::Overloaded)
     }
@@ -163,7 +166,9 @@ impl<R: HashRunner> Authenticator<R> {
             // Run the default password hasher once, as Django does (#20760).
             let (hashers, password) = (Arc::clone(&self.hashers), Arc::clone(&password));
             self.runner
-                .run(move || hashers.hash_for_timing(&password))
+                .run(self.hashers.memory_of_default(), move || {
+                    hashers.hash_for_timing(&password)
+                })
                 .await
                 .map_err(|Overloaded| AuthError::Overloaded)?;
             return Err(AuthError::BadCredentials(BadCredentials::NoSuchUser));
@@ -195,7 +200,9 @@ impl<R: HashRunner> Authenticator<R> {
         let (hashers, pw) = (Arc::clone(&self.hashers), Arc::clone(password));
         let new = self
             .runner
-            .run(move || hashers.make_password(&pw, None, None))
+            .run(self.hashers.memory_of_default(), move || {
+                hashers.make_password(&pw, None, None)
+            })
             .await
             .map_err(|Overloaded| AuthError::Overloaded)?
             .map_err(|_| AuthError::BadCredentials(BadCredentials::UnreadableHash))?;

@@ -267,6 +267,9 @@ pub struct ServeSettings {
     pub hash_concurrency: Option<usize>,
     /// Seconds a login waits for a hashing slot before a 503.
     pub hash_queue_timeout: f64,
+    /// MiB the password hashes in flight may take together (Argon2's and scrypt's memory, as
+    /// each hash names it); a hash that would exceed it waits like one without a slot.
+    pub hash_memory_mib: u64,
     /// Largest request body, in bytes (413 beyond).
     pub body_limit: usize,
     /// Seconds a client has to send its request headers.
@@ -308,6 +311,7 @@ impl Default for ServeSettings {
             pool_size: None,
             hash_concurrency: None,
             hash_queue_timeout: 5.0,
+            hash_memory_mib: 1024,
             body_limit: 64 * 1024,
             header_timeout: 10.0,
             request_timeout: 30.0,
@@ -410,6 +414,9 @@ impl ServeSettings {
         self.shutdown_grace()?;
         self.idle_timeout()?;
         self.log_level()?;
+        if self.hash_memory_mib == 0 {
+            return Err(invalid("serve.hash_memory_mib", "must be at least 1"));
+        }
         if self.max_connections == Some(0) {
             return Err(invalid("serve.max_connections", "must be at least 1"));
         }

@@ -59,6 +59,9 @@ pub struct ServeArgs {
     /// Seconds a login may wait for a hashing slot before a 503 [default: 5].
     #[arg(long, env = "DJTOKEN_HASH_QUEUE_TIMEOUT")]
     hash_queue_timeout: Option<f64>,
+    /// MiB the password hashes in flight may take together (Argon2, scrypt) [default: 1024].
+    #[arg(long, env = "DJTOKEN_HASH_MEMORY_MIB")]
+    hash_memory_mib: Option<u64>,
     /// Largest request body, in bytes (413 beyond) [default: 65536].
     #[arg(long, env = "DJTOKEN_BODY_LIMIT")]
     body_limit: Option<usize>,
@@ -158,6 +161,12 @@ impl Layer for ServeArgs {
             "shutdown_grace",
             &self.shutdown_grace,
             |s| &mut s.serve.shutdown_grace,
+        );
+        to.put(
+            "serve.hash_memory_mib",
+            "hash_memory_mib",
+            &self.hash_memory_mib,
+            |s| &mut s.serve.hash_memory_mib,
         );
         to.put(
             "serve.idle_timeout",

@@ -326,6 +326,20 @@ def test_metrics_can_have_a_listener_of_their_own(serve, alice):
     assert admin("/auth")[0] == 404 and admin("/token/new.json")[0] == 404
 
 
+def test_a_planted_argon2_hash_costs_no_gigabyte(serve):
+    """An argon2 hash stored with m=1 GiB, t=16, p=64 cost 13 s and 1.1 GB per login at the
+    former cap; beyond the cap now, the login is refused at once."""
+    user = User.objects.create_user("planted-" + uuid.uuid4().hex[:8], "p@example.com", PASSWORD)
+    user.password = "argon2$argon2id$v=19$m=1048576,t=16,p=64$c2FsdHNhbHRzYWx0c2FsdA$" + "A" * 43
+    user.save()
+    server = serve()
+    body = "username=%s&password=%s" % (quote(user.username), quote(PASSWORD))
+    start = time.time()
+    status, _, _ = server.request("POST", "/token/new.json", body=body, headers={"Content-Type": FORM_TYPE})
+    assert status == 401 and time.time() - start < 2, (status, time.time() - start)
+    assert "could not be read" in server.read_log()
+
+
 def test_operational_endpoints(serve, alice):
     server = serve()
     user, token = alice

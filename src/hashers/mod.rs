@@ -253,18 +253,21 @@ pub(crate) fn check_salt(algorithm: &'static str, salt: &str) -> Result<(), Hash
 }
 
 /// Ceilings on the work factors read from stored hashes. Defaults sit well above every
-/// Django default (1,500,000 PBKDF2 iterations in 6.1, bcrypt 12, argon2 100 MiB).
+/// Django default (1,500,000 PBKDF2 iterations in 6.1, bcrypt 12, argon2 100 MiB and 2
+/// passes), and a project's own configured factors raise them where they go further
+/// ([`HasherParams::apply`]): a configured factor is trusted, a stored one is not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WorkLimits {
     /// PBKDF2 iterations (default 20,000,000: about 1.5 s of SHA-256 here).
     pub max_pbkdf2_iterations: u32,
     /// bcrypt log2 rounds (default 16: 16× Django's 12).
     pub max_bcrypt_rounds: u32,
-    /// Argon2 memory in KiB (default 1 GiB).
+    /// Argon2 memory in KiB (default 256 MiB: 2.5× Django's 100 MiB; a planted 1 GiB hash
+    /// cost 1.1 GB and 13 s per login at the former 1 GiB cap).
     pub max_argon2_memory_kib: u32,
-    /// Argon2 passes (default 16).
+    /// Argon2 passes (default 8: 4× Django's 2).
     pub max_argon2_time_cost: u32,
-    /// Argon2 lanes (default 64).
+    /// Argon2 lanes (default 16: 2× Django's 8).
     pub max_argon2_parallelism: u32,
     /// scrypt memory, `128·r·(N + p + 2)` bytes as OpenSSL counts it. The default, 32 MiB,
     /// is OpenSSL's own limit when Django passes `maxmem=0`, so Django could not verify a
@@ -279,9 +282,9 @@ impl Default for WorkLimits {
         WorkLimits {
             max_pbkdf2_iterations: 20_000_000,
             max_bcrypt_rounds: 16,
-            max_argon2_memory_kib: 1024 * 1024,
-            max_argon2_time_cost: 16,
-            max_argon2_parallelism: 64,
+            max_argon2_memory_kib: 256 * 1024,
+            max_argon2_time_cost: 8,
+            max_argon2_parallelism: 16,
             max_scrypt_memory: 32 * 1024 * 1024,
             max_scrypt_work: 1 << 24,
         }
@@ -397,6 +400,10 @@ impl HasherParams {
             }
             settings.bcrypt_rounds = n;
         }
+        // What the project configures, it can also have stored.
+        let limits = &mut settings.limits;
+        limits.max_pbkdf2_iterations = limits.max_pbkdf2_iterations.max(settings.pbkdf2_iterations);
+        limits.max_bcrypt_rounds = limits.max_bcrypt_rounds.max(settings.bcrypt_rounds);
         match kind {
             HasherKind::Argon2 => {
                 if let Some(n) = self.time_cost {
@@ -411,6 +418,10 @@ impl HasherParams {
                     positive("parallelism", n.into())?;
                     settings.argon2.parallelism = n;
                 }
+                let (a, limits) = (settings.argon2, &mut settings.limits);
+                limits.max_argon2_memory_kib = limits.max_argon2_memory_kib.max(a.memory_cost);
+                limits.max_argon2_time_cost = limits.max_argon2_time_cost.max(a.time_cost);
+                limits.max_argon2_parallelism = limits.max_argon2_parallelism.max(a.parallelism);
             }
             HasherKind::Scrypt => {
                 if let Some(n) = self.work_factor {
@@ -425,6 +436,13 @@ impl HasherParams {
                     positive("parallelism", n.into())?;
                     settings.scrypt.parallelism = n;
                 }
+                let s = settings.scrypt;
+                let work = s.work_factor * u64::from(s.block_size) * u64::from(s.parallelism);
+                let memory =
+                    128 * u64::from(s.block_size) * (s.work_factor + u64::from(s.parallelism) + 2);
+                let limits = &mut settings.limits;
+                limits.max_scrypt_work = limits.max_scrypt_work.max(work);
+                limits.max_scrypt_memory = limits.max_scrypt_memory.max(memory);
             }
             _ => {}
         }
@@ -650,6 +668,8 @@ impl PasswordCheck {
 #[derive(Debug)]
 pub struct Hashers {
     settings: HasherSettings,
+    /// The preferred hasher's own settings (a project's class may have its own factors).
+    preferred: HasherSettings,
     hashers: Vec<Box<dyn PasswordHasher>>,
 }
 
@@ -700,6 +720,7 @@ impl Hashers {
                 .iter()
                 .map(|(kind, own)| kind.build(own))
                 .collect::<Result<_, _>>()?,
+            preferred: kinds[0].1,
             settings,
         })
     }
@@ -810,6 +831,40 @@ impl Hashers {
     pub fn run_fake_runtime(&self) {
         let random = get_random_string(UNUSABLE_PASSWORD_SUFFIX_LENGTH, RANDOM_STRING_CHARS);
         let _ = self.make_password(random.as_bytes(), None, None);
+    }
+
+    /// The memory one check of `encoded` takes, in bytes, from the work factors it names
+    /// (Argon2's `m`, scrypt's `128·r·(N + p + 2)`); a few KiB for the other hashers, and for
+    /// a hash no configured hasher reads. For bounding the memory of hashes in flight.
+    pub fn memory_of(&self, encoded: &str) -> u64 {
+        const SMALL: u64 = 64 * 1024;
+        let Ok(hasher) = self.identify_hasher(encoded) else {
+            return self.memory_of_default();
+        };
+        match hasher.decode(encoded).map(|d| d.work) {
+            Ok(WorkFactors::Argon2 { memory_cost, .. }) => u64::from(memory_cost) * 1024,
+            Ok(WorkFactors::Scrypt {
+                work_factor,
+                block_size,
+                parallelism,
+            }) => 128 * u64::from(block_size) * (work_factor + u64::from(parallelism) + 2),
+            _ => SMALL,
+        }
+    }
+
+    /// The memory of one hash with the preferred hasher (a new password, the unknown-user
+    /// dummy, Django's fake runtime).
+    pub fn memory_of_default(&self) -> u64 {
+        const SMALL: u64 = 64 * 1024;
+        let s = &self.preferred;
+        match self.default_hasher().algorithm() {
+            "argon2" => u64::from(s.argon2.memory_cost) * 1024,
+            "scrypt" => {
+                128 * u64::from(s.scrypt.block_size)
+                    * (s.scrypt.work_factor + u64::from(s.scrypt.parallelism) + 2)
+            }
+            _ => SMALL,
+        }
     }
 
     /// `ModelBackend`'s unknown-user path: `UserModel().set_password(password)`.
