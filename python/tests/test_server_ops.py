@@ -340,6 +340,50 @@ def test_a_planted_argon2_hash_costs_no_gigabyte(serve):
     assert "could not be read" in server.read_log()
 
 
+@pytest.mark.skipif(LIVE_DB != "sqlite", reason="a SQLite lock")
+def test_a_locked_sqlite_database_costs_bounded_threads_files_and_log_lines(serve, alice, database_url):
+    """The review's 700 clients against a 14 s lock drove the server to 514 threads, 1,024
+    open files and 73,834 warnings. The blocking calls are bounded now, and the rest answer
+    503 at once; a repeated warning is one line per interval."""
+    import sqlite3
+
+    user, token = alice
+    server = serve(["--query-timeout", "2"])
+    path = "/token/%s/%s.json" % (token, user.pk)
+    assert server.request("GET", path)[0] == 200
+
+    def status_of(pid, field):
+        for line in open("/proc/%d/status" % pid):
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+        raise AssertionError(field)
+
+    locker = sqlite3.connect(database_url[len("sqlite:") :], isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    statuses, peaks = [], {"threads": 0, "files": 0}
+
+    def client():
+        for _ in range(3):
+            statuses.append(server.request("GET", path, timeout=30)[0])
+
+    try:
+        threads = [threading.Thread(target=client) for _ in range(150)]
+        for t in threads:
+            t.start()
+        while any(t.is_alive() for t in threads):
+            peaks["threads"] = max(peaks["threads"], status_of(server.proc.pid, "Threads"))
+            peaks["files"] = max(peaks["files"], len(os.listdir("/proc/%d/fd" % server.proc.pid)))
+            time.sleep(0.01)
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert set(statuses) == {503} and len(statuses) == 450, set(statuses)
+    assert peaks["threads"] <= 64, peaks
+    assert peaks["files"] <= 400, peaks
+    assert server.read_log().count("database unavailable") <= 3, server.read_log().count("database unavailable")
+    assert server.request("GET", path)[0] == 200
+
+
 def test_operational_endpoints(serve, alice):
     server = serve()
     user, token = alice

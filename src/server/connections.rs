@@ -262,3 +262,73 @@ mod tests {
         assert_eq!(errors.failed(&e), Duration::from_millis(10));
     }
 }
+
+/// A warning logged at most once per interval, with the number of times it was held back:
+/// an outage must not turn every request into a log line.
+pub struct Throttled {
+    /// Milliseconds (on [`now_ms`]'s clock) of the last line, plus one so that 0 is "never".
+    last: AtomicU64,
+    held_back: AtomicU64,
+}
+
+impl Default for Throttled {
+    fn default() -> Self {
+        Throttled {
+            last: AtomicU64::new(0),
+            held_back: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Throttled {
+    /// The interval between two lines of one warning.
+    pub const INTERVAL: Duration = Duration::from_secs(5);
+
+    /// `Some(held back since the last line)` when this occurrence should be logged.
+    pub fn allow(&self) -> Option<u64> {
+        let now = now_ms() + 1;
+        let last = self.last.load(Ordering::Relaxed);
+        let due = last == 0 || now.saturating_sub(last) >= Self::INTERVAL.as_millis() as u64;
+        if due
+            && self
+                .last
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            return Some(self.held_back.swap(0, Ordering::Relaxed));
+        }
+        self.held_back.fetch_add(1, Ordering::Relaxed);
+        None
+    }
+}
+
+/// The warnings the request path can repeat.
+#[derive(Default)]
+pub struct Warnings {
+    /// The database is down, slow or locked.
+    pub database_unavailable: Throttled,
+    /// The database lacks the configured table or columns.
+    pub database_broken: Throttled,
+    /// No hashing slot or memory within the wait.
+    pub overloaded: Throttled,
+    /// `/readyz` failed.
+    pub not_ready: Throttled,
+    /// A stored hash could not be read.
+    pub unreadable_hash: Throttled,
+}
+
+#[cfg(test)]
+mod throttle_tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_warning_is_logged_once_per_interval_with_a_count() {
+        let warning = Throttled::default();
+        assert_eq!(warning.allow(), Some(0));
+        assert_eq!(warning.allow(), None);
+        assert_eq!(warning.allow(), None);
+        // As if the interval had passed.
+        warning.last.store(1, Ordering::Relaxed);
+        assert_eq!(warning.allow(), Some(2));
+    }
+}

@@ -112,30 +112,39 @@ async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<
 /// waiting will not fix. `None` for an answer about the request.
 fn server_side(state: &AppState, e: &AuthError) -> Option<Reply> {
     match e {
-        AuthError::Overloaded => Some(overloaded()),
+        AuthError::Overloaded => Some(overloaded(state)),
         AuthError::Unavailable(e) => {
             state.metrics.db_error();
-            Some(database_error(e))
+            Some(database_error(state, e))
         }
         _ => None,
     }
 }
 
-fn overloaded() -> Reply {
-    tracing::warn!("password check refused: all hashing slots busy");
+fn overloaded(state: &AppState) -> Reply {
+    if let Some(held_back) = state.warnings.overloaded.allow() {
+        tracing::warn!(
+            held_back,
+            "password check refused: no hashing slot or memory within the wait"
+        );
+    }
     Reply::Unavailable {
         retry_after: RETRY_OVERLOADED,
     }
 }
 
-fn database_error(e: &StoreError) -> Reply {
+fn database_error(state: &AppState, e: &StoreError) -> Reply {
     if e.is_unavailable() {
-        tracing::warn!(error = %e, "database unavailable");
+        if let Some(held_back) = state.warnings.database_unavailable.allow() {
+            tracing::warn!(error = %e, held_back, "database unavailable");
+        }
         Reply::Unavailable {
             retry_after: RETRY_DATABASE,
         }
     } else {
-        tracing::error!(error = %e, "database error that waiting will not fix: check the user table and column settings against the database");
+        if let Some(held_back) = state.warnings.database_broken.allow() {
+            tracing::error!(error = %e, held_back, "database error that waiting will not fix: check the user table and column settings against the database");
+        }
         Reply::ServerError
     }
 }
@@ -163,7 +172,12 @@ async fn token_new(state: &AppState, method: Method, headers: HeaderMap, body: B
         }
         Err(e) => server_side(state, &e).unwrap_or_else(|| {
             if matches!(e, AuthError::BadCredentials(BadCredentials::UnreadableHash)) {
-                tracing::warn!("a stored password hash could not be read; login refused");
+                if let Some(held_back) = state.warnings.unreadable_hash.allow() {
+                    tracing::warn!(
+                        held_back,
+                        "a stored password hash could not be read; login refused"
+                    );
+                }
             }
             Reply::Error(StatusCode::UNAUTHORIZED, responses::LOGIN_FAILED)
         }),
@@ -273,10 +287,10 @@ pub async fn forward_auth(
                 message,
             }),
             Refusal::Forbidden(message) => Reply::ForwardAuth(ForwardAuth::Deny(message)),
-            Refusal::Overloaded => overloaded(),
+            Refusal::Overloaded => overloaded(&state),
             Refusal::Database(e) => {
                 state.metrics.db_error();
-                database_error(&e)
+                database_error(&state, &e)
             }
         };
     }
@@ -303,7 +317,9 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> Reply {
         Ok(Ok(())) => Reply::Json(StatusCode::OK, "{\"ready\": true}".to_owned()),
         Ok(Err(e)) => {
             state.metrics.db_error();
-            tracing::warn!(error = %e, "readiness check failed");
+            if let Some(held_back) = state.warnings.not_ready.allow() {
+                tracing::warn!(error = %e, held_back, "readiness check failed");
+            }
             Reply::NotReady(e.to_string())
         }
         Err(_) => Reply::NotReady("the database did not answer within 2 s".to_owned()),

@@ -108,6 +108,8 @@ pub struct AppState {
     pub request_timeout: Duration,
     /// Whether `/metrics` is served on the main listener (not when it has one of its own).
     pub metrics_on_main: bool,
+    /// The warnings requests can repeat, each logged at most once per interval.
+    pub warnings: connections::Warnings,
 }
 
 impl AppState {
@@ -138,6 +140,7 @@ impl AppState {
             auth,
             prefix: serve.prefix(),
             metrics_on_main: serve.metrics_bind.is_none(),
+            warnings: connections::Warnings::default(),
             metrics,
             body_limit: serve.body_limit,
             request_timeout: serve.request_timeout()?,

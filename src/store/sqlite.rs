@@ -29,6 +29,9 @@ pub struct SqliteStore {
     queries: Arc<UserQueries>,
     options: StoreOptions,
     idle: Arc<Mutex<Vec<Connection>>>,
+    /// Calls on the blocking pool at once (each holds one handle): a locked database makes
+    /// calls wait there, and without a bound every request would take a thread and a file.
+    blocking: Arc<tokio::sync::Semaphore>,
 }
 
 /// A connection that never waits for a lock; [`SqliteStore::run`] lets it wait when it runs on
@@ -150,6 +153,9 @@ impl SqliteStore {
             model,
             options,
             idle: Arc::new(Mutex::new(vec![first])),
+            blocking: Arc::new(tokio::sync::Semaphore::new(
+                options.pool_size.unwrap_or(DEFAULT_IDLE_HANDLES).max(1),
+            )),
         })
     }
 
@@ -188,10 +194,19 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection, &UserQueries) -> rusqlite::Result<T> + Send + 'static,
     {
+        // All handles busy (the database is locked and calls are waiting on it): answer now
+        // rather than queue another thread and another file behind them.
+        let Ok(permit) = Arc::clone(&self.blocking).try_acquire_owned() else {
+            return Err(StoreError::Unavailable {
+                database: self.database.clone(),
+                reason: "every database handle is busy (the database is locked or slow)".into(),
+            });
+        };
         let idle = Arc::clone(&self.idle);
         let queries = Arc::clone(&self.queries);
         let (path, options) = (self.path.clone(), self.options);
         let task = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let cached = idle
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
