@@ -286,7 +286,11 @@ impl Throttled {
 
     /// `Some(held back since the last line)` when this occurrence should be logged.
     pub fn allow(&self) -> Option<u64> {
-        let now = now_ms() + 1;
+        self.allow_at(now_ms() + 1)
+    }
+
+    /// [`Throttled::allow`] at `now` (milliseconds, never 0).
+    fn allow_at(&self, now: u64) -> Option<u64> {
         let last = self.last.load(Ordering::Relaxed);
         let due = last == 0 || now.saturating_sub(last) >= Self::INTERVAL.as_millis() as u64;
         if due
@@ -324,11 +328,11 @@ mod throttle_tests {
     #[test]
     fn a_repeated_warning_is_logged_once_per_interval_with_a_count() {
         let warning = Throttled::default();
-        assert_eq!(warning.allow(), Some(0));
-        assert_eq!(warning.allow(), None);
-        assert_eq!(warning.allow(), None);
-        // As if the interval had passed.
-        warning.last.store(1, Ordering::Relaxed);
-        assert_eq!(warning.allow(), Some(2));
+        let interval = Throttled::INTERVAL.as_millis() as u64;
+        assert_eq!(warning.allow_at(1), Some(0));
+        assert_eq!(warning.allow_at(2), None);
+        assert_eq!(warning.allow_at(interval), None);
+        assert_eq!(warning.allow_at(interval + 1), Some(2));
+        assert_eq!(warning.allow_at(interval + 2), None);
     }
 }
