@@ -133,6 +133,26 @@ pub struct ScryptParams {
     pub parallelism: u32,
 }
 
+impl ScryptParams {
+    /// The memory one hash takes, `128·r·(N + p + 2)` bytes, as OpenSSL counts it.
+    pub fn memory(&self) -> u64 {
+        128u64
+            .saturating_mul(u64::from(self.block_size))
+            .saturating_mul(
+                self.work_factor
+                    .saturating_add(u64::from(self.parallelism))
+                    .saturating_add(2),
+            )
+    }
+
+    /// `N·r·p`.
+    pub fn work(&self) -> u64 {
+        self.work_factor
+            .saturating_mul(u64::from(self.block_size))
+            .saturating_mul(u64::from(self.parallelism))
+    }
+}
+
 /// What one Django version's `django.contrib.auth.hashers` defaults to.
 #[derive(Debug)]
 pub struct Profile {

@@ -804,6 +804,16 @@ def proxy_get(port):
     return get
 
 
+def behind_a_proxy(scratch_dir, proxy):
+    """An upstream that echoes the headers it receives, a folder for the proxy's files, and
+    a port for the proxy (which cannot report one it chose)."""
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    tmp = os.path.join(scratch_dir, "%s-%s" % (proxy, uuid.uuid4().hex[:6]))
+    os.makedirs(tmp)
+    return upstream, tmp, free_port()
+
+
 def what_the_upstream_receives(get, user, token):
     """A valid token in the query and in Basic, a client's forged X-Auth-* with and without
     valid credentials, a wrong token, an id int() refuses, an undecodable header."""
@@ -829,11 +839,7 @@ def test_nginx_auth_request_in_front_of_an_upstream(serve, alice, scratch_dir):
         pytest.fail("nginx is needed (scripts/test installs Debian's nginx-light)")
     user, token = alice
     server = serve(["--forwarded-uri-header", "X-Original-URI"])
-    upstream = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    threading.Thread(target=upstream.serve_forever, daemon=True).start()
-    tmp = os.path.join(scratch_dir, "nginx-%s" % uuid.uuid4().hex[:6])
-    os.makedirs(tmp)
-    port = free_port()
+    upstream, tmp, port = behind_a_proxy(scratch_dir, "nginx")
     conf = os.path.join(tmp, "nginx.conf")
     with open(conf, "w") as f:
         f.write(NGINX_CONF.format(tmp=tmp, port=port, upstream=upstream.server_address[1], djtoken=server.port))
@@ -859,11 +865,7 @@ def test_caddy_forward_auth_as_the_readme_writes_it(serve, alice, scratch_dir):
         pytest.fail("Caddy is needed (scripts/test installs Debian's caddy)")
     user, token = alice
     server = serve(["--forwarded-uri-header", "X-Forwarded-Uri"])
-    upstream = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    threading.Thread(target=upstream.serve_forever, daemon=True).start()
-    tmp = os.path.join(scratch_dir, "caddy-%s" % uuid.uuid4().hex[:6])
-    os.makedirs(tmp)
-    port = free_port()
+    upstream, tmp, port = behind_a_proxy(scratch_dir, "caddy")
     site = (
         readme_caddyfile()
         .replace("app.example.com", "http://127.0.0.1:%d" % port)

@@ -436,13 +436,9 @@ impl HasherParams {
                     positive("parallelism", n.into())?;
                     settings.scrypt.parallelism = n;
                 }
-                let s = settings.scrypt;
-                let work = s.work_factor * u64::from(s.block_size) * u64::from(s.parallelism);
-                let memory =
-                    128 * u64::from(s.block_size) * (s.work_factor + u64::from(s.parallelism) + 2);
-                let limits = &mut settings.limits;
-                limits.max_scrypt_work = limits.max_scrypt_work.max(work);
-                limits.max_scrypt_memory = limits.max_scrypt_memory.max(memory);
+                let (s, limits) = (settings.scrypt, &mut settings.limits);
+                limits.max_scrypt_work = limits.max_scrypt_work.max(s.work());
+                limits.max_scrypt_memory = limits.max_scrypt_memory.max(s.memory());
             }
             _ => {}
         }
@@ -847,7 +843,12 @@ impl Hashers {
                 work_factor,
                 block_size,
                 parallelism,
-            }) => 128 * u64::from(block_size) * (work_factor + u64::from(parallelism) + 2),
+            }) => ScryptParams {
+                work_factor,
+                block_size,
+                parallelism,
+            }
+            .memory(),
             _ => SMALL,
         }
     }
@@ -859,10 +860,7 @@ impl Hashers {
         let s = &self.preferred;
         match self.default_hasher().algorithm() {
             "argon2" => u64::from(s.argon2.memory_cost) * 1024,
-            "scrypt" => {
-                128 * u64::from(s.scrypt.block_size)
-                    * (s.scrypt.work_factor + u64::from(s.scrypt.parallelism) + 2)
-            }
+            "scrypt" => s.scrypt.memory(),
             _ => SMALL,
         }
     }

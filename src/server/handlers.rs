@@ -249,16 +249,22 @@ async fn read_credentials(
         Params::default()
     };
     // WSGI hands Django each header as latin-1 text; several Cookie headers are joined.
-    let cookie_header: Vec<String> = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .map(|v| v.as_bytes().iter().map(|&b| char::from(b)).collect())
-        .collect();
+    // Most forward-auth requests carry no cookie: nothing to allocate for them.
+    let cookies = if headers.contains_key(header::COOKIE) {
+        let joined: Vec<String> = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .map(|v| v.as_bytes().iter().map(|&b| char::from(b)).collect())
+            .collect();
+        parse_cookie(&joined.join("; "))
+    } else {
+        Vec::new()
+    };
     Ok(Credentials {
         query,
         post,
         method: original_method(&headers, method),
-        cookies: parse_cookie(&cookie_header.join("; ")),
+        cookies,
         headers,
     })
 }

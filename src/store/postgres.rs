@@ -136,14 +136,15 @@ impl PgStore {
             .pool_size
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from))
             .max(1);
+        let queries = UserQueries::new(&model, Dialect::Postgres);
         Ok(PgStore(Arc::new(Shared {
             database: url.redacted(),
-            queries: UserQueries::new(&model, Dialect::Postgres),
             by_pks: format!(
                 "{} WHERE {} = ANY($1)",
-                UserQueries::new(&model, Dialect::Postgres).select,
+                queries.select,
                 Dialect::Postgres.quote(&model.pk_column)
             ),
+            queries,
             url,
             model,
             options,
