@@ -194,17 +194,24 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection, &UserQueries) -> rusqlite::Result<T> + Send + 'static,
     {
-        // All handles busy (the database is locked and calls are waiting on it): answer now
-        // rather than queue another thread and another file behind them.
-        let Ok(permit) = Arc::clone(&self.blocking).try_acquire_owned() else {
+        // At most pool-size calls hold a thread and a handle; the rest wait for one here, as
+        // a future (no thread, no file), within the same query timeout: a writer's commit
+        // that blocks readers for a millisecond queues them, a lock held past the timeout
+        // answers them all.
+        let deadline = tokio::time::Instant::now() + self.options.query_timeout;
+        let acquire = Arc::clone(&self.blocking).acquire_owned();
+        let Ok(Ok(permit)) = tokio::time::timeout_at(deadline, acquire).await else {
             return Err(StoreError::Unavailable {
                 database: self.database.clone(),
-                reason: "every database handle is busy (the database is locked or slow)".into(),
+                reason: "every database handle stayed busy for the query timeout (the \
+                         database is locked or slow)"
+                    .into(),
             });
         };
         let idle = Arc::clone(&self.idle);
         let queries = Arc::clone(&self.queries);
-        let (path, options) = (self.path.clone(), self.options);
+        let path = self.path.clone();
+        let pool_size = self.options.pool_size;
         let task = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             let cached = idle
@@ -215,19 +222,19 @@ impl SqliteStore {
                 Some(conn) => conn,
                 None => connect(&path, false)?,
             };
-            conn.busy_timeout(options.query_timeout)?;
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            conn.busy_timeout(left.max(std::time::Duration::from_millis(1)))?;
             let result = f(&conn, &queries);
             conn.busy_timeout(std::time::Duration::ZERO)?;
             let mut idle = idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            if idle.len() < options.pool_size.unwrap_or(DEFAULT_IDLE_HANDLES) {
+            if idle.len() < pool_size.unwrap_or(DEFAULT_IDLE_HANDLES) {
                 idle.push(conn);
             }
             result
         });
         // busy_timeout bounds lock waits inside SQLite; this bounds everything else (a stuck
         // disk). The blocking task may outlive the answer; it finishes on its own.
-        let grace = self.options.query_timeout + std::time::Duration::from_secs(1);
-        match tokio::time::timeout(grace, task).await {
+        match tokio::time::timeout_at(deadline + std::time::Duration::from_secs(1), task).await {
             Err(_) => Err(StoreError::Timeout {
                 database: self.database.clone(),
                 timeout: self.options.query_timeout,
