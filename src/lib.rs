@@ -27,6 +27,8 @@
 
 #[cfg(feature = "store")]
 pub mod auth;
+#[cfg(feature = "store")]
+pub mod axes;
 pub mod base36;
 pub mod clock;
 pub mod crypto;

@@ -10,6 +10,9 @@ pub const MUST_POST: &str = "Must access via a POST request.";
 pub const MISSING_LOGIN_FIELDS: &str = "Must include 'username' and 'password' as POST parameters.";
 /// `token_new` with wrong credentials or an inactive user (401).
 pub const LOGIN_FAILED: &str = "Unable to log you in, please try again.";
+/// A login refused before its password is checked: too many failed logins for the username
+/// or the client (429; djtoken's own, tokenapi has no throttling).
+pub const LOGIN_THROTTLED: &str = "Too many failed login attempts, please try again later.";
 /// `token` when the token does not match (401).
 pub const TOKEN_MISMATCH: &str = "Token did not match user.";
 /// `@token_required` without credentials (401).

@@ -112,8 +112,36 @@ pub struct Settings {
     /// How `AUTH_USER_MODEL` maps onto its table.
     #[serde(rename = "USER_MODEL")]
     pub user_model: UserModelSettings,
+    /// django-axes is installed and enabled: logins read its lockouts from its tables
+    /// (`axes_accessattempt`). Off by default: axes is not part of Django.
+    #[serde(rename = "AXES_ENABLED")]
+    pub axes_enabled: bool,
+    /// `AXES_FAILURE_LIMIT`.
+    #[serde(rename = "AXES_FAILURE_LIMIT")]
+    pub axes_failure_limit: u32,
+    /// `AXES_LOCK_OUT_AT_FAILURE` (false: axes never locks anyone out).
+    #[serde(rename = "AXES_LOCK_OUT_AT_FAILURE")]
+    pub axes_lock_out_at_failure: bool,
+    /// `AXES_COOLOFF_TIME`, in hours as axes reads a number (`0.25` is 15 minutes); unset:
+    /// failures never expire.
+    #[serde(rename = "AXES_COOLOFF_TIME", skip_serializing_if = "Option::is_none")]
+    pub axes_cooloff_time: Option<f64>,
+    /// `AXES_LOCKOUT_PARAMETERS`: `"username"`, `"ip_address"`, `"user_agent"`, or a list of
+    /// them that must all match.
+    #[serde(rename = "AXES_LOCKOUT_PARAMETERS")]
+    pub axes_lockout_parameters: Vec<AxesParameters>,
     /// `djtoken serve`'s own settings.
     pub serve: ServeSettings,
+}
+
+/// One entry of `AXES_LOCKOUT_PARAMETERS`: a parameter, or parameters that must all match.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum AxesParameters {
+    /// `"username"`.
+    One(String),
+    /// `["username", "ip_address"]`.
+    All(Vec<String>),
 }
 
 impl Default for Settings {
@@ -133,6 +161,11 @@ impl Default for Settings {
             database_url: "sqlite:db.sqlite3".into(),
             query_timeout: 5.0,
             user_model: UserModelSettings::default(),
+            axes_enabled: false,
+            axes_failure_limit: 3,
+            axes_lock_out_at_failure: true,
+            axes_cooloff_time: None,
+            axes_lockout_parameters: vec![AxesParameters::One("ip_address".into())],
             serve: ServeSettings::default(),
         }
     }
@@ -299,6 +332,21 @@ pub struct ServeSettings {
     /// then serves no metrics.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics_bind: Option<SocketAddr>,
+    /// Failed logins per username within [`login_throttle_window`](Self::login_throttle_window)
+    /// before that username's logins answer 429; `None`: not throttled (as Django).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_throttle_username: Option<u32>,
+    /// Failed logins per client address within the window before that address's logins
+    /// answer 429; `None`: not throttled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_throttle_address: Option<u32>,
+    /// Seconds a failed login counts for, from the latest failure.
+    pub login_throttle_window: f64,
+    /// The request header the proxy writes the client's address into (`X-Real-IP`;
+    /// `X-Forwarded-For`, whose last address is the one the proxy added); `None`: the
+    /// connection's peer address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_address_header: Option<String>,
 }
 
 impl Default for ServeSettings {
@@ -323,6 +371,10 @@ impl Default for ServeSettings {
             log_level: "info".into(),
             init_user: None,
             metrics_bind: None,
+            login_throttle_username: None,
+            login_throttle_address: None,
+            login_throttle_window: 900.0,
+            client_address_header: None,
         }
     }
 }
@@ -391,6 +443,11 @@ impl ServeSettings {
         seconds("serve.idle_timeout", self.idle_timeout)
     }
 
+    /// See [`ServeSettings::login_throttle_window`].
+    pub fn login_throttle_window(&self) -> Result<Duration, SettingsError> {
+        seconds("serve.login_throttle_window", self.login_throttle_window)
+    }
+
     /// The log level, lower-cased, if it is one of [`LOG_LEVELS`].
     pub fn log_level(&self) -> Result<&'static str, SettingsError> {
         let level = self.log_level.to_ascii_lowercase();
@@ -429,15 +486,29 @@ impl ServeSettings {
         if self.body_limit == 0 {
             return Err(invalid("serve.body_limit", "must be at least 1 byte"));
         }
-        if let Some(name) = &self.forwarded_uri_header {
-            let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-            if name.is_empty() || !name.bytes().all(token) {
-                return Err(invalid(
-                    "serve.forwarded_uri_header",
-                    format!("{name:?} is not a header name"),
-                ));
+        for (key, header) in [
+            ("serve.forwarded_uri_header", &self.forwarded_uri_header),
+            ("serve.client_address_header", &self.client_address_header),
+        ] {
+            if let Some(name) = header {
+                let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+                if name.is_empty() || !name.bytes().all(token) {
+                    return Err(invalid(key, format!("{name:?} is not a header name")));
+                }
             }
         }
+        for (key, limit) in [
+            (
+                "serve.login_throttle_username",
+                self.login_throttle_username,
+            ),
+            ("serve.login_throttle_address", self.login_throttle_address),
+        ] {
+            if limit == Some(0) {
+                return Err(invalid(key, "must be at least 1 failed login"));
+            }
+        }
+        self.login_throttle_window()?;
         Ok(())
     }
 }
@@ -590,8 +661,57 @@ impl Settings {
             .with_clock(Clock::system(self.time_zone()?)))
     }
 
+    /// django-axes' lockout rules, when `AXES_ENABLED` and axes locks out at all.
+    #[cfg(feature = "store")]
+    pub fn axes(&self) -> Result<Option<crate::axes::AxesLockout>, SettingsError> {
+        use crate::axes::{AxesField, AxesLockout};
+        let parameters = self
+            .axes_lockout_parameters
+            .iter()
+            .map(|entry| {
+                let names = match entry {
+                    AxesParameters::One(name) => std::slice::from_ref(name),
+                    AxesParameters::All(names) => names.as_slice(),
+                };
+                if names.is_empty() {
+                    return Err(invalid("AXES_LOCKOUT_PARAMETERS", "an empty group"));
+                }
+                names
+                    .iter()
+                    .map(|name| {
+                        AxesField::parse(name).ok_or_else(|| {
+                            invalid(
+                                "AXES_LOCKOUT_PARAMETERS",
+                                format!(
+                                    "{name:?} is not one of \"username\", \"ip_address\", \"user_agent\""
+                                ),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let cool_off = self
+            .axes_cooloff_time
+            .map(|hours| seconds("AXES_COOLOFF_TIME", hours * 3600.0))
+            .transpose()?;
+        if !self.axes_enabled || !self.axes_lock_out_at_failure {
+            return Ok(None);
+        }
+        if parameters.is_empty() {
+            return Err(invalid("AXES_LOCKOUT_PARAMETERS", "name at least one"));
+        }
+        Ok(Some(AxesLockout {
+            failure_limit: self.axes_failure_limit,
+            cool_off,
+            parameters,
+        }))
+    }
+
     /// Check every value that can be checked without opening a file or a connection.
     pub fn validate(&self) -> Result<(), SettingsError> {
+        #[cfg(feature = "store")]
+        self.axes()?;
         self.time_zone()?;
         self.user_model()?;
         self.query_timeout()?;

@@ -82,6 +82,21 @@ pub struct ServeArgs {
     /// hard limit at start, less 64].
     #[arg(long, env = "DJTOKEN_MAX_CONNECTIONS")]
     max_connections: Option<usize>,
+    /// Failed logins per username within the throttle window before that username's logins
+    /// answer 429 with Retry-After [default: off, as in Django].
+    #[arg(long, env = "DJTOKEN_LOGIN_THROTTLE_USERNAME", value_name = "FAILURES")]
+    login_throttle_username: Option<u32>,
+    /// Failed logins per client address within the throttle window before that address's
+    /// logins answer 429 [default: off].
+    #[arg(long, env = "DJTOKEN_LOGIN_THROTTLE_ADDRESS", value_name = "FAILURES")]
+    login_throttle_address: Option<u32>,
+    /// Seconds a failed login counts for, from the latest failure [default: 900].
+    #[arg(long, env = "DJTOKEN_LOGIN_THROTTLE_WINDOW", value_name = "SECONDS")]
+    login_throttle_window: Option<f64>,
+    /// The header the proxy writes the client's address into (X-Real-IP; X-Forwarded-For,
+    /// whose last address is the one the proxy added); without it, the connection's address.
+    #[arg(long, env = "DJTOKEN_CLIENT_ADDRESS_HEADER", value_name = "HEADER")]
+    client_address_header: Option<String>,
     /// Worker threads of the async runtime [default: the number of cores].
     #[arg(long, env = "DJTOKEN_WORKERS")]
     workers: Option<usize>,
@@ -179,6 +194,32 @@ impl Layer for ServeArgs {
             "max_connections",
             &some(self.max_connections),
             |s| &mut s.serve.max_connections,
+        );
+        let limit = |v: Option<u32>| v.map(Some);
+        to.put(
+            "serve.login_throttle_username",
+            "login_throttle_username",
+            &limit(self.login_throttle_username),
+            |s| &mut s.serve.login_throttle_username,
+        );
+        to.put(
+            "serve.login_throttle_address",
+            "login_throttle_address",
+            &limit(self.login_throttle_address),
+            |s| &mut s.serve.login_throttle_address,
+        );
+        to.put(
+            "serve.login_throttle_window",
+            "login_throttle_window",
+            &self.login_throttle_window,
+            |s| &mut s.serve.login_throttle_window,
+        );
+        let client = self.client_address_header.clone().map(Some);
+        to.put(
+            "serve.client_address_header",
+            "client_address_header",
+            &client,
+            |s| &mut s.serve.client_address_header,
         );
         to.put("serve.body_limit", "body_limit", &self.body_limit, |s| {
             &mut s.serve.body_limit
@@ -360,6 +401,28 @@ async fn start(mut settings: Settings) -> Result<Outcome, Fail> {
         None => tracing::info!(
             "no --forwarded-uri-header: /auth reads only its own query string (X-Original-URI and X-Forwarded-Uri are ignored)"
         ),
+    }
+    let by = |limit: Option<u32>| limit.map_or("off".to_owned(), |n| format!("{n} failures"));
+    let client = serve
+        .client_address_header
+        .as_deref()
+        .unwrap_or("(the connection's address)");
+    if state.throttle.is_on() || state.axes.is_some() {
+        tracing::info!(
+            by_username = %by(serve.login_throttle_username),
+            by_address = %by(serve.login_throttle_address),
+            window_seconds = serve.login_throttle_window,
+            django_axes = state.axes.is_some(),
+            client_address = client,
+            "login throttling"
+        );
+        if serve.client_address_header.is_none()
+            && (serve.login_throttle_address.is_some() || state.axes.is_some())
+        {
+            tracing::warn!(
+                "no --client-address-header: behind a proxy every client has the proxy's address"
+            );
+        }
     }
     match store.ping().await {
         Err(e) => {

@@ -384,6 +384,67 @@ def test_a_locked_sqlite_database_costs_bounded_threads_files_and_log_lines(serv
     assert server.request("GET", path)[0] == 200
 
 
+def test_login_throttling_by_username_and_by_client_address(serve):
+    """Off by default (as Django); configured, a username or an address with too many failed
+    logins gets 429 and Retry-After, even with the right password, until the window passes.
+    The address is the last one in the configured header: the one the proxy appended."""
+    victim = User.objects.create_user("throttled-" + uuid.uuid4().hex[:6], "t@example.com", PASSWORD)
+    bystander = User.objects.create_user("bystander-" + uuid.uuid4().hex[:6], "b@example.com", PASSWORD)
+
+    def login(server, username, password, address):
+        body = "username=%s&password=%s" % (quote(username), quote(password))
+        # The client wrote the first address itself; the proxy appended the second.
+        headers = {"Content-Type": FORM_TYPE, "X-Forwarded-For": "198.51.100.7, " + address}
+        return server.request("POST", "/token/new.json", body=body, headers=headers)
+
+    plain = serve()
+    for _ in range(4):
+        assert login(plain, victim.username, "wrong", "10.0.0.1")[0] == 401
+    assert login(plain, victim.username, PASSWORD, "10.0.0.1")[0] == 200
+    plain.stop()
+
+    server = serve(
+        [
+            "--login-throttle-username",
+            "3",
+            "--login-throttle-address",
+            "4",
+            "--login-throttle-window",
+            "3",
+            "--client-address-header",
+            "X-Forwarded-For",
+        ]
+    )
+    for i in range(3):
+        assert login(server, victim.username, "wrong", "10.0.1.%d" % i)[0] == 401
+    status, headers, body = login(server, victim.username, PASSWORD, "10.0.1.9")
+    assert status == 429, status
+    assert 1 <= int(headers["retry-after"]) <= 3, headers
+    assert json.loads(body) == {
+        "success": False,
+        "errors": "Too many failed login attempts, please try again later.",
+    }
+    assert headers["cache-control"] == "no-store"
+    # Another username from the same addresses is not held up.
+    assert login(server, bystander.username, PASSWORD, "10.0.1.0")[0] == 200
+
+    # By address: four failures under different usernames lock the address, whatever the
+    # username and whatever address the client itself put first.
+    for i in range(4):
+        assert login(server, "nobody-%d" % i, "wrong", "10.0.2.1")[0] == 401
+    assert login(server, bystander.username, PASSWORD, "10.0.2.1")[0] == 429
+    assert login(server, bystander.username, PASSWORD, "10.0.2.2")[0] == 200
+
+    time.sleep(3.2)
+    assert login(server, victim.username, PASSWORD, "10.0.1.9")[0] == 200
+    assert login(server, bystander.username, PASSWORD, "10.0.2.1")[0] == 200
+    metrics = server.request("GET", "/metrics")[2].decode()
+    assert 'djtoken_requests_total{route="token_new",status="429"} 2' in metrics, metrics
+    log = server.read_log()
+    assert "login throttling" in log and "too many failed logins" in log
+    assert victim.username not in log and PASSWORD not in log
+
+
 def test_operational_endpoints(serve, alice):
     server = serve()
     user, token = alice

@@ -319,6 +319,8 @@ pub struct Warnings {
     pub not_ready: Throttled,
     /// A stored hash could not be read.
     pub unreadable_hash: Throttled,
+    /// Logins refused by the login throttle or django-axes.
+    pub login_throttled: Throttled,
 }
 
 #[cfg(test)]

@@ -1,20 +1,22 @@
 //! The handlers: tokenapi's two views, forward auth, and the operational endpoints.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderName, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
-use super::AppState;
 use super::methods::{Credentials, Outcome, Refusal, parse_cookie};
 use super::metrics::Route;
 use super::reply::{ForwardAuth, Reply};
 use super::request::{Params, decode_path, post_params};
+use super::{AppState, Peer};
 use crate::auth::{AuthError, BadCredentials};
+use crate::axes::AxesAttempt;
 use crate::pyint::decimal_value;
 use crate::responses;
 use crate::store::StoreError;
@@ -62,6 +64,7 @@ fn match_tokenapi(rest: &str) -> Option<TokenapiUrl<'_>> {
 /// answer is tagged with the route it decided on, for the metrics.
 pub async fn tokenapi(
     State(state): State<Arc<AppState>>,
+    peer: Option<Extension<Peer>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -74,7 +77,7 @@ pub async fn tokenapi(
     match match_tokenapi(rest) {
         Some(TokenapiUrl::New) => (
             Extension(Route::TokenNew),
-            token_new(&state, method, headers, body).await,
+            token_new(&state, peer.map(|p| p.0), method, headers, body).await,
         ),
         Some(TokenapiUrl::Token { token, user }) => (
             Extension(Route::Token),
@@ -149,8 +152,69 @@ fn database_error(state: &AppState, e: &StoreError) -> Reply {
     }
 }
 
-/// `tokenapi.views.token_new`.
-async fn token_new(state: &AppState, method: Method, headers: HeaderMap, body: Body) -> Reply {
+/// The client's address: the last one in the configured header (the address the proxy wrote,
+/// or appended to `X-Forwarded-For`), else the connection's own.
+fn client_address(state: &AppState, headers: &HeaderMap, peer: Option<Peer>) -> Option<IpAddr> {
+    let from_header = state.client_address_header.as_ref().and_then(|name| {
+        let last = headers.get_all(name).iter().next_back()?.to_str().ok()?;
+        let text = last.rsplit(',').next()?.trim();
+        text.parse::<IpAddr>()
+            .ok()
+            .or_else(|| text.parse::<SocketAddr>().ok().map(|s| s.ip()))
+    });
+    from_header.or(peer.map(|p| p.0.ip()))
+}
+
+/// A header as Django's `request.META` holds it (WSGI decodes header bytes as latin-1).
+fn latin1(value: &HeaderValue) -> String {
+    value.as_bytes().iter().map(|&b| char::from(b)).collect()
+}
+
+fn throttled(state: &AppState, wait: Option<Duration>) -> Reply {
+    if let Some(held_back) = state.warnings.login_throttled.allow() {
+        tracing::warn!(held_back, "login refused: too many failed logins");
+    }
+    Reply::Throttled {
+        // Whole seconds, rounded up: never earlier than the wait.
+        retry_after: wait.map(|w| w.as_secs() + u64::from(w.subsec_nanos() > 0)),
+    }
+}
+
+/// django-axes' verdict on this login, when the project uses axes.
+async fn axes_refusal(
+    state: &AppState,
+    username: &str,
+    address: Option<IpAddr>,
+    headers: &HeaderMap,
+) -> Option<Reply> {
+    let axes = state.axes.as_ref()?;
+    let ip = address.map(|ip| ip.to_string());
+    let user_agent = headers.get(header::USER_AGENT).map(latin1);
+    let attempt = AxesAttempt {
+        username,
+        ip_address: ip.as_deref(),
+        user_agent: user_agent.as_deref(),
+    };
+    let now = chrono::Utc::now().naive_utc();
+    match axes.check(state.auth.store(), &attempt, now).await {
+        Ok(None) => None,
+        Ok(Some(locked)) => Some(throttled(state, locked.retry_after)),
+        Err(e) => {
+            state.metrics.db_error();
+            Some(database_error(state, &e))
+        }
+    }
+}
+
+/// `tokenapi.views.token_new`, with djtoken's login throttle and django-axes' lockouts
+/// checked before the password.
+async fn token_new(
+    state: &AppState,
+    peer: Option<Peer>,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Reply {
     if method != Method::POST {
         return Reply::Error(StatusCode::METHOD_NOT_ALLOWED, responses::MUST_POST);
     }
@@ -165,22 +229,39 @@ async fn token_new(state: &AppState, method: Method, headers: HeaderMap, body: B
     if username.is_empty() || password.is_empty() {
         return Reply::Error(StatusCode::UNAUTHORIZED, responses::MISSING_LOGIN_FIELDS);
     }
+    let address = client_address(state, &headers, peer);
+    let attempt = match state.throttle.begin(username, address, Instant::now()) {
+        Ok(attempt) => attempt,
+        Err(wait) => return throttled(state, Some(wait)),
+    };
+    if let Some(refusal) = axes_refusal(state, username, address, &headers).await {
+        state.throttle.undecided(attempt);
+        return refusal;
+    }
     match state.auth.login(username, password.as_bytes()).await {
         Ok(user) => {
+            state.throttle.succeeded(attempt);
             let token = state.auth.tokens().make_token(&user);
             Reply::Json(StatusCode::OK, responses::token_created(&token, &user.pk))
         }
-        Err(e) => server_side(state, &e).unwrap_or_else(|| {
-            if matches!(e, AuthError::BadCredentials(BadCredentials::UnreadableHash)) {
-                if let Some(held_back) = state.warnings.unreadable_hash.allow() {
-                    tracing::warn!(
-                        held_back,
-                        "a stored password hash could not be read; login refused"
-                    );
-                }
+        Err(e) => match server_side(state, &e) {
+            Some(reply) => {
+                state.throttle.undecided(attempt);
+                reply
             }
-            Reply::Error(StatusCode::UNAUTHORIZED, responses::LOGIN_FAILED)
-        }),
+            // A failure: it stays counted.
+            None => {
+                if matches!(e, AuthError::BadCredentials(BadCredentials::UnreadableHash)) {
+                    if let Some(held_back) = state.warnings.unreadable_hash.allow() {
+                        tracing::warn!(
+                            held_back,
+                            "a stored password hash could not be read; login refused"
+                        );
+                    }
+                }
+                Reply::Error(StatusCode::UNAUTHORIZED, responses::LOGIN_FAILED)
+            }
+        },
     }
 }
 

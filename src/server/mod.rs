@@ -13,6 +13,7 @@ pub mod methods;
 pub mod metrics;
 pub mod reply;
 mod request;
+pub mod throttle;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -27,6 +28,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tower::ServiceExt;
 
 use crate::auth::{Authenticator, HashRunner, Overloaded};
 use crate::settings::{ServeSettings, Settings, SettingsError};
@@ -110,7 +112,17 @@ pub struct AppState {
     pub metrics_on_main: bool,
     /// The warnings requests can repeat, each logged at most once per interval.
     pub warnings: connections::Warnings,
+    /// Failed logins counted per username and client address.
+    pub throttle: throttle::LoginThrottle,
+    /// django-axes' lockout rules, when the project uses it.
+    pub axes: Option<crate::axes::AxesLockout>,
+    /// The one header trusted for the client's address; `None`: the peer address.
+    pub client_address_header: Option<axum::http::HeaderName>,
 }
+
+/// The address of the connection a request came on, added to every request.
+#[derive(Clone, Copy, Debug)]
+pub struct Peer(pub std::net::SocketAddr);
 
 impl AppState {
     /// Everything the handlers need, from the settings: the one place the server is put
@@ -125,18 +137,34 @@ impl AppState {
             Arc::clone(&metrics),
         );
         let auth = Arc::new(settings.authenticator().await?.with_runner(runner));
-        let forwarded_uri_header = match &serve.forwarded_uri_header {
-            Some(name) => Some(axum::http::HeaderName::from_bytes(name.as_bytes()).map_err(
-                |_| SettingsError::Invalid {
-                    key: "serve.forwarded_uri_header",
-                    message: format!("{name:?} is not a header name"),
-                },
-            )?),
-            None => None,
+        let header = |key: &'static str, name: &Option<String>| {
+            name.as_ref()
+                .map(|name| {
+                    axum::http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                        SettingsError::Invalid {
+                            key,
+                            message: format!("{name:?} is not a header name"),
+                        }
+                    })
+                })
+                .transpose()
         };
         Ok(AppState {
             methods: methods::build(&serve.authentication, &auth)?,
-            forwarded_uri_header,
+            forwarded_uri_header: header(
+                "serve.forwarded_uri_header",
+                &serve.forwarded_uri_header,
+            )?,
+            client_address_header: header(
+                "serve.client_address_header",
+                &serve.client_address_header,
+            )?,
+            throttle: throttle::LoginThrottle::new(
+                serve.login_throttle_username,
+                serve.login_throttle_address,
+                serve.login_throttle_window()?,
+            ),
+            axes: settings.axes()?,
             auth,
             prefix: serve.prefix(),
             metrics_on_main: serve.metrics_bind.is_none(),
@@ -264,7 +292,7 @@ pub async fn serve(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, _) = match accepted {
+                let (stream, peer) = match accepted {
                     Ok(conn) => {
                         accept_errors.succeeded();
                         conn
@@ -281,7 +309,14 @@ pub async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 let (stream, progress) = connections::Watched::new(stream);
-                let service = TowerToHyperService::new(app.clone());
+                // Every request carries its connection's address (the login throttle's and
+                // django-axes' client when no address header is configured).
+                let service = TowerToHyperService::new(app.clone().map_request(
+                    move |mut request: hyper::Request<hyper::body::Incoming>| {
+                        request.extensions_mut().insert(Peer(peer));
+                        request
+                    },
+                ));
                 let connection = http.serve_connection(TokioIo::new(stream), service);
                 let watched = graceful.watch(connection);
                 tokio::spawn(async move {

@@ -34,6 +34,12 @@ pub enum Reply {
         /// `Retry-After`, in seconds.
         retry_after: u32,
     },
+    /// Too many failed logins (djtoken's throttle, or django-axes' lockout): 429, with
+    /// `Retry-After` when the wait is known.
+    Throttled {
+        /// `Retry-After`, in seconds.
+        retry_after: Option<u64>,
+    },
     /// The database does not have what the settings describe (a missing table or column):
     /// waiting will not help, so 500, and the log says what is missing.
     ServerError,
@@ -136,6 +142,18 @@ impl IntoResponse for Reply {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                response
+            }
+            Reply::Throttled { retry_after } => {
+                let mut response = json(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    responses::error(responses::LOGIN_THROTTLED),
+                );
+                if let Some(seconds) = retry_after {
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                }
                 response
             }
             Reply::ServerError => json(

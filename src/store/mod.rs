@@ -6,6 +6,7 @@
 //! Every failure is a [`StoreError`] that names the database (never its password); a database
 //! that went away is retried on the next call, without a restart.
 
+mod axes;
 mod dialect;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -350,6 +351,18 @@ impl UserStore {
     /// Set the password of the user `username`; whether such a user exists.
     pub async fn set_password(&self, username: &str, encoded: &str) -> Result<bool, StoreError> {
         dispatch!(self, s => s.set_password(username, encoded).await)
+    }
+
+    /// django-axes' failures for one lockout group (see [`crate::axes`]): the sum of
+    /// `failures_since_start` and the newest `attempt_time` of the `axes_accessattempt` rows
+    /// whose fields equal these values (NULL for `None`) and, with `since` (naive UTC), whose
+    /// attempt is no older.
+    pub async fn axes_failures(
+        &self,
+        filters: &[(crate::axes::AxesField, Option<String>)],
+        since: Option<NaiveDateTime>,
+    ) -> Result<crate::axes::AxesFailures, StoreError> {
+        dispatch!(self, s => s.axes_failures(filters, since).await)
     }
 
     /// Every user, by pk.

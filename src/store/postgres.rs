@@ -27,8 +27,10 @@ use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, NoTls, Row, Statement};
 use uuid::Uuid;
 
+use super::axes::failures_sql;
 use super::users::{UserInsert, UserQueries, Value};
 use super::{DatabaseUrl, Dialect, StoreError, StoreOptions, scrub};
+use crate::axes::{AxesFailures, AxesField};
 use crate::user::{Pk, PkKind, User, UserModel};
 
 type Param = Box<dyn ToSql + Sync + Send>;
@@ -671,6 +673,42 @@ impl Shared {
             Type::UUID => Pk::Uuid(row.get(0)),
             _ => Pk::Str(row.get(0)),
         }
+    }
+
+    pub async fn axes_failures(
+        &self,
+        filters: &[(AxesField, Option<String>)],
+        since: Option<NaiveDateTime>,
+    ) -> Result<AxesFailures, StoreError> {
+        // Text parameters, cast where the column is not text (`inet`, `timestamptz`), so the
+        // comparison stays on the column and its index.
+        let (sql, mut params) = failures_sql(filters, since.is_some(), |n, field| match field {
+            Some(AxesField::IpAddress) => format!("${n}::text::inet"),
+            Some(_) => format!("${n}"),
+            None => format!("${n}::text::timestamptz"),
+        });
+        params.extend(since.map(|t| t.and_utc().to_rfc3339()));
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let rows = self.query(&sql, &refs).await?;
+        let Some(row) = rows.first() else {
+            return Ok(AxesFailures::default());
+        };
+        let latest = match *row.columns()[1].type_() {
+            Type::TIMESTAMPTZ => row
+                .try_get::<_, Option<DateTime<Utc>>>(1)
+                .map(|t| t.map(|t| t.naive_utc())),
+            _ => row.try_get::<_, Option<NaiveDateTime>>(1),
+        }
+        .map_err(|e| StoreError::Query {
+            database: self.database.clone(),
+            reason: format!("axes_accessattempt.attempt_time: {e}"),
+        })?;
+        let failures = row.try_get::<_, i64>(0).map_err(|e| StoreError::Query {
+            database: self.database.clone(),
+            reason: format!("axes_accessattempt.failures_since_start: {e}"),
+        })?;
+        Ok(AxesFailures { failures, latest })
     }
 
     /// The tables of the current schema whose names start with `auth_` or `django_`.

@@ -15,8 +15,10 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, ToSql, params_from_iter};
 use uuid::Uuid;
 
+use super::axes::failures_sql;
 use super::users::{UserInsert, UserQueries, Value};
 use super::{Dialect, StoreError, StoreOptions};
+use crate::axes::{AxesFailures, AxesField};
 use crate::user::{Pk, PkKind, User, UserModel, parse_wall_time, quote_identifier};
 
 /// Handles kept open between calls unless `StoreOptions::pool_size` says otherwise.
@@ -386,6 +388,37 @@ impl SqliteStore {
         self.run(move |conn, _| {
             conn.execute(&sql, params_from_iter(values.iter()))?;
             Ok(new_uuid.unwrap_or_else(|| Pk::Int(conn.last_insert_rowid())))
+        })
+        .await
+    }
+
+    pub async fn axes_failures(
+        &self,
+        filters: &[(AxesField, Option<String>)],
+        since: Option<NaiveDateTime>,
+    ) -> Result<AxesFailures, StoreError> {
+        let (sql, mut params) = failures_sql(filters, since.is_some(), |n, _| format!("?{n}"));
+        // Django's SQLite backend stores and compares datetimes as naive UTC text.
+        params.extend(since.map(datetime_text));
+        self.read(move |conn, _| {
+            conn.prepare_cached(&sql)?
+                .query_row(params_from_iter(params.iter()), |row| {
+                    let latest: Option<String> = row.get(1)?;
+                    let latest = match latest {
+                        Some(text) => Some(parse_wall_time(&text).map_err(|e| {
+                            rusqlite::Error::FromSqlConversionFailure(
+                                1,
+                                rusqlite::types::Type::Text,
+                                Box::new(e),
+                            )
+                        })?),
+                        None => None,
+                    };
+                    Ok(AxesFailures {
+                        failures: row.get(0)?,
+                        latest,
+                    })
+                })
         })
         .await
     }

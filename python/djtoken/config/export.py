@@ -159,6 +159,61 @@ def _user_model(problems: list) -> dict:
     return mapping
 
 
+_AXES_DATABASE_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# axes settings djtoken does not apply: set to anything but their defaults, they are reported.
+_AXES_UNHONOURED = {
+    "AXES_USE_ATTEMPT_EXPIRATION": False,
+    "AXES_USERNAME_CALLABLE": None,
+    "AXES_CLIENT_IP_CALLABLE": None,
+    "AXES_WHITELIST_CALLABLE": None,
+    "AXES_LOCKOUT_CALLABLE": None,
+    "AXES_NEVER_LOCKOUT_WHITELIST": False,
+    "AXES_NEVER_LOCKOUT_GET": False,
+    "AXES_ONLY_WHITELIST": False,
+    "AXES_IP_WHITELIST": None,
+    "AXES_IP_BLACKLIST": None,
+}
+
+
+def _axes(problems: list) -> list:
+    """django-axes' lockout settings, when the project uses axes: djtoken reads its
+    ``axes_accessattempt`` rows and refuses the logins axes would refuse."""
+    from django.apps import apps
+
+    if not apps.is_installed("axes"):
+        return []
+    from axes.conf import settings as axes
+
+    enabled = axes.AXES_ENABLED is True and axes.AXES_HANDLER == _AXES_DATABASE_HANDLER
+    if axes.AXES_HANDLER != _AXES_DATABASE_HANDLER:
+        problems.append("AXES_HANDLER %s: djtoken reads the database handler's tables only" % axes.AXES_HANDLER)
+    if axes.AXES_ONLY_ADMIN_SITE:
+        # axes then never locks a login outside the admin site, and djtoken's are outside it.
+        enabled = False
+    lines = ["AXES_ENABLED = %s" % ("true" if enabled else "false")]
+    if isinstance(axes.AXES_FAILURE_LIMIT, int):
+        lines.append("AXES_FAILURE_LIMIT = %d" % axes.AXES_FAILURE_LIMIT)
+    else:
+        problems.append("AXES_FAILURE_LIMIT is a callable; djtoken uses 3")
+    lines.append("AXES_LOCK_OUT_AT_FAILURE = %s" % ("true" if axes.AXES_LOCK_OUT_AT_FAILURE else "false"))
+    cool_off = axes.AXES_COOLOFF_TIME
+    if isinstance(cool_off, (int, float)) and not isinstance(cool_off, bool):
+        lines.append("AXES_COOLOFF_TIME = %r" % float(cool_off))
+    elif hasattr(cool_off, "total_seconds"):
+        lines.append("AXES_COOLOFF_TIME = %r  # hours" % (cool_off.total_seconds() / 3600))
+    elif cool_off is not None:
+        problems.append("AXES_COOLOFF_TIME is a callable: failures are written as never expiring")
+    parameters = axes.AXES_LOCKOUT_PARAMETERS
+    if isinstance(parameters, (list, tuple)):
+        lines.append("AXES_LOCKOUT_PARAMETERS = %s" % _q([p if isinstance(p, str) else list(p) for p in parameters]))
+    else:
+        problems.append('AXES_LOCKOUT_PARAMETERS is a callable; djtoken uses ["ip_address"]')
+    for name, default in _AXES_UNHONOURED.items():
+        if getattr(axes, name, default) not in (default, None, [], ()):
+            problems.append("%s is set: djtoken does not apply it" % name)
+    return lines
+
+
 def export(
     settings=None, *, secret_key_file: Optional[str] = None, secret_key_fallbacks_file: Optional[str] = None
 ) -> Export:
@@ -203,6 +258,7 @@ def export(
     names, params = _hashers(settings, problems)
     lines.append("# %s" % ", ".join(settings.PASSWORD_HASHERS))
     lines.append("PASSWORD_HASHERS = %s" % _q(names))
+    lines.extend(_axes(problems))
     for algorithm, factors in params.items():
         lines.append("")
         lines.append("[PASSWORD_HASHER_PARAMS.%s]" % algorithm)
