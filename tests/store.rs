@@ -379,6 +379,60 @@ fn reads_beyond_the_sqlite_handles_queue_through_a_brief_lock() {
     });
 }
 
+async fn read(store: &UserStore, pk: &Pk) -> Option<djtoken::user::User> {
+    store.user_by_pk(pk).await.expect("reads")
+}
+
+/// Run SQL statements in another process, as Django would.
+fn sqlite_from_elsewhere(path: &str, statements: &[&str]) {
+    let status = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1], isolation_level=None)\n\
+             for s in sys.argv[2:]: c.execute(s)",
+            path,
+        ])
+        .args(statements)
+        .status()
+        .expect("python3 runs");
+    assert!(status.success());
+}
+
+#[test]
+fn a_user_read_by_pk_is_never_staler_than_the_database() {
+    // The store keeps users read by pk while the file's change counter stands still: every
+    // change made elsewhere must still be seen at the next read, in rollback-journal and in
+    // WAL mode.
+    let db = sqlite_db();
+    let rt = runtime();
+    rt.block_on(async {
+        let store = init(&db.url, DjangoVersion::V6_1).await;
+        let pk = add_user(&store, "carol", "pw", &cheap(DjangoVersion::V6_1, 10)).await;
+        let path = db.url.trim_start_matches("sqlite:").to_owned();
+        for mode in ["DELETE", "WAL"] {
+            sqlite_from_elsewhere(&path, &[&format!("PRAGMA journal_mode = {mode}")]);
+            let before = read(&store, &pk).await.expect("carol");
+            assert_eq!(read(&store, &pk).await.as_ref(), Some(&before));
+            let password = format!("pbkdf2_sha256$1$changed-in-{mode}$x");
+            sqlite_from_elsewhere(
+                &path,
+                &[&format!("UPDATE auth_user SET password = '{password}'")],
+            );
+            assert_eq!(
+                read(&store, &pk).await.expect("carol").password,
+                password,
+                "{mode}"
+            );
+            sqlite_from_elsewhere(&path, &["UPDATE auth_user SET is_active = 0"]);
+            assert!(!read(&store, &pk).await.expect("carol").is_active, "{mode}");
+            sqlite_from_elsewhere(&path, &["UPDATE auth_user SET is_active = 1"]);
+            assert!(read(&store, &pk).await.expect("carol").is_active, "{mode}");
+        }
+        sqlite_from_elsewhere(&path, &["DELETE FROM auth_user"]);
+        assert_eq!(read(&store, &pk).await, None, "a deleted user is gone");
+    });
+}
+
 /// Another process (as Django would be) holding an exclusive lock on the SQLite file until it
 /// is killed.
 struct Locker(std::process::Child);

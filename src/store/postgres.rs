@@ -488,6 +488,9 @@ impl Shared {
             finished: false,
         };
         loop {
+            // Let the request tasks that are ready run first: their lookups join this batch
+            // instead of paying a round trip (and the server's work) of their own.
+            tokio::task::yield_now().await;
             let batch: Vec<Waiter> = {
                 let mut gather = self.slots[index]
                     .gather

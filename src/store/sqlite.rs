@@ -5,6 +5,12 @@
 //! cache it takes microseconds, less than handing it to another thread. Anything that would
 //! wait (a lock held by Django's writer) and every write run on tokio's blocking pool, where
 //! `busy_timeout` lets a locked database wait up to the query timeout, then fail.
+//!
+//! Users read by pk (every token check) are also kept in a [`PkCache`], valid while the
+//! database file's change counter stays what it was when they were read: the check SQLite
+//! itself makes before trusting its page cache, for one `pread` instead of a read
+//! transaction's file locks (two `fcntl`s, an `access` for a hot journal, and a process-wide
+//! mutex, which were most of a token check's cost).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -24,6 +30,134 @@ use crate::user::{Pk, PkKind, User, UserModel, parse_wall_time, quote_identifier
 /// Handles kept open between calls unless `StoreOptions::pool_size` says otherwise.
 const DEFAULT_IDLE_HANDLES: usize = 16;
 
+/// Users kept by pk at most (the cache starts afresh beyond).
+const CACHED_USERS: usize = 4096;
+/// How often the cache checks that the path still names the file it reads.
+const REOPEN_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Users by pk as of one value of the database's change counter.
+///
+/// In rollback-journal mode SQLite increments the 4-byte counter at offset 24 of the file
+/// header in every transaction that changes the database, before the commit point, and keeps
+/// the old value if it rolls back: while the counter reads the same, no commit has happened
+/// since, and a row read under that value is still the row. A counter that moved, a header
+/// that cannot be read, or a database in WAL mode (header bytes 18–19 are 2; there the counter
+/// is not kept per transaction) bypass the cache. The counter is read *before* the query, so
+/// a commit landing between the two only makes the entry stale at once, never wrong.
+struct PkCache {
+    path: PathBuf,
+    state: Mutex<PkCacheState>,
+}
+
+struct PkCacheState {
+    file: Option<std::fs::File>,
+    inode: u64,
+    checked: std::time::Instant,
+    counter: Option<u32>,
+    users: std::collections::HashMap<Pk, Option<User>>,
+}
+
+impl PkCache {
+    fn new(path: PathBuf) -> Self {
+        let mut state = PkCacheState {
+            file: None,
+            inode: 0,
+            checked: std::time::Instant::now(),
+            counter: None,
+            users: std::collections::HashMap::new(),
+        };
+        state.reopen(&path);
+        PkCache {
+            path,
+            state: Mutex::new(state),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, PkCacheState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The change counter now, when the cache may be used.
+    fn counter(&self) -> Option<u32> {
+        let mut state = self.lock();
+        if state.checked.elapsed() >= REOPEN_CHECK {
+            state.checked = std::time::Instant::now();
+            // A database replaced under the same name (a restore, a rename) is another file:
+            // read its header, not the old one's.
+            if inode_of_path(&self.path) != Some(state.inode) {
+                state.reopen(&self.path);
+            }
+        }
+        let header = read_header(state.file.as_ref()?)?;
+        if header[18] == 2 || header[19] == 2 {
+            return None;
+        }
+        Some(u32::from_be_bytes([
+            header[24], header[25], header[26], header[27],
+        ]))
+    }
+
+    fn get(&self, counter: u32, pk: &Pk) -> Option<Option<User>> {
+        let state = self.lock();
+        if state.counter != Some(counter) {
+            return None;
+        }
+        state.users.get(pk).cloned()
+    }
+
+    fn put(&self, counter: u32, pk: &Pk, user: &Option<User>) {
+        let mut state = self.lock();
+        if state.counter != Some(counter) || state.users.len() >= CACHED_USERS {
+            state.users.clear();
+            state.counter = Some(counter);
+        }
+        state.users.insert(pk.clone(), user.clone());
+    }
+}
+
+impl PkCacheState {
+    fn reopen(&mut self, path: &PathBuf) {
+        self.users.clear();
+        self.counter = None;
+        self.file = std::fs::File::open(path).ok();
+        self.inode = self
+            .file
+            .as_ref()
+            .and_then(|f| f.metadata().ok())
+            .map_or(0, |m| inode(&m));
+    }
+}
+
+/// The first 28 bytes of the database header, read without moving any file position.
+#[cfg(unix)]
+fn read_header(file: &std::fs::File) -> Option<[u8; 28]> {
+    let mut header = [0u8; 28];
+    std::os::unix::fs::FileExt::read_exact_at(file, &mut header, 0).ok()?;
+    Some(header)
+}
+
+/// Elsewhere the cache is never used.
+#[cfg(not(unix))]
+fn read_header(_: &std::fs::File) -> Option<[u8; 28]> {
+    None
+}
+
+#[cfg(unix)]
+fn inode(metadata: &std::fs::Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::ino(metadata)
+}
+
+#[cfg(not(unix))]
+fn inode(_: &std::fs::Metadata) -> u64 {
+    0
+}
+
+fn inode_of_path(path: &PathBuf) -> Option<u64> {
+    std::fs::metadata(path).ok().map(|m| inode(&m))
+}
+
 pub struct SqliteStore {
     path: PathBuf,
     database: String,
@@ -34,6 +168,8 @@ pub struct SqliteStore {
     /// Calls on the blocking pool at once (each holds one handle): a locked database makes
     /// calls wait there, and without a bound every request would take a thread and a file.
     blocking: Arc<tokio::sync::Semaphore>,
+    /// Users by pk, while the database is unchanged.
+    by_pk: PkCache,
 }
 
 /// A connection that never waits for a lock; [`SqliteStore::run`] lets it wait when it runs on
@@ -149,6 +285,7 @@ impl SqliteStore {
             )?;
         }
         Ok(SqliteStore {
+            by_pk: PkCache::new(path.clone()),
             queries: Arc::new(UserQueries::new(&model, Dialect::Sqlite)),
             path,
             database,
@@ -281,13 +418,22 @@ impl SqliteStore {
     }
 
     pub async fn user_by_pk(&self, pk: &Pk) -> Result<Option<User>, StoreError> {
+        let counter = self.by_pk.counter();
+        if let Some(user) = counter.and_then(|c| self.by_pk.get(c, pk)) {
+            return Ok(user);
+        }
         let (param, kind) = (pk_param(pk), self.model.pk_kind);
-        self.read(move |conn, q| {
-            conn.prepare_cached(&q.by_pk)?
-                .query_row([&param], |row| read_user(row, kind))
-                .optional()
-        })
-        .await
+        let user = self
+            .read(move |conn, q| {
+                conn.prepare_cached(&q.by_pk)?
+                    .query_row([&param], |row| read_user(row, kind))
+                    .optional()
+            })
+            .await?;
+        if let Some(counter) = counter {
+            self.by_pk.put(counter, pk, &user);
+        }
+        Ok(user)
     }
 
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
