@@ -13,7 +13,8 @@
 //! mutex, which were most of a token check's cost).
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::NaiveDateTime;
 use rusqlite::config::DbConfig;
@@ -46,51 +47,54 @@ const REOPEN_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
 /// a commit landing between the two only makes the entry stale at once, never wrong.
 struct PkCache {
     path: PathBuf,
-    state: Mutex<PkCacheState>,
+    /// The database file, for its header, and its inode.
+    file: RwLock<(Option<std::fs::File>, u64)>,
+    /// When the path was last compared with the open file, in ms since `started`.
+    checked: AtomicU64,
+    started: std::time::Instant,
+    /// The counter the users were read under, and the users.
+    users: RwLock<(Option<u32>, UsersByPk)>,
 }
 
-struct PkCacheState {
-    file: Option<std::fs::File>,
-    inode: u64,
-    checked: std::time::Instant,
-    counter: Option<u32>,
-    users: std::collections::HashMap<Pk, Option<User>>,
-}
+/// Users (or their absence) by pk.
+type UsersByPk = std::collections::HashMap<Pk, Option<User>>;
 
 impl PkCache {
     fn new(path: PathBuf) -> Self {
-        let mut state = PkCacheState {
-            file: None,
-            inode: 0,
-            checked: std::time::Instant::now(),
-            counter: None,
-            users: std::collections::HashMap::new(),
-        };
-        state.reopen(&path);
         PkCache {
+            file: RwLock::new(open_with_inode(&path)),
             path,
-            state: Mutex::new(state),
+            checked: AtomicU64::new(0),
+            started: std::time::Instant::now(),
+            users: RwLock::new((None, std::collections::HashMap::new())),
         }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, PkCacheState> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The change counter now, when the cache may be used.
     fn counter(&self) -> Option<u32> {
-        let mut state = self.lock();
-        if state.checked.elapsed() >= REOPEN_CHECK {
-            state.checked = std::time::Instant::now();
+        let now = self.started.elapsed().as_millis() as u64;
+        let last = self.checked.load(Ordering::Relaxed);
+        if now.saturating_sub(last) >= REOPEN_CHECK.as_millis() as u64
+            && self
+                .checked
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
             // A database replaced under the same name (a restore, a rename) is another file:
             // read its header, not the old one's.
-            if inode_of_path(&self.path) != Some(state.inode) {
-                state.reopen(&self.path);
+            let inode = self.file.read().unwrap_or_else(|p| p.into_inner()).1;
+            if inode_of_path(&self.path) != Some(inode) {
+                *self.file.write().unwrap_or_else(|p| p.into_inner()) = open_with_inode(&self.path);
+                self.users.write().unwrap_or_else(|p| p.into_inner()).0 = None;
             }
         }
-        let header = read_header(state.file.as_ref()?)?;
+        let header = read_header(
+            self.file
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .0
+                .as_ref()?,
+        )?;
         if header[18] == 2 || header[19] == 2 {
             return None;
         }
@@ -100,34 +104,30 @@ impl PkCache {
     }
 
     fn get(&self, counter: u32, pk: &Pk) -> Option<Option<User>> {
-        let state = self.lock();
-        if state.counter != Some(counter) {
+        let users = self.users.read().unwrap_or_else(|p| p.into_inner());
+        if users.0 != Some(counter) {
             return None;
         }
-        state.users.get(pk).cloned()
+        users.1.get(pk).cloned()
     }
 
     fn put(&self, counter: u32, pk: &Pk, user: &Option<User>) {
-        let mut state = self.lock();
-        if state.counter != Some(counter) || state.users.len() >= CACHED_USERS {
-            state.users.clear();
-            state.counter = Some(counter);
+        let mut users = self.users.write().unwrap_or_else(|p| p.into_inner());
+        if users.0 != Some(counter) || users.1.len() >= CACHED_USERS {
+            users.1.clear();
+            users.0 = Some(counter);
         }
-        state.users.insert(pk.clone(), user.clone());
+        users.1.insert(pk.clone(), user.clone());
     }
 }
 
-impl PkCacheState {
-    fn reopen(&mut self, path: &PathBuf) {
-        self.users.clear();
-        self.counter = None;
-        self.file = std::fs::File::open(path).ok();
-        self.inode = self
-            .file
-            .as_ref()
-            .and_then(|f| f.metadata().ok())
-            .map_or(0, |m| inode(&m));
-    }
+fn open_with_inode(path: &PathBuf) -> (Option<std::fs::File>, u64) {
+    let file = std::fs::File::open(path).ok();
+    let inode = file
+        .as_ref()
+        .and_then(|f| f.metadata().ok())
+        .map_or(0, |m| inode(&m));
+    (file, inode)
 }
 
 /// The first 28 bytes of the database header, read without moving any file position.
