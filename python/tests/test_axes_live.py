@@ -98,7 +98,8 @@ def test_djtoken_refuses_what_axes_refuses(serve, config):
     for i in range(3):
         django_fails(alice.username, "10.3.1.%d" % i, "Browser %d" % i)
     status, headers = agree(server, alice.username, "10.3.9.9", "Firefox")
-    assert status == 429 and 30 <= int(headers["retry-after"]) <= 36, headers
+    # Until the latest failure is 36 s old: a few seconds have passed since it.
+    assert status == 429 and 20 <= int(headers["retry-after"]) <= 36, headers
     assert agree(server, bob.username, "10.3.1.0", "Browser 0")[0] == 200
 
     # By address and browser together: failures under other usernames lock that pair only.
