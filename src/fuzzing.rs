@@ -91,3 +91,25 @@ fn exercise_hasher(hasher: &dyn PasswordHasher, password: &[u8], encoded: &str) 
     let _ = hasher.harden_runtime(password, encoded);
     let _ = hasher.encode(password, encoded);
 }
+
+/// Any text as a signed value, and as the payload of a correctly signed one (so that the
+/// base62, base64, zlib and JSON readers see it): `loads` must answer or fail with a typed
+/// error under every version's rules, never panic.
+pub fn exercise_signing(data: &[u8]) {
+    use crate::signing::{self, SignerOptions, TimestampSigner};
+
+    let text = String::from_utf8_lossy(data);
+    let keys = SecretKeys::new("fuzz-key").with_fallbacks(["fuzz-old-key"]);
+    for version in DjangoVersion::ALL {
+        let _ = signing::loads(&text, &keys, version, "fuzz", Some(60.0), 1.7e9);
+        let Ok(signer) = TimestampSigner::new(&keys, version, SignerOptions::default()) else {
+            continue;
+        };
+        for payload in [text.to_string(), format!(".{text}")] {
+            let signed = signer.signer().sign(&payload);
+            let _ = signer.unsign_object(&signed, Some(60.0), 1.7e9);
+            let signed = signer.sign(&payload, 1_700_000_000);
+            let _ = signer.unsign_object(&signed, None, 1.7e9);
+        }
+    }
+}

@@ -42,6 +42,7 @@ pub mod responses;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod settings;
+pub mod signing;
 #[cfg(feature = "store")]
 pub mod store;
 pub mod tokens;

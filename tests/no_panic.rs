@@ -2,7 +2,7 @@
 //! The same entry point as the cargo-fuzz target (`fuzz/`), run here on a deterministic
 //! stream so that CI sees it on every change.
 
-use djtoken::fuzzing::exercise_hashers;
+use djtoken::fuzzing::{exercise_hashers, exercise_signing};
 
 const SEEDS: &[&str] = &[
     "pbkdf2_sha256$1500000$abcdefghijklmnopqrstuv$pNqHYgQMzZwLzZH8KDx+/7Hu5G0/nkZvE3+OniqKI9o=",
@@ -75,6 +75,39 @@ fn mutated_hashes_never_panic() {
             result.is_ok(),
             "case {i} panicked on {:?}",
             String::from_utf8_lossy(&data)
+        );
+    }
+}
+
+const SIGNED: &[&str] = &[
+    "ImhlbGxvIg:1r31eq:PQZ8_WpcIVflZMPedCRnOZ-jMKSREEmB9WD1_Jfsk-8",
+    ".eJwFwcERACAIwLCF-rCiILN47r-GyZVJsNgkxaFxoDgxcOHGxMKD_T7vhAml",
+    "eyJhIjoxLCJiIjpbMSwyLCJ4Il0sInUiOiJcdTAwZTlcdTRlMmQifQ",
+    ".eJyrVipOLS7OzM_zTFGyUjJU0lFKTEktLCqpBAB_2gjc",
+    "TmFO",
+];
+
+#[test]
+fn mutated_signed_values_never_panic() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    for i in 0..3_000 {
+        let mut value = SIGNED[rng.below(SIGNED.len())].as_bytes().to_vec();
+        for _ in 0..=rng.below(4) {
+            let at = rng.below(value.len() + 1);
+            match rng.below(4) {
+                0 if at < value.len() => {
+                    value.remove(at);
+                }
+                1 => value.insert(at, BYTES[rng.below(BYTES.len())]),
+                2 if at < value.len() => value[at] = BYTES[rng.below(BYTES.len())],
+                _ => value.truncate(at),
+            }
+        }
+        let result = std::panic::catch_unwind(|| exercise_signing(&value));
+        assert!(
+            result.is_ok(),
+            "case {i} panicked on {:?}",
+            String::from_utf8_lossy(&value)
         );
     }
 }
