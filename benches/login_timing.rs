@@ -26,7 +26,7 @@ async fn measure(dir: &std::path::Path, preferred: &str) -> (f64, f64) {
     let mut password_hashers = vec![preferred.to_owned(), "pbkdf2_sha256".to_owned()];
     password_hashers.dedup();
     let settings = Settings {
-        django_version: Some(DjangoVersion::LATEST),
+        django_version: Some(DjangoVersion::LATEST.into()),
         secret_key: Some(SecretKey::new("bench-secret-key")),
         database_url: format!("sqlite:{}/{preferred}.sqlite3", dir.display()),
         password_hashers,

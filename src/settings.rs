@@ -30,7 +30,7 @@ use crate::crypto::{SecretKey, SecretKeys};
 use crate::hashers::{HasherParams, HasherSettings, Hashers, resolve};
 use crate::tokens::{reset, tokenapi};
 use crate::user::{InvalidIdentifier, PkKind, UserModel};
-use crate::version::DjangoVersion;
+use crate::version::{DjangoRelease, DjangoVersion};
 
 /// A setting with a value djtoken cannot use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -64,7 +64,7 @@ pub struct Settings {
     /// rehashes what that version would rehash; unset, djtoken never rewrites a password and
     /// new hashes use [`DjangoVersion::LATEST`]'s defaults.
     #[serde(rename = "DJANGO_VERSION", skip_serializing_if = "Option::is_none")]
-    pub django_version: Option<DjangoVersion>,
+    pub django_version: Option<DjangoRelease>,
     /// A file holding `SECRET_KEY` (one trailing newline ignored).
     #[serde(rename = "SECRET_KEY_FILE", skip_serializing_if = "Option::is_none")]
     pub secret_key_file: Option<PathBuf>,
@@ -112,6 +112,13 @@ pub struct Settings {
     /// How `AUTH_USER_MODEL` maps onto its table.
     #[serde(rename = "USER_MODEL")]
     pub user_model: UserModelSettings,
+    /// `SIGNED_COOKIE_LEGACY_SALT_FALLBACK` (5.2.15+, 6.0.6+, 6.1); unset: the release's
+    /// default (true before 6.1).
+    #[serde(
+        rename = "SIGNED_COOKIE_LEGACY_SALT_FALLBACK",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub signed_cookie_legacy_salt_fallback: Option<bool>,
     /// django-axes is installed and enabled: logins read its lockouts from its tables
     /// (`axes_accessattempt`). Off by default: axes is not part of Django.
     #[serde(rename = "AXES_ENABLED")]
@@ -161,6 +168,7 @@ impl Default for Settings {
             database_url: "sqlite:db.sqlite3".into(),
             query_timeout: 5.0,
             user_model: UserModelSettings::default(),
+            signed_cookie_legacy_salt_fallback: None,
             axes_enabled: false,
             axes_failure_limit: 3,
             axes_lock_out_at_failure: true,
@@ -516,7 +524,27 @@ impl ServeSettings {
 impl Settings {
     /// The Django version whose defaults apply: the configured one, else the latest.
     pub fn version(&self) -> DjangoVersion {
-        self.django_version.unwrap_or(DjangoVersion::LATEST)
+        self.django_version
+            .map_or(DjangoVersion::LATEST, |release| release.series)
+    }
+
+    /// Signed cookies as the configured release signs and reads them (the salt scheme
+    /// depends on the patch level: see [`crate::signing::cookies`]).
+    pub fn cookie_signing(&self) -> Result<crate::signing::cookies::CookieSigning, SettingsError> {
+        use crate::signing::cookies::{CookieSalt, CookieSigning};
+        let release = self
+            .django_version
+            .unwrap_or_else(|| DjangoVersion::LATEST.into());
+        let scheme = CookieSalt::for_release(
+            release.series,
+            release.patch,
+            self.signed_cookie_legacy_salt_fallback,
+        );
+        Ok(CookieSigning::new(
+            &self.secret_keys()?,
+            release.series,
+            scheme,
+        ))
     }
 
     /// Whether a login may rewrite an outdated hash: only when the Django version sharing the
@@ -1002,13 +1030,50 @@ bind = "127.0.0.1:9000"
     }
 
     #[test]
+    fn signed_cookies_follow_the_configured_patch_release() {
+        let cookies = |json: &str| {
+            let mut settings: Settings = serde_json::from_str(json).expect("valid settings");
+            settings.secret_key = Some(SecretKey::new("cookie-key"));
+            settings.cookie_signing().expect("cookie signing")
+        };
+        let legacy = cookies(r#"{"DJANGO_VERSION": "5.2.14"}"#).sign("n", "v", "s", 1);
+        let v2 = cookies(r#"{"DJANGO_VERSION": "5.2.15"}"#).sign("n", "v", "s", 1);
+        assert_ne!(legacy, v2);
+        assert_eq!(
+            cookies(r#"{"DJANGO_VERSION": "5.2"}"#).sign("n", "v", "s", 1),
+            legacy
+        );
+        assert_eq!(
+            cookies(r#"{"DJANGO_VERSION": "6.1.3"}"#).sign("n", "v", "s", 1),
+            v2
+        );
+        // 5.2.15 reads the legacy salt by default; 6.1 only when told to.
+        let read = |json: &str| cookies(json).unsign("n", &legacy, "s", None, 1.0).is_ok();
+        assert!(read(r#"{"DJANGO_VERSION": "5.2.15"}"#));
+        assert!(!read(
+            r#"{"DJANGO_VERSION": "5.2.15", "SIGNED_COOKIE_LEGACY_SALT_FALLBACK": false}"#
+        ));
+        assert!(!read(r#"{"DJANGO_VERSION": "6.1"}"#));
+        assert!(read(
+            r#"{"DJANGO_VERSION": "6.1", "SIGNED_COOKIE_LEGACY_SALT_FALLBACK": true}"#
+        ));
+    }
+
+    #[test]
     fn deserialises_djangos_names_and_refuses_unknown_keys() {
         let json = r#"{"DJANGO_VERSION": "5.2.8", "TIME_ZONE": "Europe/Paris",
             "PASSWORD_HASHERS": ["django.contrib.auth.hashers.Argon2PasswordHasher"],
             "USER_MODEL": {"PK_TYPE": "uuid", "EMAIL_FIELD": "none"},
             "serve": {"bind": "127.0.0.1:0", "log_format": "json"}}"#;
         let settings: Settings = serde_json::from_str(json).expect("valid settings");
-        assert_eq!(settings.django_version, Some(DjangoVersion::V5_2));
+        assert_eq!(
+            settings.django_version,
+            Some(DjangoRelease {
+                series: DjangoVersion::V5_2,
+                patch: Some(8)
+            })
+        );
+        assert_eq!(settings.version(), DjangoVersion::V5_2);
         assert_eq!(settings.user_model.pk_type, PkKind::Uuid);
         assert_eq!(settings.user_model.email_field, None);
         assert_eq!(settings.serve.log_format, LogFormat::Json);

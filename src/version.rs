@@ -111,6 +111,67 @@ impl<'de> serde::Deserialize<'de> for DjangoVersion {
     }
 }
 
+/// A Django release as a project names it: the series, and the patch level when given
+/// (`"5.2"`, `"5.2.15"`). Most behaviour follows the series; a few fixes changed formats
+/// within one (signed cookies in 5.2.15 and 6.0.6), and those need the patch level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DjangoRelease {
+    /// The series.
+    pub series: DjangoVersion,
+    /// The patch level, when known.
+    pub patch: Option<u16>,
+}
+
+impl From<DjangoVersion> for DjangoRelease {
+    fn from(series: DjangoVersion) -> Self {
+        DjangoRelease {
+            series,
+            patch: None,
+        }
+    }
+}
+
+impl FromStr for DjangoRelease {
+    type Err = UnsupportedVersion;
+
+    /// `"4.2"` or `"4.2.30"` (a pre-release suffix such as `"6.1a1"` is not a release).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let series: DjangoVersion = s.parse()?;
+        let patch = match s.trim().split('.').nth(2) {
+            Some(patch) => Some(
+                patch
+                    .parse::<u16>()
+                    .map_err(|_| UnsupportedVersion(s.to_owned()))?,
+            ),
+            None => None,
+        };
+        Ok(DjangoRelease { series, patch })
+    }
+}
+
+impl fmt::Display for DjangoRelease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.patch {
+            Some(patch) => write!(f, "{}.{patch}", self.series),
+            None => write!(f, "{}", self.series),
+        }
+    }
+}
+
+impl serde::Serialize for DjangoRelease {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DjangoRelease {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// Argon2 work factors (`Argon2PasswordHasher`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Argon2Params {

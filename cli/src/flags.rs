@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use clap::Args;
 use djtoken::settings::{LogFormat, column_or_none, split_keys, strip_newline};
 use djtoken::user::PkKind;
-use djtoken::{DjangoVersion, SecretKey, Settings};
+use djtoken::version::DjangoRelease;
+use djtoken::{SecretKey, Settings};
 
 use super::Fail;
 use super::config::{Layered, Source};
@@ -39,9 +40,10 @@ pub struct VersionArg {
     /// The Django version sharing the database (a series, 5.2, or a release, 5.2.8). Its
     /// defaults apply (work factors, PASSWORD_HASHERS, schema); and given, a login rehashes
     /// what that version would rehash (which changes the user's tokens, as in Django).
-    /// Default: 6.1's defaults, and logins never rehash.
+    /// The patch level matters where Django changed a format within a series (signed
+    /// cookies in 5.2.15 and 6.0.6). Default: 6.1's defaults, and logins never rehash.
     #[arg(long, env = "DJTOKEN_DJANGO_VERSION")]
-    pub django_version: Option<DjangoVersion>,
+    pub django_version: Option<DjangoRelease>,
 }
 
 impl Layer for VersionArg {

@@ -46,6 +46,12 @@ def test_the_file_says_what_the_project_says(config):
     assert settings.SECRET_KEY not in text and settings.SECRET_KEY_FALLBACKS[0] not in text
     conf = tomllib.loads(text)
     assert conf["DJANGO_VERSION"] == "%d.%d.%d" % django.VERSION[:3]
+    from django.conf import global_settings
+
+    if hasattr(global_settings, "SIGNED_COOKIE_LEGACY_SALT_FALLBACK"):
+        assert conf["SIGNED_COOKIE_LEGACY_SALT_FALLBACK"] is settings.SIGNED_COOKIE_LEGACY_SALT_FALLBACK
+    else:
+        assert "SIGNED_COOKIE_LEGACY_SALT_FALLBACK" not in conf
     assert conf["TIME_ZONE"] == "Asia/Kolkata" and conf["TOKEN_TIMEOUT_DAYS"] == 3
     # The subclass shares its algorithm with the Django class after it, which Django's
     # get_hasher("pbkdf2_sha256") never reaches: its iterations are the ones in force.

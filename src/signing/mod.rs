@@ -15,6 +15,7 @@
 //!
 //! Core: no I/O, and no clock either: every call that needs the time takes it.
 
+pub mod cookies;
 pub mod json;
 
 use std::io::{Read, Write};

@@ -251,6 +251,13 @@ def export(
         lines.append("DATABASE_URL = %s" % _q(url))
     else:
         lines.append("# DATABASE_URL: the default database cannot be shared with djtoken (see the report)")
+    from django.conf import global_settings
+
+    if hasattr(global_settings, "SIGNED_COOKIE_LEGACY_SALT_FALLBACK"):
+        # 5.2.15+, 6.0.6+ and 6.1: whether signed cookies with the pre-CVE-2026-6873 salt
+        # are still read.
+        fallback = bool(settings.SIGNED_COOKIE_LEGACY_SALT_FALLBACK)
+        lines.append("SIGNED_COOKIE_LEGACY_SALT_FALLBACK = %s" % ("true" if fallback else "false"))
     lines.append("TIME_ZONE = %s" % _q(settings.TIME_ZONE or "UTC"))
     lines.append("USE_TZ = %s" % ("true" if settings.USE_TZ else "false"))
     lines.append("TOKEN_TIMEOUT_DAYS = %d" % int(getattr(settings, "TOKEN_TIMEOUT_DAYS", 7)))
