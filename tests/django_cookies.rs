@@ -4,9 +4,8 @@
 
 mod common;
 
-use common::{series, vector};
+use common::{series, signing_error_kind as kind, signing_verdict, vector};
 use djtoken::crypto::SecretKeys;
-use djtoken::signing::SigningError;
 use djtoken::signing::cookies::{CookieSalt, CookieSigning};
 use djtoken::version::DjangoVersion;
 use serde::Deserialize;
@@ -33,25 +32,6 @@ struct Row {
     max_age: Option<f64>,
     now: f64,
     result: Option<Value>,
-}
-
-fn expected(result: &Value) -> Result<String, &'static str> {
-    if let Some(value) = result.get("ok") {
-        return Ok(value.as_str().expect("a cookie value").to_owned());
-    }
-    match result["error"].as_str().expect("an error class") {
-        "BadSignature" => Err("bad signature"),
-        "SignatureExpired" => Err("expired"),
-        _ => Err("malformed"),
-    }
-}
-
-fn kind(e: &SigningError) -> &'static str {
-    match e {
-        SigningError::NoSeparator(_) | SigningError::BadSignature => "bad signature",
-        SigningError::Expired { .. } => "expired",
-        SigningError::Malformed(_) | SigningError::UnsafeSeparator(_) => "malformed",
-    }
 }
 
 #[test]
@@ -106,7 +86,8 @@ fn signed_cookies_are_djangos_in_every_release() {
                     );
                     assert_eq!(
                         got.as_ref().map_err(kind),
-                        expected(row.result.as_ref().expect("a result"))
+                        signing_verdict(row.result.as_ref().expect("a result"))
+                            .map(|v| v.as_str().expect("a cookie value").to_owned())
                             .as_ref()
                             .map_err(|e| *e),
                         "{}: {:?} {} {:?} max_age {:?}",

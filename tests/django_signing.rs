@@ -6,7 +6,7 @@ mod common;
 
 use common::vectors;
 use djtoken::crypto::{Algorithm, SecretKeys};
-use djtoken::signing::{self, Signer, SignerOptions, SigningError, TimestampSigner};
+use djtoken::signing::{self, Signer, SignerOptions, TimestampSigner};
 use djtoken::version::DjangoVersion;
 use serde::Deserialize;
 use serde_json::Value;
@@ -66,29 +66,7 @@ fn options(o: &Options) -> SignerOptions {
     }
 }
 
-/// What Django's answer means here: the value, or the kind of error.
-fn expected(result: &Value) -> Result<Value, &'static str> {
-    if let Some(value) = result.get("ok") {
-        return Ok(value.clone());
-    }
-    if result.get("ok_not_json").is_some() {
-        // NaN or Infinity, which Python's json reads and a JSON value cannot hold.
-        return Err("malformed");
-    }
-    match result["error"].as_str().expect("an error class") {
-        "BadSignature" => Err("bad signature"),
-        "SignatureExpired" => Err("expired"),
-        _ => Err("malformed"),
-    }
-}
-
-fn kind(e: &SigningError) -> &'static str {
-    match e {
-        SigningError::NoSeparator(_) | SigningError::BadSignature => "bad signature",
-        SigningError::Expired { .. } => "expired",
-        SigningError::Malformed(_) | SigningError::UnsafeSeparator(_) => "malformed",
-    }
-}
+use common::{signing_error_kind as kind, signing_verdict as expected};
 
 fn all() -> Vec<(&'static str, Signing)> {
     let all = vectors::<Signing>("signing");

@@ -60,3 +60,30 @@ impl PkJson {
         }
     }
 }
+
+/// A signing verdict as the generators record it (`{"ok": value}`, `{"ok_not_json": …}`,
+/// `{"error": class}`), as the value or the kind of error.
+pub fn signing_verdict(result: &serde_json::Value) -> Result<serde_json::Value, &'static str> {
+    if let Some(value) = result.get("ok") {
+        return Ok(value.clone());
+    }
+    if result.get("ok_not_json").is_some() {
+        // NaN or Infinity, which Python's json reads and a JSON value cannot hold.
+        return Err("malformed");
+    }
+    match result["error"].as_str().expect("an error class") {
+        "BadSignature" => Err("bad signature"),
+        "SignatureExpired" => Err("expired"),
+        _ => Err("malformed"),
+    }
+}
+
+/// The kind of a [`djtoken::signing::SigningError`], in the terms of [`signing_verdict`].
+pub fn signing_error_kind(e: &djtoken::signing::SigningError) -> &'static str {
+    use djtoken::signing::SigningError;
+    match e {
+        SigningError::NoSeparator(_) | SigningError::BadSignature => "bad signature",
+        SigningError::Expired { .. } => "expired",
+        SigningError::Malformed(_) | SigningError::UnsafeSeparator(_) => "malformed",
+    }
+}
