@@ -7,10 +7,12 @@
 //! receives values.
 //!
 //! - [`tokens`]: `salted_hmac`, base36, tokenapi's and Django's reset token generators.
+//! - [`signing`]: `django.core.signing`'s signers and exceptions.
 //! - [`hashers`]: `PASSWORD_HASHERS`, each hasher's encode/verify for Django's classes, and
 //!   the per-version defaults.
 
 mod hashers;
+mod signing;
 mod tokens;
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -66,5 +68,6 @@ fn _djtoken(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("LATEST_DJANGO_VERSION", DjangoVersion::LATEST.as_str())?;
     tokens::register(m)?;
     hashers::register(m)?;
+    signing::register(m)?;
     Ok(())
 }

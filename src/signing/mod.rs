@@ -308,11 +308,15 @@ impl Signer {
 /// The signed part of `sign_object`: base64 of the JSON, or `.` and base64 of its zlib stream
 /// when that is at least two bytes shorter.
 fn encode_object(value: &Value, compress: bool) -> String {
-    let data = json::dumps(value);
+    encode_payload(&json::dumps(value), compress)
+}
+
+/// The signed part of `sign_object` for serialised bytes (any serializer's).
+pub fn encode_payload(data: &[u8], compress: bool) -> String {
     if compress {
         let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(6));
         encoder
-            .write_all(&data)
+            .write_all(data)
             .expect("compressing into memory cannot fail");
         let compressed = encoder
             .finish()
@@ -329,6 +333,13 @@ fn encode_object(value: &Value, compress: bool) -> String {
 pub const MAX_DECOMPRESSED: u64 = 16 * 1024 * 1024;
 
 fn decode_object(payload: &str) -> Result<Value, SigningError> {
+    let data = decode_payload(payload)?;
+    json::loads(&data).map_err(|e| SigningError::Malformed(format!("JSON: {e}")))
+}
+
+/// The serialised bytes behind the signed part of `sign_object`: base64, and zlib after a
+/// leading `.`.
+pub fn decode_payload(payload: &str) -> Result<Vec<u8>, SigningError> {
     let (compressed, payload) = match payload.strip_prefix('.') {
         Some(rest) => (true, rest),
         None => (false, payload),
@@ -347,7 +358,7 @@ fn decode_object(payload: &str) -> Result<Value, SigningError> {
         }
         data = out;
     }
-    json::loads(&data).map_err(|e| SigningError::Malformed(format!("JSON: {e}")))
+    Ok(data)
 }
 
 /// `django.core.signing.TimestampSigner`.
