@@ -10,6 +10,7 @@ import select
 import signal
 import stat
 import subprocess
+import termios
 import time
 import urllib.error
 import urllib.parse
@@ -45,6 +46,11 @@ def on_a_terminal(binary, args, typed, env=None):
             break
         shown += chunk
         if answers and shown.rstrip().endswith(b":"):
+            # The prompt is written just before echo is turned off: type once it is off, as
+            # a person would (typing into the gap was echoed, and failed this test at times).
+            echo_off_by = time.time() + 5
+            while termios.tcgetattr(fd)[3] & termios.ECHO and time.time() < echo_off_by:
+                time.sleep(0.005)
             os.write(fd, answers.pop(0).encode() + b"\r")
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
