@@ -41,6 +41,7 @@ mod python;
 pub mod responses;
 #[cfg(feature = "server")]
 pub mod server;
+pub mod sessions;
 pub mod settings;
 pub mod signing;
 #[cfg(feature = "store")]

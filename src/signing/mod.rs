@@ -118,16 +118,31 @@ pub fn b62_decode(text: &str) -> Result<i64, SigningError> {
     Ok(if negative { -value } else { value })
 }
 
-/// `b64_decode`: `urlsafe_b64decode(s + b"=" * (-len(s) % 4))`. Python's non-validating
-/// decoder skips characters outside the alphabet, but the padding was counted on the whole
-/// text: data whose length is not whole quads needs that many `=` behind it.
+/// `b64_decode`: `urlsafe_b64decode(s + b"=" * (-len(s) % 4))`.
 fn b64_decode(text: &[u8]) -> Result<Vec<u8>, SigningError> {
+    let padding = (4 - text.len() % 4) % 4;
+    python_b64decode(text, padding, true)
+        .ok_or_else(|| SigningError::Malformed("base64: incorrect padding".into()))
+}
+
+/// Python's non-validating `b64decode` of `text` followed by `padding` `=` (`url_safe`:
+/// `urlsafe_b64decode`, which first turns `-` and `_` into `+` and `/`): characters outside
+/// the alphabet are skipped, and data that is not whole quads needs its `=` (counted anywhere,
+/// as the decoder counts them).
+pub(crate) fn python_b64decode(text: &[u8], padding: usize, url_safe: bool) -> Option<Vec<u8>> {
     let kept: Vec<u8> = text
         .iter()
         .copied()
-        .filter(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+        .filter(|&b| {
+            b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || (url_safe && b"-_".contains(&b))
+        })
+        .map(|b| match b {
+            b'-' => b'+',
+            b'_' => b'/',
+            other => other,
+        })
         .collect();
-    let pads = (4 - text.len() % 4) % 4 + text.iter().filter(|&&b| b == b'=').count();
+    let pads = padding + text.iter().filter(|&&b| b == b'=').count();
     let enough = match kept.len() % 4 {
         0 => true,
         2 => pads >= 2,
@@ -135,11 +150,11 @@ fn b64_decode(text: &[u8]) -> Result<Vec<u8>, SigningError> {
         _ => false,
     };
     if !enough {
-        return Err(SigningError::Malformed("base64: incorrect padding".into()));
+        return None;
     }
-    URL_SAFE_NO_PAD
+    base64::engine::general_purpose::STANDARD_NO_PAD
         .decode(&kept)
-        .map_err(|e| SigningError::Malformed(format!("base64: {e}")))
+        .ok()
 }
 
 /// One signing key with its derived HMAC keys (the hash of `salt + "signer" + key` is
