@@ -11,6 +11,7 @@ mod db;
 mod flags;
 mod password;
 mod serve;
+mod signing;
 mod token;
 
 use std::process::ExitCode;
@@ -50,6 +51,9 @@ enum Command {
     /// The configuration in force.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// django.core.signing: dumps, loads, sign, unsign.
+    #[command(subcommand)]
+    Signing(signing::SigningCommand),
 }
 
 /// A failure that ends the command with exit status 2 and a one-line message.
@@ -93,6 +97,7 @@ fn main() -> ExitCode {
         Command::Db(cmd) => db::run_db(cmd),
         Command::Serve(args) => serve::run(*args),
         Command::Config(cmd) => config::run(cmd),
+        Command::Signing(cmd) => signing::run(cmd),
     };
     match result {
         Ok(Outcome::Yes) => ExitCode::SUCCESS,

@@ -211,3 +211,30 @@ def test_an_empty_sqlite_file_is_not_ready_and_says_how_to_fix_it(djtoken_bin, t
             assert "djtoken db init" in json.load(e)["reason"]
     finally:
         stop(proc)
+
+
+def test_signing_commands_speak_django_core_signing(djtoken_bin, tmp_path):
+    from django.conf import settings
+    from django.core import signing
+
+    env = {"DJTOKEN_SECRET_KEY": settings.SECRET_KEY}
+    obj = {"user": 42, "name": "é中", "items": [1.5, None, True]}
+    code, out, _ = djtoken(djtoken_bin, "signing", "dumps", "--compress", "--salt", "my.salt", json.dumps(obj), env=env)
+    assert code == 0 and signing.loads(out.strip(), salt="my.salt") == obj
+    theirs = signing.dumps(obj, salt="my.salt", compress=True)
+    code, out, _ = djtoken(djtoken_bin, "signing", "loads", "--salt", "my.salt", "-", stdin=theirs.encode(), env=env)
+    assert code == 0 and json.loads(out) == obj
+    assert out.strip().isascii()
+    # Refusals: exit 1 with Django's exception name; input that is not JSON: exit 2.
+    code, _, err = djtoken(djtoken_bin, "signing", "loads", "--salt", "other", theirs, env=env)
+    assert code == 1 and err.startswith("BadSignature"), err
+    code, _, err = djtoken(djtoken_bin, "signing", "loads", "--salt", "my.salt", "--max-age", "0", theirs, env=env)
+    assert code == 1 and err.startswith("SignatureExpired"), err
+    assert djtoken(djtoken_bin, "signing", "dumps", "{not json", env=env)[0] == 2
+    # Signer (no time in it): the same string as Django's; and unsign of Django's.
+    code, out, _ = djtoken(djtoken_bin, "signing", "sign", "--salt", "extra", "--sep", "/", "héllo", env=env)
+    assert code == 0 and out.strip() == signing.Signer(salt="extra", sep="/").sign("héllo")
+    stamped = signing.TimestampSigner().sign("value")
+    code, out, _ = djtoken(djtoken_bin, "signing", "unsign", "--timestamp", "--max-age", "60", stamped, env=env)
+    assert code == 0 and out.strip() == "value"
+    assert djtoken(djtoken_bin, "signing", "sign", "--sep", "a", "x", env=env)[0] == 2

@@ -84,6 +84,7 @@ def main():
         env.pop(name, None)
     out = run_block(block("commands"), commands, env)
     assert "valid" in out and "match" in out and '"success": true' in out, out
+    assert '{"user":42}' in out and "hello:" in out, out
     shutil.rmtree(scratch, ignore_errors=True)
     shutil.rmtree(commands, ignore_errors=True)
     print("README: main command, quick-start requests and command examples all ran")
