@@ -35,6 +35,7 @@ pub mod crypto;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod hashers;
+pub mod latin1;
 pub mod pyint;
 #[cfg(feature = "python")]
 mod python;

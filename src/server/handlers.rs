@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderName, Method, StatusCode, Uri, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use super::methods::{Credentials, Outcome, Refusal, parse_cookie};
@@ -165,11 +165,6 @@ fn client_address(state: &AppState, headers: &HeaderMap, peer: Option<Peer>) -> 
     from_header.or(peer.map(|p| p.0.ip()))
 }
 
-/// A header as Django's `request.META` holds it (WSGI decodes header bytes as latin-1).
-fn latin1(value: &HeaderValue) -> String {
-    value.as_bytes().iter().map(|&b| char::from(b)).collect()
-}
-
 fn throttled(state: &AppState, wait: Option<Duration>) -> Reply {
     if let Some(held_back) = state.warnings.login_throttled.allow() {
         tracing::warn!(held_back, "login refused: too many failed logins");
@@ -189,7 +184,10 @@ async fn axes_refusal(
 ) -> Option<Reply> {
     let axes = state.axes.as_ref()?;
     let ip = address.map(|ip| ip.to_string());
-    let user_agent = headers.get(header::USER_AGENT).map(latin1);
+    // As Django's `request.META` holds it.
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .map(|v| crate::latin1::decode(v.as_bytes()));
     let attempt = AxesAttempt {
         username,
         ip_address: ip.as_deref(),
@@ -335,7 +333,7 @@ async fn read_credentials(
         let joined: Vec<String> = headers
             .get_all(header::COOKIE)
             .iter()
-            .map(|v| v.as_bytes().iter().map(|&b| char::from(b)).collect())
+            .map(|v| crate::latin1::decode(v.as_bytes()))
             .collect();
         parse_cookie(&joined.join("; "))
     } else {

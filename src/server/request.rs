@@ -145,7 +145,7 @@ pub fn token_required(
     if !(present(&user) && present(&token)) {
         if let Some(header) = authorization {
             // WSGI hands Django the header as latin-1 text.
-            let header: String = header.iter().map(|&b| char::from(b)).collect();
+            let header = crate::latin1::decode(header);
             let Some((method, rest)) = header.split_once(' ') else {
                 return TokenRequired::BadHeaderFormat;
             };

@@ -110,8 +110,7 @@ pub fn dumps(value: &Value) -> Vec<u8> {
 /// `json.loads(data.decode("latin-1"))`. Python also reads `NaN` and `Infinity`, which a JSON
 /// value cannot hold: those are an error here.
 pub fn loads(data: &[u8]) -> Result<Value, serde_json::Error> {
-    let text: String = data.iter().map(|&b| char::from(b)).collect();
-    serde_json::from_str(&text)
+    serde_json::from_str(&crate::latin1::decode(data))
 }
 
 #[cfg(test)]
