@@ -37,6 +37,8 @@ pub struct SessionCodec {
     version: DjangoVersion,
     salt: String,
     sha1_mode: bool,
+    /// `signing.dumps`/`loads` with the store's salt, its HMAC keys derived once.
+    signer: TimestampSigner,
 }
 
 impl SessionCodec {
@@ -44,22 +46,20 @@ impl SessionCodec {
     /// its store), under `keys` as `version` reads them. `sha1_mode`: Django 3.2's
     /// `DEFAULT_HASHING_ALGORITHM = "sha1"` (ignored elsewhere).
     pub fn new(keys: &SecretKeys, version: DjangoVersion, salt: &str, sha1_mode: bool) -> Self {
+        let sha1_mode = sha1_mode && version == DjangoVersion::V3_2;
+        let options = SignerOptions {
+            salt: Some(salt.to_owned()),
+            sha1_mode,
+            ..SignerOptions::default()
+        };
         SessionCodec {
+            signer: TimestampSigner::new(keys, version, options)
+                .expect("the default separator is safe"),
             keys: keys.clone(),
             version,
             salt: salt.to_owned(),
-            sha1_mode: sha1_mode && version == DjangoVersion::V3_2,
+            sha1_mode,
         }
-    }
-
-    fn signer(&self) -> TimestampSigner {
-        let options = SignerOptions {
-            salt: Some(self.salt.clone()),
-            sha1_mode: self.sha1_mode,
-            ..SignerOptions::default()
-        };
-        TimestampSigner::new(&self.keys, self.version, options)
-            .expect("the default separator is safe")
     }
 
     /// The 3.0 format's HMAC salt: `"django.contrib.sessions" + cls.__name__`.
@@ -89,14 +89,14 @@ impl SessionCodec {
             raw.extend_from_slice(&serialized);
             return STANDARD.encode(raw);
         }
-        self.signer().sign_object(&value, true, now)
+        self.signer.sign_object(&value, true, now)
     }
 
     /// `decode(session_data)`: the data, or an empty session where Django reads one (a bad
     /// signature, another key or salt, anything malformed). Only Django 3.2 raises for some
     /// input ([`UnreadableSession`]).
     pub fn decode(&self, data: &str) -> Result<Map<String, Value>, UnreadableSession> {
-        let signed = self.signer().unsign_object(data, None, 0.0);
+        let signed = self.signer.unsign_object(data, None, 0.0);
         let value = match signed {
             Ok(value) => value,
             Err(_) if self.version != DjangoVersion::V3_2 => return Ok(Map::new()),

@@ -92,10 +92,9 @@ fn read_value(value: String) -> Result<String, Fail> {
     Ok(text.strip_suffix('\n').unwrap_or(&text).to_owned())
 }
 
+/// `time.time()`.
 fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
+    chrono::Utc::now().timestamp_micros() as f64 / 1e6
 }
 
 /// Refusals are a "no" (exit 1, with Django's exception name); malformed input is exit 2.

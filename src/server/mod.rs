@@ -120,7 +120,8 @@ pub struct AppState {
     pub client_address_header: Option<axum::http::HeaderName>,
 }
 
-/// The address of the connection a request came on, added to every request.
+/// The address of the connection a request came on, added to each request when the login
+/// throttle or django-axes needs it.
 #[derive(Clone, Copy, Debug)]
 pub struct Peer(pub std::net::SocketAddr);
 
@@ -280,6 +281,9 @@ pub async fn serve(
     }
     let limit = connections::Limit::new(most);
     let mut accept_errors = connections::AcceptErrors::default();
+    // Only logins read the connection's address, and only to throttle or to ask django-axes
+    // (it stands in for a missing address header): other servers do not add it to requests.
+    let needs_peer = state.throttle.is_on() || state.axes.is_some();
     let app = router(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -309,11 +313,11 @@ pub async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 let (stream, progress) = connections::Watched::new(stream);
-                // Every request carries its connection's address (the login throttle's and
-                // django-axes' client when no address header is configured).
                 let service = TowerToHyperService::new(app.clone().map_request(
                     move |mut request: hyper::Request<hyper::body::Incoming>| {
-                        request.extensions_mut().insert(Peer(peer));
+                        if needs_peer {
+                            request.extensions_mut().insert(Peer(peer));
+                        }
                         request
                     },
                 ));
