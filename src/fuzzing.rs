@@ -113,3 +113,20 @@ pub fn exercise_signing(data: &[u8]) {
         }
     }
 }
+
+/// Any bytes as a cached session: the pickle reader must answer or fail with a typed error,
+/// within its bounds, never panic; what it reads must survive the writer and read back.
+pub fn exercise_pickle(data: &[u8]) {
+    use crate::sessions::pickle::{dumps_dict, loads_dict};
+
+    if let Ok(dict) = loads_dict(data) {
+        for protocol in [4, 5] {
+            let again = loads_dict(&dumps_dict(&dict, protocol));
+            assert_eq!(
+                again.as_ref(),
+                Ok(&dict),
+                "a dict the writer wrote reads back"
+            );
+        }
+    }
+}

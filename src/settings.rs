@@ -137,9 +137,70 @@ pub struct Settings {
     /// them that must all match.
     #[serde(rename = "AXES_LOCKOUT_PARAMETERS")]
     pub axes_lockout_parameters: Vec<AxesParameters>,
+    /// Django 3.2's `DEFAULT_HASHING_ALGORITHM` (`"sha1"` during the 3.1 → 3.2 upgrade:
+    /// signatures, session data and auth hashes in sha1); ignored by other versions.
+    #[serde(rename = "DEFAULT_HASHING_ALGORITHM")]
+    pub default_hashing_algorithm: String,
+    /// `AUTHENTICATION_BACKENDS`: a session's `_auth_user_backend` must be one of them.
+    /// Users are looked up as `ModelBackend.get_user` does (by pk, active users only, except
+    /// for the `AllowAllUsers…` backends).
+    #[serde(rename = "AUTHENTICATION_BACKENDS")]
+    pub authentication_backends: Vec<String>,
+    /// `SESSION_ENGINE`: one of Django's built-in engines.
+    #[serde(rename = "SESSION_ENGINE")]
+    pub session_engine: String,
+    /// The store class's `key_salt`, `"django.contrib.sessions." + __qualname__`: another
+    /// class name when the project subclasses `SessionStore`.
+    #[serde(rename = "SESSION_KEY_SALT")]
+    pub session_key_salt: String,
+    /// `SESSION_SERIALIZER`: JSON (pickled session data is refused, not misread).
+    #[serde(rename = "SESSION_SERIALIZER")]
+    pub session_serializer: String,
+    /// `SESSION_COOKIE_NAME`.
+    #[serde(rename = "SESSION_COOKIE_NAME")]
+    pub session_cookie_name: String,
+    /// `SESSION_COOKIE_AGE`, seconds.
+    #[serde(rename = "SESSION_COOKIE_AGE")]
+    pub session_cookie_age: i64,
+    /// `SESSION_COOKIE_DOMAIN`.
+    #[serde(
+        rename = "SESSION_COOKIE_DOMAIN",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub session_cookie_domain: Option<String>,
+    /// `SESSION_COOKIE_PATH`.
+    #[serde(rename = "SESSION_COOKIE_PATH")]
+    pub session_cookie_path: String,
+    /// `SESSION_COOKIE_SECURE`.
+    #[serde(rename = "SESSION_COOKIE_SECURE")]
+    pub session_cookie_secure: bool,
+    /// `SESSION_COOKIE_HTTPONLY`.
+    #[serde(rename = "SESSION_COOKIE_HTTPONLY")]
+    pub session_cookie_httponly: bool,
+    /// `SESSION_COOKIE_SAMESITE`: `"Lax"`, `"Strict"`, `"None"`, or `""` for Django's `False`
+    /// (no attribute).
+    #[serde(rename = "SESSION_COOKIE_SAMESITE")]
+    pub session_cookie_samesite: String,
+    /// `SESSION_EXPIRE_AT_BROWSER_CLOSE`.
+    #[serde(rename = "SESSION_EXPIRE_AT_BROWSER_CLOSE")]
+    pub session_expire_at_browser_close: bool,
+    /// `CACHES[SESSION_CACHE_ALIAS]` on Redis, for the `cache` and `cached_db` engines:
+    /// `redis://host:port/db?key_prefix=…&version=…&client=django|django-redis`, more
+    /// `LOCATION`s after commas.
+    #[serde(rename = "SESSION_CACHE_URL", skip_serializing_if = "Option::is_none")]
+    pub session_cache_url: Option<String>,
+    /// `SESSION_FILE_PATH` (unset: the system's temporary directory, as Django).
+    #[serde(rename = "SESSION_FILE_PATH", skip_serializing_if = "Option::is_none")]
+    pub session_file_path: Option<PathBuf>,
     /// `djtoken serve`'s own settings.
     pub serve: ServeSettings,
 }
+
+/// `SESSION_SERIALIZER`s that write JSON.
+const JSON_SERIALIZERS: [&str; 2] = [
+    "django.contrib.sessions.serializers.JSONSerializer",
+    "django.core.signing.JSONSerializer",
+];
 
 /// One entry of `AXES_LOCKOUT_PARAMETERS`: a parameter, or parameters that must all match.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -174,6 +235,21 @@ impl Default for Settings {
             axes_lock_out_at_failure: true,
             axes_cooloff_time: None,
             axes_lockout_parameters: vec![AxesParameters::One("ip_address".into())],
+            default_hashing_algorithm: "sha256".into(),
+            authentication_backends: vec![crate::sessions::MODEL_BACKEND.into()],
+            session_engine: crate::sessions::Engine::Db.path().into(),
+            session_key_salt: crate::sessions::DEFAULT_SALT.into(),
+            session_serializer: JSON_SERIALIZERS[0].into(),
+            session_cookie_name: "sessionid".into(),
+            session_cookie_age: 1_209_600,
+            session_cookie_domain: None,
+            session_cookie_path: "/".into(),
+            session_cookie_secure: false,
+            session_cookie_httponly: true,
+            session_cookie_samesite: "Lax".into(),
+            session_expire_at_browser_close: false,
+            session_cache_url: None,
+            session_file_path: None,
             serve: ServeSettings::default(),
         }
     }
@@ -736,10 +812,96 @@ impl Settings {
         }))
     }
 
+    /// Whether Django 3.2's `DEFAULT_HASHING_ALGORITHM = "sha1"` mode is on.
+    pub fn sha1_mode(&self) -> Result<bool, SettingsError> {
+        match self.default_hashing_algorithm.as_str() {
+            "sha256" => Ok(false),
+            "sha1" => Ok(self.version() == DjangoVersion::V3_2),
+            other => Err(invalid(
+                "DEFAULT_HASHING_ALGORITHM",
+                format!("{other:?} is neither \"sha256\" nor \"sha1\""),
+            )),
+        }
+    }
+
+    /// Where the project's sessions are and how they read: the `SESSION_*` settings.
+    pub fn session_config(&self) -> Result<crate::sessions::SessionConfig, SettingsError> {
+        use crate::sessions::{CacheConfig, CookieSettings, Engine, SessionConfig};
+        let engine = Engine::parse(&self.session_engine).ok_or_else(|| {
+            invalid(
+                "SESSION_ENGINE",
+                format!(
+                    "{:?} is not one of Django's engines (db, cache, cached_db, file, \
+                     signed_cookies under django.contrib.sessions.backends); a project engine \
+                     that subclasses one is exported by `manage.py djtoken_config` as that \
+                     engine with its SESSION_KEY_SALT",
+                    self.session_engine
+                ),
+            )
+        })?;
+        if !JSON_SERIALIZERS.contains(&self.session_serializer.as_str()) {
+            let why = if self.session_serializer.ends_with("PickleSerializer") {
+                "pickled session data is not read: djtoken reads JSON sessions only (Django \
+                 deprecated PickleSerializer in 4.1 and removed it in 5.0)"
+            } else {
+                "djtoken reads sessions written by Django's JSONSerializer only"
+            };
+            return Err(invalid(
+                "SESSION_SERIALIZER",
+                format!("{}: {why}", self.session_serializer),
+            ));
+        }
+        if self.session_cookie_age < 0 {
+            return Err(invalid("SESSION_COOKIE_AGE", "must not be negative"));
+        }
+        if self.session_cookie_name.is_empty() {
+            return Err(invalid("SESSION_COOKIE_NAME", "must not be empty"));
+        }
+        let cache = match (&self.session_cache_url, engine.uses_cache()) {
+            (Some(url), _) => {
+                Some(CacheConfig::parse(url).map_err(|e| invalid("SESSION_CACHE_URL", e))?)
+            }
+            (None, true) => {
+                return Err(invalid(
+                    "SESSION_CACHE_URL",
+                    format!(
+                        "{} keeps sessions in a cache: give its redis:// URL",
+                        engine.path()
+                    ),
+                ));
+            }
+            (None, false) => None,
+        };
+        Ok(SessionConfig {
+            engine,
+            key_salt: self.session_key_salt.clone(),
+            cookie: CookieSettings {
+                name: self.session_cookie_name.clone(),
+                age: self.session_cookie_age,
+                domain: self.session_cookie_domain.clone(),
+                path: self.session_cookie_path.clone(),
+                secure: self.session_cookie_secure,
+                httponly: self.session_cookie_httponly,
+                samesite: Some(self.session_cookie_samesite.clone()).filter(|s| !s.is_empty()),
+                expire_at_browser_close: self.session_expire_at_browser_close,
+            },
+            cache,
+            file_path: self
+                .session_file_path
+                .clone()
+                .unwrap_or_else(std::env::temp_dir),
+            backends: self.authentication_backends.clone(),
+            use_tz: self.use_tz,
+            time_zone: self.time_zone()?,
+            sha1_mode: self.sha1_mode()?,
+        })
+    }
+
     /// Check every value that can be checked without opening a file or a connection.
     pub fn validate(&self) -> Result<(), SettingsError> {
         #[cfg(feature = "store")]
         self.axes()?;
+        self.session_config()?;
         self.time_zone()?;
         self.user_model()?;
         self.query_timeout()?;
@@ -838,7 +1000,7 @@ fn collect_keys(table: &toml::Table, prefix: &str, keys: &mut Vec<String>) {
 mod runtime {
     use std::sync::Arc;
 
-    use super::{Settings, SettingsError};
+    use super::{Settings, SettingsError, invalid};
     use crate::auth::Authenticator;
     use crate::store::{StoreOptions, UserStore};
 
@@ -849,6 +1011,35 @@ mod runtime {
                 query_timeout: self.query_timeout()?,
                 pool_size: self.serve.pool_size.map(|n| n.max(1)),
             })
+        }
+
+        /// Session logins over the configured engine: the user store at `DATABASE_URL`, the
+        /// session cache at `SESSION_CACHE_URL` when the engine uses one. Connections open at
+        /// first use.
+        pub async fn session_auth(&self) -> Result<crate::sessions::SessionAuth, SettingsError> {
+            use crate::sessions::{SessionAuth, SessionStore};
+            let config = self.session_config()?;
+            let keys = self.secret_keys()?;
+            let users = Arc::new(self.store().await?);
+            let database = config.engine.uses_database().then(|| Arc::clone(&users));
+            #[cfg(feature = "redis")]
+            let cache = match &config.cache {
+                Some(cache) if config.engine.uses_cache() => Some(
+                    crate::sessions::cache::RedisCache::open(cache.clone(), self.query_timeout()?)
+                        .map_err(|e| invalid("SESSION_CACHE_URL", e.to_string()))?,
+                ),
+                _ => None,
+            };
+            let sessions = SessionStore::new(
+                config,
+                &keys,
+                self.version(),
+                database,
+                #[cfg(feature = "redis")]
+                cache,
+            )
+            .map_err(|e| invalid("SESSION_ENGINE", e.to_string()))?;
+            Ok(SessionAuth::new(sessions, users, keys, self.version()))
         }
 
         /// The user store at `DATABASE_URL`.

@@ -2,7 +2,7 @@
 //! The same entry point as the cargo-fuzz target (`fuzz/`), run here on a deterministic
 //! stream so that CI sees it on every change.
 
-use djtoken::fuzzing::{exercise_hashers, exercise_signing};
+use djtoken::fuzzing::{exercise_hashers, exercise_pickle, exercise_signing};
 
 const SEEDS: &[&str] = &[
     "pbkdf2_sha256$1500000$abcdefghijklmnopqrstuv$pNqHYgQMzZwLzZH8KDx+/7Hu5G0/nkZvE3+OniqKI9o=",
@@ -109,5 +109,52 @@ fn mutated_signed_values_never_panic() {
             "case {i} panicked on {:?}",
             String::from_utf8_lossy(&value)
         );
+    }
+}
+
+/// Pickles of sessions as Django's Redis caches write them (fixtures/vectors/*/pickles.json),
+/// mutated byte by byte.
+#[test]
+fn mutated_pickles_never_panic() {
+    let seeds: Vec<Vec<u8>> = ["3.2", "6.1"]
+        .iter()
+        .flat_map(|series| {
+            let path = format!(
+                "{}/fixtures/vectors/django-{series}/pickles.json",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let text = std::fs::read_to_string(&path).expect("the pickle vectors");
+            let vectors: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+            vectors["loads"]
+                .as_array()
+                .expect("loads")
+                .iter()
+                .map(|row| {
+                    let hex = row["hex"].as_str().expect("hex");
+                    (0..hex.len())
+                        .step_by(2)
+                        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+                        .collect()
+                })
+                .collect::<Vec<Vec<u8>>>()
+        })
+        .collect();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for i in 0..20_000 {
+        let mut value = seeds[rng.below(seeds.len())].clone();
+        for _ in 0..=rng.below(4) {
+            let at = rng.below(value.len() + 1);
+            let byte = (rng.next() & 0xff) as u8;
+            match rng.below(4) {
+                0 if at < value.len() => {
+                    value.remove(at);
+                }
+                1 => value.insert(at, byte),
+                2 if at < value.len() => value[at] = byte,
+                _ => value.truncate(at),
+            }
+        }
+        let result = std::panic::catch_unwind(|| exercise_pickle(&value));
+        assert!(result.is_ok(), "case {i} panicked on {value:02x?}");
     }
 }

@@ -185,15 +185,17 @@ fn relative_to(settings: &mut Settings, keys: &[String], dir: &Path) {
             "SECRET_KEY_FALLBACKS_FILE",
             &mut settings.secret_key_fallbacks_file,
         ),
+        ("SESSION_FILE_PATH", &mut settings.session_file_path),
     ] {
         if let Some(path) = path.as_mut().filter(|p| p.is_relative() && in_file(key)) {
             *path = dir.join(&*path);
         }
     }
-    if let Ok(DatabaseUrl::Sqlite(path)) = DatabaseUrl::parse(&settings.database_url) {
-        if path.is_relative() && in_file("DATABASE_URL") {
-            settings.database_url = format!("sqlite:{}", dir.join(path).display());
-        }
+    if let Ok(DatabaseUrl::Sqlite(path)) = DatabaseUrl::parse(&settings.database_url)
+        && path.is_relative()
+        && in_file("DATABASE_URL")
+    {
+        settings.database_url = format!("sqlite:{}", dir.join(path).display());
     }
 }
 

@@ -309,3 +309,41 @@ impl From<LogFormatArg> for LogFormat {
         }
     }
 }
+
+/// Where the sessions are: `--session-engine`, `--session-cache-url`, `--session-file-path`
+/// (the other `SESSION_*` settings come from the configuration file).
+#[derive(Args, Clone, Debug)]
+pub struct SessionArgs {
+    /// SESSION_ENGINE: django.contrib.sessions.backends.db, cache, cached_db, file or
+    /// signed_cookies [default: …db].
+    #[arg(long, env = "DJTOKEN_SESSION_ENGINE")]
+    pub session_engine: Option<String>,
+    /// The session cache (cache and cached_db engines):
+    /// redis://host:port/db?key_prefix=P&version=N&client=django|django-redis, replicas
+    /// after commas.
+    #[arg(long, env = "DJTOKEN_SESSION_CACHE_URL")]
+    pub session_cache_url: Option<String>,
+    /// SESSION_FILE_PATH (file engine) [default: the system's temporary directory].
+    #[arg(long, env = "DJTOKEN_SESSION_FILE_PATH", value_name = "DIR")]
+    pub session_file_path: Option<PathBuf>,
+}
+
+impl Layer for SessionArgs {
+    fn layer(&self, to: &mut Layered) -> Result<(), Fail> {
+        to.put(
+            "SESSION_ENGINE",
+            "session_engine",
+            &self.session_engine,
+            |s| &mut s.session_engine,
+        );
+        let url = self.session_cache_url.clone().map(Some);
+        to.put("SESSION_CACHE_URL", "session_cache_url", &url, |s| {
+            &mut s.session_cache_url
+        });
+        let path = self.session_file_path.clone().map(Some);
+        to.put("SESSION_FILE_PATH", "session_file_path", &path, |s| {
+            &mut s.session_file_path
+        });
+        Ok(())
+    }
+}

@@ -11,6 +11,7 @@ mod db;
 mod flags;
 mod password;
 mod serve;
+mod session;
 mod signing;
 mod token;
 
@@ -51,6 +52,9 @@ enum Command {
     /// The configuration in force.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Django's sessions: log in, check, show, delete.
+    #[command(subcommand)]
+    Session(session::SessionCommand),
     /// django.core.signing: dumps, loads, sign, unsign.
     #[command(subcommand)]
     Signing(signing::SigningCommand),
@@ -98,6 +102,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(*args),
         Command::Config(cmd) => config::run(cmd),
         Command::Signing(cmd) => signing::run(cmd),
+        Command::Session(cmd) => session::run(cmd),
     };
     match result {
         Ok(Outcome::Yes) => ExitCode::SUCCESS,

@@ -85,10 +85,10 @@ impl LocalDay {
 /// `user.pk` as `str(pk)` spells it: integers without a detour through text.
 fn pk_of(user: &Bound<'_, PyAny>) -> PyResult<Pk> {
     let pk = user.getattr(pyo3::intern!(user.py(), "pk"))?;
-    if pk.is_exact_instance_of::<PyInt>() {
-        if let Ok(i) = pk.extract::<i64>() {
-            return Ok(Pk::Int(i));
-        }
+    if pk.is_exact_instance_of::<PyInt>()
+        && let Ok(i) = pk.extract::<i64>()
+    {
+        return Ok(Pk::Int(i));
     }
     Ok(Pk::Str(pk.str()?.to_cow()?.into_owned()))
 }

@@ -249,13 +249,13 @@ async fn token_new(
             }
             // A failure: it stays counted.
             None => {
-                if matches!(e, AuthError::BadCredentials(BadCredentials::UnreadableHash)) {
-                    if let Some(held_back) = state.warnings.unreadable_hash.allow() {
-                        tracing::warn!(
-                            held_back,
-                            "a stored password hash could not be read; login refused"
-                        );
-                    }
+                if matches!(e, AuthError::BadCredentials(BadCredentials::UnreadableHash))
+                    && let Some(held_back) = state.warnings.unreadable_hash.allow()
+                {
+                    tracing::warn!(
+                        held_back,
+                        "a stored password hash could not be read; login refused"
+                    );
                 }
                 Reply::Error(StatusCode::UNAUTHORIZED, responses::LOGIN_FAILED)
             }

@@ -142,18 +142,18 @@ pub fn token_required(
     let pick = |key| post.get(key).or_else(|| query.get(key)).map(str::to_owned);
     let (mut user, mut token) = (pick("user"), pick("token"));
     let present = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
-    if !(present(&user) && present(&token)) {
-        if let Some(header) = authorization {
-            // WSGI hands Django the header as latin-1 text.
-            let header = crate::latin1::decode(header);
-            let Some((method, rest)) = header.split_once(' ') else {
-                return TokenRequired::BadHeaderFormat;
-            };
-            if method.eq_ignore_ascii_case("basic") && method.is_ascii() {
-                match basic(rest) {
-                    Some((u, t)) => (user, token) = (Some(u), Some(t)),
-                    None => return TokenRequired::BadBasicEncoding,
-                }
+    if !(present(&user) && present(&token))
+        && let Some(header) = authorization
+    {
+        // WSGI hands Django the header as latin-1 text.
+        let header = crate::latin1::decode(header);
+        let Some((method, rest)) = header.split_once(' ') else {
+            return TokenRequired::BadHeaderFormat;
+        };
+        if method.eq_ignore_ascii_case("basic") && method.is_ascii() {
+            match basic(rest) {
+                Some((u, t)) => (user, token) = (Some(u), Some(t)),
+                None => return TokenRequired::BadBasicEncoding,
             }
         }
     }

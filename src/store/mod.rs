@@ -16,6 +16,7 @@ compile_error!(
 );
 
 mod schema;
+pub mod sessions;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 pub mod users;
@@ -23,11 +24,12 @@ pub mod users;
 use std::fmt;
 use std::time::Duration;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 
 use crate::user::{InvalidIdentifier, Pk, PkKind, User, UserModel};
 use crate::version::DjangoVersion;
 pub use dialect::Dialect;
+pub use sessions::{NaiveTimes, SessionRow};
 
 /// Why the database could not answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -363,6 +365,44 @@ impl UserStore {
         since: Option<NaiveDateTime>,
     ) -> Result<crate::axes::AxesFailures, StoreError> {
         dispatch!(self, s => s.axes_failures(filters, since).await)
+    }
+
+    /// The `django_session` row with this key, unless it expired by `now`.
+    pub async fn session_load(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        times: NaiveTimes,
+    ) -> Result<Option<SessionRow>, StoreError> {
+        dispatch!(self, s => s.session_load(key, now, times).await)
+    }
+
+    /// Insert a `django_session` row (`insert`; false when the key is taken) or update one
+    /// (false when it no longer exists).
+    pub async fn session_write(
+        &self,
+        insert: bool,
+        key: &str,
+        data: &str,
+        expire: DateTime<Utc>,
+        times: NaiveTimes,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.session_write(insert, key, data, expire, times).await)
+    }
+
+    /// Delete the `django_session` row with this key, if any.
+    pub async fn session_delete(&self, key: &str) -> Result<(), StoreError> {
+        dispatch!(self, s => s.session_delete(key).await)
+    }
+
+    /// Set the user's `last_login` (nothing when the model has no such column).
+    pub async fn set_last_login(
+        &self,
+        pk: &Pk,
+        at: DateTime<Utc>,
+        times: NaiveTimes,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.set_last_login(pk, at, times).await)
     }
 
     /// Every user, by pk.

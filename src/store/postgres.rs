@@ -28,6 +28,7 @@ use tokio_postgres::{Client, NoTls, Row, Statement};
 use uuid::Uuid;
 
 use super::axes::failures_sql;
+use super::sessions::{NaiveTimes, SessionQueries, SessionRow};
 use super::users::{UserInsert, UserQueries, Value};
 use super::{DatabaseUrl, Dialect, StoreError, StoreOptions, scrub};
 use crate::axes::{AxesFailures, AxesField};
@@ -107,6 +108,7 @@ pub struct Shared {
     database: String,
     model: UserModel,
     queries: UserQueries,
+    sessions: SessionQueries,
     /// Rows for an array of pks: the batched lookups by pk (PostgreSQL only).
     by_pks: String,
     options: StoreOptions,
@@ -139,6 +141,7 @@ impl PgStore {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from))
             .max(1);
         let queries = UserQueries::new(&model, Dialect::Postgres);
+        let sessions = SessionQueries::new(&model, Dialect::Postgres);
         Ok(PgStore(Arc::new(Shared {
             database: url.redacted(),
             by_pks: format!(
@@ -147,6 +150,7 @@ impl PgStore {
                 Dialect::Postgres.quote(&model.pk_column)
             ),
             queries,
+            sessions,
             url,
             model,
             options,
@@ -712,6 +716,62 @@ impl Shared {
             reason: format!("axes_accessattempt.failures_since_start: {e}"),
         })?;
         Ok(AxesFailures { failures, latest })
+    }
+
+    // `timestamp with time zone` columns take instants: USE_TZ does not change them.
+    pub async fn session_load(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        _: NaiveTimes,
+    ) -> Result<Option<SessionRow>, StoreError> {
+        let rows = self.query(&self.sessions.load, &[&key, &now]).await?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let read = |e: tokio_postgres::Error| StoreError::Query {
+            database: self.database.clone(),
+            reason: format!("django_session: {e}"),
+        };
+        Ok(Some(SessionRow {
+            data: row.try_get(0).map_err(read)?,
+            expire_date: row.try_get(1).map_err(read)?,
+        }))
+    }
+
+    pub async fn session_write(
+        &self,
+        insert: bool,
+        key: &str,
+        data: &str,
+        expire: DateTime<Utc>,
+        _: NaiveTimes,
+    ) -> Result<bool, StoreError> {
+        let changed = if insert {
+            self.execute(&self.sessions.insert, &[&key, &data, &expire])
+                .await?
+        } else {
+            self.execute(&self.sessions.update, &[&data, &expire, &key])
+                .await?
+        };
+        Ok(changed == 1)
+    }
+
+    pub async fn session_delete(&self, key: &str) -> Result<(), StoreError> {
+        self.execute(&self.sessions.delete, &[&key]).await.map(drop)
+    }
+
+    pub async fn set_last_login(
+        &self,
+        pk: &Pk,
+        at: DateTime<Utc>,
+        _: NaiveTimes,
+    ) -> Result<(), StoreError> {
+        let Some(sql) = &self.sessions.set_last_login else {
+            return Ok(());
+        };
+        let pk = self.pk_param(pk)?;
+        self.execute(sql, &[&at, &*pk]).await.map(drop)
     }
 
     /// The tables of the current schema whose names start with `auth_` or `django_`.

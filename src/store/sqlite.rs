@@ -16,13 +16,14 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use rusqlite::config::DbConfig;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, ToSql, params_from_iter};
 use uuid::Uuid;
 
 use super::axes::failures_sql;
+use super::sessions::{NaiveTimes, SessionQueries, SessionRow};
 use super::users::{UserInsert, UserQueries, Value};
 use super::{Dialect, StoreError, StoreOptions};
 use crate::axes::{AxesFailures, AxesField};
@@ -163,6 +164,7 @@ pub struct SqliteStore {
     database: String,
     model: UserModel,
     queries: Arc<UserQueries>,
+    sessions: Arc<SessionQueries>,
     options: StoreOptions,
     idle: Arc<Mutex<Vec<Connection>>>,
     /// Calls on the blocking pool at once (each holds one handle): a locked database makes
@@ -287,6 +289,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             by_pk: PkCache::new(path.clone()),
             queries: Arc::new(UserQueries::new(&model, Dialect::Sqlite)),
+            sessions: Arc::new(SessionQueries::new(&model, Dialect::Sqlite)),
             path,
             database,
             model,
@@ -565,6 +568,84 @@ impl SqliteStore {
                         latest,
                     })
                 })
+        })
+        .await
+    }
+
+    pub async fn session_load(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        times: NaiveTimes,
+    ) -> Result<Option<SessionRow>, StoreError> {
+        let (sql, key) = (self.sessions.load.clone(), key.to_owned());
+        let now = datetime_text(times.naive(now));
+        let row = self
+            .read(move |conn, _| {
+                conn.prepare_cached(&sql)?
+                    .query_row([&key, &now], |row| {
+                        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+                    })
+                    .optional()
+            })
+            .await?;
+        let Some((data, expire)) = row else {
+            return Ok(None);
+        };
+        let expire = parse_wall_time(&expire).map_err(|e| StoreError::Query {
+            database: self.database.clone(),
+            reason: format!("django_session.expire_date {expire:?}: {e}"),
+        })?;
+        Ok(Some(SessionRow {
+            data,
+            expire_date: times.instant(expire),
+        }))
+    }
+
+    pub async fn session_write(
+        &self,
+        insert: bool,
+        key: &str,
+        data: &str,
+        expire: DateTime<Utc>,
+        times: NaiveTimes,
+    ) -> Result<bool, StoreError> {
+        let expire = datetime_text(times.naive(expire));
+        let (key, data) = (key.to_owned(), data.to_owned());
+        let sessions = Arc::clone(&self.sessions);
+        self.run(move |conn, _| {
+            let changed = if insert {
+                conn.prepare_cached(&sessions.insert)?
+                    .execute([&key, &data, &expire])?
+            } else {
+                conn.prepare_cached(&sessions.update)?
+                    .execute([&data, &expire, &key])?
+            };
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    pub async fn session_delete(&self, key: &str) -> Result<(), StoreError> {
+        let (sql, key) = (self.sessions.delete.clone(), key.to_owned());
+        self.run(move |conn, _| conn.prepare_cached(&sql)?.execute([&key]).map(drop))
+            .await
+    }
+
+    pub async fn set_last_login(
+        &self,
+        pk: &Pk,
+        at: DateTime<Utc>,
+        times: NaiveTimes,
+    ) -> Result<(), StoreError> {
+        let Some(sql) = self.sessions.set_last_login.clone() else {
+            return Ok(());
+        };
+        let (pk, at) = (pk_param(pk), datetime_text(times.naive(at)));
+        self.run(move |conn, _| {
+            conn.prepare_cached(&sql)?
+                .execute(rusqlite::params![at, pk])
+                .map(drop)
         })
         .await
     }

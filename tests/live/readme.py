@@ -85,6 +85,8 @@ def main():
     out = run_block(block("commands"), commands, env)
     assert "valid" in out and "match" in out and '"success": true' in out, out
     assert '{"user":42}' in out and "hello:" in out, out
+    # The session check printed bob's pk last (and exited 0: the block runs with -e).
+    assert out.rstrip().endswith("\n1"), out
     shutil.rmtree(scratch, ignore_errors=True)
     shutil.rmtree(commands, ignore_errors=True)
     print("README: main command, quick-start requests and command examples all ran")

@@ -214,6 +214,114 @@ def _axes(problems: list) -> list:
     return lines
 
 
+_ENGINES = (
+    "django.contrib.sessions.backends.db",
+    "django.contrib.sessions.backends.cache",
+    "django.contrib.sessions.backends.cached_db",
+    "django.contrib.sessions.backends.file",
+    "django.contrib.sessions.backends.signed_cookies",
+)
+_DJANGO_REDIS = "django_redis.cache.RedisCache"
+_DJANGO_REDIS_DEFAULTS = {
+    "CLIENT_CLASS": "django_redis.client.DefaultClient",
+    "SERIALIZER": "django_redis.serializers.pickle.PickleSerializer",
+    "COMPRESSOR": "django_redis.compressors.identity.IdentityCompressor",
+}
+
+
+def _cache_url(alias: str, settings, problems: list) -> Optional[str]:
+    """``CACHES[alias]`` as a ``SESSION_CACHE_URL``, or None (with the reason) when djtoken
+    cannot read that cache."""
+    import pickle
+    from urllib.parse import quote
+
+    cache = settings.CACHES.get(alias)
+    if cache is None:
+        problems.append("SESSION_CACHE_ALIAS %r is not in CACHES" % alias)
+        return None
+    backend = cache.get("BACKEND", "")
+    options = cache.get("OPTIONS") or {}
+    if backend == "django.core.cache.backends.redis.RedisCache":
+        client, protocol = "django", pickle.HIGHEST_PROTOCOL
+    elif backend == _DJANGO_REDIS:
+        client = "django-redis"
+        for option, default in _DJANGO_REDIS_DEFAULTS.items():
+            if options.get(option, default) != default:
+                what = "CACHES[%r] OPTIONS %s %s" % (alias, option, options[option])
+                problems.append(what + ": djtoken reads django-redis' defaults only")
+                return None
+        protocol = options.get("PICKLE_VERSION", pickle.DEFAULT_PROTOCOL)
+        if protocol == -1:
+            protocol = pickle.HIGHEST_PROTOCOL
+    else:
+        problems.append("CACHES[%r] is %s: djtoken reads sessions from Redis caches only" % (alias, backend))
+        return None
+    if cache.get("KEY_FUNCTION"):
+        problems.append("CACHES[%r] KEY_FUNCTION: djtoken builds keys as Django's default_key_func" % alias)
+        return None
+    location = cache.get("LOCATION", "")
+    if isinstance(location, str):
+        location = [part for part in location.replace(";", ",").split(",") if part.strip()]
+    location = [part.strip() for part in location]
+    if not location:
+        problems.append("CACHES[%r] has no LOCATION" % alias)
+        return None
+    prefix = quote(cache.get("KEY_PREFIX", ""), safe="")
+    query = "key_prefix=%s&version=%d&client=%s" % (prefix, int(cache.get("VERSION", 1)), client)
+    if protocol in (4, 5):
+        query += "&pickle_protocol=%d" % protocol
+    first = location[0] + ("&" if "?" in location[0] else "?") + query
+    return ",".join([first] + location[1:])
+
+
+def _sessions(settings, problems: list) -> list:
+    """SESSION_* and AUTHENTICATION_BACKENDS."""
+    from importlib import import_module
+
+    lines = ["AUTHENTICATION_BACKENDS = %s" % _q(list(settings.AUTHENTICATION_BACKENDS))]
+    try:
+        store = import_module(settings.SESSION_ENGINE).SessionStore
+    except Exception as e:  # noqa: BLE001 - any import failure is reported, not raised
+        problems.append("SESSION_ENGINE %s cannot be imported: %s" % (settings.SESSION_ENGINE, e))
+        return lines
+    # A project engine is read as the built-in engine its store class extends.
+    bases = [c.__module__ for c in store.__mro__ if c.__module__ in _ENGINES and c.__name__ == "SessionStore"]
+    base = bases[0] if bases else None
+    if base is None:
+        problems.append("SESSION_ENGINE %s does not extend one of Django's engines" % settings.SESSION_ENGINE)
+        return lines
+    if base != settings.SESSION_ENGINE:
+        lines.append("# SESSION_ENGINE %s, read as the engine it extends" % settings.SESSION_ENGINE)
+    lines.append("SESSION_ENGINE = %s" % _q(base))
+    lines.append("SESSION_KEY_SALT = %s" % _q("django.contrib.sessions." + store.__qualname__))
+    serializer = settings.SESSION_SERIALIZER
+    if not isinstance(serializer, str):
+        serializer = "%s.%s" % (serializer.__module__, serializer.__qualname__)
+    lines.append("SESSION_SERIALIZER = %s" % _q(serializer))
+    if serializer.endswith("PickleSerializer"):
+        problems.append("SESSION_SERIALIZER %s: djtoken reads JSON sessions only" % serializer)
+    lines.append("SESSION_COOKIE_NAME = %s" % _q(settings.SESSION_COOKIE_NAME))
+    lines.append("SESSION_COOKIE_AGE = %d" % int(settings.SESSION_COOKIE_AGE))
+    if settings.SESSION_COOKIE_DOMAIN:
+        lines.append("SESSION_COOKIE_DOMAIN = %s" % _q(settings.SESSION_COOKIE_DOMAIN))
+    lines.append("SESSION_COOKIE_PATH = %s" % _q(settings.SESSION_COOKIE_PATH))
+    for name in ("SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "SESSION_EXPIRE_AT_BROWSER_CLOSE"):
+        lines.append("%s = %s" % (name, "true" if getattr(settings, name) else "false"))
+    lines.append("SESSION_COOKIE_SAMESITE = %s" % _q(settings.SESSION_COOKIE_SAMESITE or ""))
+    if base.endswith(("cache", "cached_db")):
+        url = _cache_url(settings.SESSION_CACHE_ALIAS, settings, problems)
+        if url:
+            lines.append("SESSION_CACHE_URL = %s" % _q(url))
+    elif getattr(settings, "SESSION_CACHE_ALIAS", "default") in getattr(settings, "CACHES", {}):
+        url = _cache_url(settings.SESSION_CACHE_ALIAS, settings, [])
+        if url:
+            lines.append("# The session cache, for a switch to the cache engines:")
+            lines.append("# SESSION_CACHE_URL = %s" % _q(url))
+    if base.endswith("file") and settings.SESSION_FILE_PATH:
+        lines.append("SESSION_FILE_PATH = %s" % _q(str(settings.SESSION_FILE_PATH)))
+    return lines
+
+
 def export(
     settings=None, *, secret_key_file: Optional[str] = None, secret_key_fallbacks_file: Optional[str] = None
 ) -> Export:
@@ -265,6 +373,9 @@ def export(
     names, params = _hashers(settings, problems)
     lines.append("# %s" % ", ".join(settings.PASSWORD_HASHERS))
     lines.append("PASSWORD_HASHERS = %s" % _q(names))
+    if getattr(settings, "DEFAULT_HASHING_ALGORITHM", "sha256") == "sha1":
+        lines.append('DEFAULT_HASHING_ALGORITHM = "sha1"')
+    lines.extend(_sessions(settings, problems))
     lines.extend(_axes(problems))
     for algorithm, factors in params.items():
         lines.append("")

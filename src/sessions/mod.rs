@@ -8,7 +8,23 @@
 //! `DEFAULT_HASHING_ALGORITHM = "sha1"` mode write, the format of 3.0:
 //! `base64(hex(salted_hmac("django.contrib.sessions" + class name, json)) ":" json)`.
 
-use base64::Engine;
+#[cfg(feature = "store")]
+mod auth;
+#[cfg(feature = "redis")]
+pub mod cache;
+pub mod config;
+pub mod expiry;
+pub mod pickle;
+#[cfg(feature = "store")]
+pub mod store;
+
+#[cfg(feature = "store")]
+pub use auth::{Anonymous, LoggedIn, SessionAuth, session_pk};
+pub use config::{CacheClient, CacheConfig, CookieSettings, Engine, MODEL_BACKEND, SessionConfig};
+#[cfg(feature = "store")]
+pub use store::{SessionData, SessionError, SessionStore};
+
+use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::signing::python_b64decode;
