@@ -32,6 +32,7 @@ pub mod axes;
 pub mod base36;
 pub mod clock;
 pub mod crypto;
+pub mod csrf;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod hashers;

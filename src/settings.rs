@@ -192,6 +192,24 @@ pub struct Settings {
     /// `SESSION_FILE_PATH` (unset: the system's temporary directory, as Django).
     #[serde(rename = "SESSION_FILE_PATH", skip_serializing_if = "Option::is_none")]
     pub session_file_path: Option<PathBuf>,
+    /// `CSRF_COOKIE_NAME`.
+    #[serde(rename = "CSRF_COOKIE_NAME")]
+    pub csrf_cookie_name: String,
+    /// `CSRF_HEADER_NAME`, as Django names it (`HTTP_X_CSRFTOKEN`).
+    #[serde(rename = "CSRF_HEADER_NAME")]
+    pub csrf_header_name: String,
+    /// `CSRF_TRUSTED_ORIGINS`.
+    #[serde(rename = "CSRF_TRUSTED_ORIGINS")]
+    pub csrf_trusted_origins: Vec<String>,
+    /// `CSRF_COOKIE_DOMAIN`.
+    #[serde(rename = "CSRF_COOKIE_DOMAIN", skip_serializing_if = "Option::is_none")]
+    pub csrf_cookie_domain: Option<String>,
+    /// `CSRF_USE_SESSIONS`: the CSRF secret lives in the session (`_csrftoken`).
+    #[serde(rename = "CSRF_USE_SESSIONS")]
+    pub csrf_use_sessions: bool,
+    /// `CSRF_COOKIE_MASKED` (Django 4.1 and 4.2).
+    #[serde(rename = "CSRF_COOKIE_MASKED")]
+    pub csrf_cookie_masked: bool,
     /// `djtoken serve`'s own settings.
     pub serve: ServeSettings,
 }
@@ -250,6 +268,12 @@ impl Default for Settings {
             session_expire_at_browser_close: false,
             session_cache_url: None,
             session_file_path: None,
+            csrf_cookie_name: "csrftoken".into(),
+            csrf_header_name: "HTTP_X_CSRFTOKEN".into(),
+            csrf_trusted_origins: Vec::new(),
+            csrf_cookie_domain: None,
+            csrf_use_sessions: false,
+            csrf_cookie_masked: false,
             serve: ServeSettings::default(),
         }
     }
@@ -824,6 +848,41 @@ impl Settings {
         }
     }
 
+    /// `CsrfViewMiddleware`'s settings, for the configured version.
+    pub fn csrf_config(&self) -> Result<crate::csrf::CsrfConfig, SettingsError> {
+        let config = crate::csrf::CsrfConfig {
+            version: self.version(),
+            header_name: self.csrf_header_name.clone(),
+            trusted_origins: self.csrf_trusted_origins.clone(),
+            cookie_domain: self.csrf_cookie_domain.clone(),
+            session_cookie_domain: self.session_cookie_domain.clone(),
+            use_sessions: self.csrf_use_sessions,
+            cookie_name: self.csrf_cookie_name.clone(),
+            cookie_masked: self.csrf_cookie_masked,
+        };
+        if config.header().is_none() {
+            return Err(invalid(
+                "CSRF_HEADER_NAME",
+                format!(
+                    "{:?} is not a request header as Django names them (HTTP_X_CSRFTOKEN)",
+                    self.csrf_header_name
+                ),
+            ));
+        }
+        if self.version() >= DjangoVersion::V4_0
+            && let Some(bad) = self
+                .csrf_trusted_origins
+                .iter()
+                .find(|o| !o.contains("://"))
+        {
+            return Err(invalid(
+                "CSRF_TRUSTED_ORIGINS",
+                format!("{bad:?} has no scheme (Django 4.0+ wants https://host)"),
+            ));
+        }
+        Ok(config)
+    }
+
     /// Where the project's sessions are and how they read: the `SESSION_*` settings.
     pub fn session_config(&self) -> Result<crate::sessions::SessionConfig, SettingsError> {
         use crate::sessions::{CacheConfig, CookieSettings, Engine, SessionConfig};
@@ -894,6 +953,7 @@ impl Settings {
             use_tz: self.use_tz,
             time_zone: self.time_zone()?,
             sha1_mode: self.sha1_mode()?,
+            csrf: self.csrf_config()?,
         })
     }
 

@@ -292,3 +292,21 @@ def test_local_expire_dates_with_use_tz_false(djtoken, user, zone, tmp_path):
         agree(tool, value, str(user.pk))
         agree(tool, ours, str(user.pk))
         expire_both_ways(djtoken, user)
+
+
+def test_a_djtoken_login_carries_the_csrf_secret_django_checks(djtoken, user):
+    """Under CSRF_USE_SESSIONS a login rotates the CSRF secret into the session, in the form
+    the version stores (masked before 4.1); Django's CsrfViewMiddleware then accepts that
+    secret, and only it, on a POST of the logged-in browser."""
+    from django.middleware.csrf import _unmask_cipher_token
+
+    with override_settings(SESSION_ENGINE=ENGINE + "db", CSRF_USE_SESSIONS=True):
+        value = djtoken().login(user.username)
+        stored = import_module(settings.SESSION_ENGINE).SessionStore(value)["_csrftoken"]
+        assert len(stored) == (64 if django.VERSION < (4, 1) else 32)
+        secret = _unmask_cipher_token(stored) if len(stored) == 64 else stored
+        client = Client(enforce_csrf_checks=True)
+        client.cookies[settings.SESSION_COOKIE_NAME] = value
+        response = client.post("/whoami/", HTTP_X_CSRFTOKEN=secret)
+        assert response.status_code == 200 and response.json() == {"user": str(user.pk)}
+        assert client.post("/whoami/", HTTP_X_CSRFTOKEN="x" * 32).status_code == 403

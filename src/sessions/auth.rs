@@ -221,6 +221,13 @@ impl SessionAuth {
         data.insert(USER_ID_KEY.into(), Value::String(pk_text));
         data.insert(BACKEND_KEY.into(), Value::String(backend.to_owned()));
         data.insert(HASH_KEY.into(), Value::String(hash));
+        // rotate_token(): a new CSRF secret. Under CSRF_USE_SESSIONS it is saved with the
+        // session; otherwise it is the caller's cookie to send (csrf::new_cookie_value).
+        let csrf = &self.sessions.config().csrf;
+        if csrf.use_sessions {
+            let value = crate::csrf::new_cookie_value(self.version, csrf.cookie_masked);
+            data.insert(crate::csrf::SESSION_KEY.into(), Value::String(value));
+        }
         let key = match keep {
             Some(key) => self.sessions.save(Some(key), &data).await?,
             None => self.sessions.cycle_key(old, &data).await?,

@@ -307,6 +307,8 @@ pub struct SessionConfig {
     pub time_zone: crate::clock::TimeZone,
     /// Django 3.2's `DEFAULT_HASHING_ALGORITHM = "sha1"`.
     pub sha1_mode: bool,
+    /// CSRF: a login rotates the secret, into the session under `CSRF_USE_SESSIONS`.
+    pub csrf: crate::csrf::CsrfConfig,
 }
 
 /// `ModelBackend`, Django's default and only backend djtoken's user lookups reproduce.

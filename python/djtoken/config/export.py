@@ -322,6 +322,21 @@ def _sessions(settings, problems: list) -> list:
     return lines
 
 
+def _csrf(settings) -> list:
+    """The CSRF_* settings CsrfViewMiddleware reads."""
+    lines = [
+        "CSRF_COOKIE_NAME = %s" % _q(settings.CSRF_COOKIE_NAME),
+        "CSRF_HEADER_NAME = %s" % _q(settings.CSRF_HEADER_NAME),
+        "CSRF_TRUSTED_ORIGINS = %s" % _q(list(settings.CSRF_TRUSTED_ORIGINS)),
+        "CSRF_USE_SESSIONS = %s" % ("true" if settings.CSRF_USE_SESSIONS else "false"),
+    ]
+    if settings.CSRF_COOKIE_DOMAIN:
+        lines.append("CSRF_COOKIE_DOMAIN = %s" % _q(settings.CSRF_COOKIE_DOMAIN))
+    if getattr(settings, "CSRF_COOKIE_MASKED", False):
+        lines.append("CSRF_COOKIE_MASKED = true")
+    return lines
+
+
 def export(
     settings=None, *, secret_key_file: Optional[str] = None, secret_key_fallbacks_file: Optional[str] = None
 ) -> Export:
@@ -376,6 +391,7 @@ def export(
     if getattr(settings, "DEFAULT_HASHING_ALGORITHM", "sha256") == "sha1":
         lines.append('DEFAULT_HASHING_ALGORITHM = "sha1"')
     lines.extend(_sessions(settings, problems))
+    lines.extend(_csrf(settings))
     lines.extend(_axes(problems))
     for algorithm, factors in params.items():
         lines.append("")
