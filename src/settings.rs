@@ -1039,6 +1039,43 @@ impl Settings {
         Ok((settings, keys))
     }
 
+    /// Paths the configuration file at `dir` gave (`keys`, as [`Settings::from_toml`] lists
+    /// them) are relative to it, wherever djtoken runs: the key files, `SESSION_FILE_PATH`
+    /// and a SQLite `DATABASE_URL`.
+    pub fn relative_to(&mut self, keys: &[String], dir: &Path) {
+        let in_file = |key: &str| keys.iter().any(|k| k == key);
+        if dir.as_os_str().is_empty() {
+            return;
+        }
+        for (key, path) in [
+            ("SECRET_KEY_FILE", &mut self.secret_key_file),
+            (
+                "SECRET_KEY_FALLBACKS_FILE",
+                &mut self.secret_key_fallbacks_file,
+            ),
+            ("SESSION_FILE_PATH", &mut self.session_file_path),
+        ] {
+            if let Some(path) = path.as_mut().filter(|p| p.is_relative() && in_file(key)) {
+                *path = dir.join(&*path);
+            }
+        }
+        // dj-database-url's spellings: sqlite:PATH, sqlite:///relative, sqlite:////absolute.
+        // (sqlite://host/… is malformed, and left for the store to refuse.)
+        let sqlite = self.database_url.strip_prefix("sqlite:").and_then(|rest| {
+            match rest.strip_prefix("//") {
+                Some(after) => after.strip_prefix('/'),
+                None => Some(rest),
+            }
+        });
+        if let Some(path) = sqlite.map(Path::new)
+            && !path.as_os_str().is_empty()
+            && path.is_relative()
+            && in_file("DATABASE_URL")
+        {
+            self.database_url = format!("sqlite:{}", dir.join(path).display());
+        }
+    }
+
     /// The settings as a `djtoken.toml` would hold them (secret values are never written).
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("settings serialise to TOML")

@@ -11,7 +11,6 @@ use std::sync::OnceLock;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, Subcommand};
 use djtoken::Settings;
-use djtoken::store::DatabaseUrl;
 
 use super::flags::Layer;
 use super::serve::ServeArgs;
@@ -139,7 +138,7 @@ impl Layered {
         };
         let (mut settings, keys) =
             Settings::from_toml(&text).map_err(|e| Fail(format!("{}: {e}", path.display())))?;
-        relative_to(&mut settings, &keys, path.parent().unwrap_or(Path::new("")));
+        settings.relative_to(&keys, path.parent().unwrap_or(Path::new("")));
         let _ = LOADED.set(path.clone());
         layered.settings = settings;
         for key in keys {
@@ -170,32 +169,6 @@ impl Layered {
     /// Where `key` came from.
     pub fn source(&self, key: &str) -> Source {
         self.sources.get(key).cloned().unwrap_or(Source::Default)
-    }
-}
-
-/// Paths in a configuration file are relative to the file, wherever djtoken runs.
-fn relative_to(settings: &mut Settings, keys: &[String], dir: &Path) {
-    let in_file = |key: &str| keys.iter().any(|k| k == key);
-    if dir.as_os_str().is_empty() {
-        return;
-    }
-    for (key, path) in [
-        ("SECRET_KEY_FILE", &mut settings.secret_key_file),
-        (
-            "SECRET_KEY_FALLBACKS_FILE",
-            &mut settings.secret_key_fallbacks_file,
-        ),
-        ("SESSION_FILE_PATH", &mut settings.session_file_path),
-    ] {
-        if let Some(path) = path.as_mut().filter(|p| p.is_relative() && in_file(key)) {
-            *path = dir.join(&*path);
-        }
-    }
-    if let Ok(DatabaseUrl::Sqlite(path)) = DatabaseUrl::parse(&settings.database_url)
-        && path.is_relative()
-        && in_file("DATABASE_URL")
-    {
-        settings.database_url = format!("sqlite:{}", dir.join(path).display());
     }
 }
 

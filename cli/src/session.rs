@@ -2,7 +2,7 @@
 //! configured `SESSION_ENGINE`, with the configured keys and Django version.
 
 use clap::{Args, Subcommand};
-use djtoken::sessions::{Anonymous, MODEL_BACKEND, SessionAuth};
+use djtoken::sessions::{MODEL_BACKEND, SessionAuth};
 
 use super::flags::{SecretArgs, SessionArgs, StoreArgs, VersionArg, settings};
 use super::{Fail, Outcome};
@@ -74,20 +74,6 @@ async fn open(common: &Common) -> Result<SessionAuth, Fail> {
     Ok(settings.session_auth().await?)
 }
 
-fn reason(why: &Anonymous) -> String {
-    match why {
-        Anonymous::NoSession => "no such session (unknown or expired key, or bad signature)".into(),
-        Anonymous::NotLoggedIn => "the session has no logged-in user".into(),
-        Anonymous::UnknownBackend(b) => format!("backend {b:?} is not in AUTHENTICATION_BACKENDS"),
-        Anonymous::NoSuchUser => "no such user".into(),
-        Anonymous::Inactive => "the user is inactive".into(),
-        Anonymous::HashMismatch => {
-            "the session's auth hash does not match the password (Django flushes it)".into()
-        }
-        Anonymous::Unreadable(why) => format!("Django raises on this session: {why}"),
-    }
-}
-
 pub fn run(cmd: SessionCommand) -> Result<Outcome, Fail> {
     super::block_on(async {
         match cmd {
@@ -139,7 +125,7 @@ pub fn run(cmd: SessionCommand) -> Result<Outcome, Fail> {
                     }
                     Err(why) => {
                         println!("anonymous");
-                        eprintln!("{}", reason(&why));
+                        eprintln!("{why}");
                         Ok(Outcome::No)
                     }
                 }

@@ -10,8 +10,12 @@
 //! - [`signing`]: `django.core.signing`'s signers and exceptions.
 //! - [`hashers`]: `PASSWORD_HASHERS`, each hasher's encode/verify for Django's classes, and
 //!   the per-version defaults.
+//! - `sessions` (with the store features, as the wheel is built): every `SESSION_ENGINE`'s
+//!   store and `get_user`/`login`/`logout`, configured by a `djtoken.toml`.
 
 mod hashers;
+#[cfg(all(feature = "store", feature = "toml"))]
+mod sessions;
 mod signing;
 mod tokens;
 
@@ -69,5 +73,7 @@ fn _djtoken(m: &Bound<'_, PyModule>) -> PyResult<()> {
     tokens::register(m)?;
     hashers::register(m)?;
     signing::register(m)?;
+    #[cfg(all(feature = "store", feature = "toml"))]
+    sessions::register(m)?;
     Ok(())
 }

@@ -47,6 +47,26 @@ pub enum Anonymous {
     Unreadable(String),
 }
 
+impl std::fmt::Display for Anonymous {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Anonymous::NoSession => {
+                f.write_str("no such session (unknown or expired key, or bad signature)")
+            }
+            Anonymous::NotLoggedIn => f.write_str("the session has no logged-in user"),
+            Anonymous::UnknownBackend(b) => {
+                write!(f, "backend {b:?} is not in AUTHENTICATION_BACKENDS")
+            }
+            Anonymous::NoSuchUser => f.write_str("no such user"),
+            Anonymous::Inactive => f.write_str("the user is inactive"),
+            Anonymous::HashMismatch => f.write_str(
+                "the session's auth hash does not match the password (Django flushes it)",
+            ),
+            Anonymous::Unreadable(why) => write!(f, "Django raises on this session: {why}"),
+        }
+    }
+}
+
 /// A logged-in session.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoggedIn {
