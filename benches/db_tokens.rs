@@ -19,7 +19,7 @@ use djtoken::hashers::Hashers;
 use djtoken::store::{NewUser, StoreOptions, UserStore};
 use djtoken::user::UserModel;
 use djtoken::{DjangoVersion, SecretKeys, TokenapiTokenGenerator};
-use support::{fmt_ns, run_django_script};
+use support::{ScratchPostgres, fmt_ns, run_django_script};
 
 const SECRET: &str = "fixture-secret-key";
 
@@ -100,22 +100,8 @@ fn main() {
     std::fs::create_dir_all(&dir).expect("a temporary directory");
     let sqlite = format!("sqlite:{}", dir.join("bench.sqlite3").display());
 
-    let pg_server = std::env::var("DJTOKEN_BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let pg_name = format!("djtoken_bench_{}", std::process::id());
-    let pg_url = format!(
-        "{}/{pg_name}",
-        pg_server
-            .rsplit_once('/')
-            .map_or(pg_server.as_str(), |(base, _)| base)
-    );
-    let admin = |sql: String| {
-        std::process::Command::new("psql")
-            .args(["-q", "-d", &pg_server, "-c", &sql])
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    let pg_ready = admin(format!("CREATE DATABASE \"{pg_name}\""));
+    let pg = ScratchPostgres::create("djtoken_bench");
+    let (pg_server, pg_url, pg_ready) = (pg.server.clone(), pg.url.clone(), pg.ready);
 
     println!(
         "{:<11} {:>22} {:>24} {:>9} {:>26}",
@@ -144,10 +130,6 @@ fn main() {
             format!("{} per check", fmt_ns(together)),
         );
     }
-    if pg_ready {
-        admin(format!(
-            "DROP DATABASE IF EXISTS \"{pg_name}\" WITH (FORCE)"
-        ));
-    }
+    drop(pg);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -124,3 +124,54 @@ pub fn run_django_script(series: &str, script: &str, args: &[&str]) -> Option<St
     }
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
+
+/// A PostgreSQL database of the bench's own, created on DJTOKEN_BENCH_DATABASE_URL's server
+/// (default postgres://postgres@127.0.0.1:5432/test) with `psql`, dropped when dropped.
+pub struct ScratchPostgres {
+    /// The server's URL (its database is where `CREATE DATABASE` runs).
+    pub server: String,
+    /// The new database's URL.
+    pub url: String,
+    name: String,
+    /// Whether the database was created (no server: false, and the bench skips it).
+    pub ready: bool,
+}
+
+impl ScratchPostgres {
+    /// Create `prefix_<pid>`.
+    pub fn create(prefix: &str) -> Self {
+        let server = std::env::var("DJTOKEN_BENCH_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let name = format!("{prefix}_{}", std::process::id());
+        let base = server
+            .rsplit_once('/')
+            .map_or(server.as_str(), |(base, _)| base);
+        let url = format!("{base}/{name}");
+        let mut db = ScratchPostgres {
+            server,
+            url,
+            name,
+            ready: false,
+        };
+        db.ready = db.admin(&format!("CREATE DATABASE \"{}\"", db.name));
+        db
+    }
+
+    fn admin(&self, sql: &str) -> bool {
+        Command::new("psql")
+            .args(["-q", "-d", &self.server, "-c", sql])
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+impl Drop for ScratchPostgres {
+    fn drop(&mut self) {
+        if self.ready {
+            self.admin(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}

@@ -80,13 +80,22 @@ class JSONSerializer:
         return json.loads(data.decode("latin-1"))
 
 
+_SETTINGS: list = []  # django.conf.settings once configured (or None without Django)
+
+
 def _django_settings():
     """Django's settings when Django is installed and configured, else ``None``."""
+    if _SETTINGS:
+        return _SETTINGS[0]
     try:
         from django.conf import settings
     except ImportError:
+        _SETTINGS.append(None)
         return None
-    return settings if settings.configured else None
+    if not settings.configured:
+        return None  # not remembered: the project may configure them later
+    _SETTINGS.append(settings)
+    return settings
 
 
 @functools.cache
@@ -120,18 +129,13 @@ class Signer:
         algorithm: Optional[str] = None,
         fallback_keys: Optional[list] = None,
     ) -> None:
-        settings = _django_settings()
-        if key is None:
-            if settings is None:
-                raise ValueError("no key: pass key=..., or use djtoken.signing inside a configured Django project")
-            key = settings.SECRET_KEY
-        if fallback_keys is None:
-            fallback_keys = list(getattr(settings, "SECRET_KEY_FALLBACKS", None) or [])
+        settings = _wrapped_settings()
+        key, fallback_keys = _keys(settings, key, fallback_keys)
         version = _django_version()
         # Django 3.2's transitional DEFAULT_HASHING_ALGORITHM = "sha1".
         sha1_mode = version == "3.2" and getattr(settings, "DEFAULT_HASHING_ALGORITHM", "sha256") == "sha1"
         self.key = key
-        self.fallback_keys = fallback_keys
+        self.fallback_keys = list(fallback_keys)
         self.sep = sep
         self.salt = salt or self._default_salt()
         self.algorithm = algorithm or ("sha1" if sha1_mode else "sha256")
@@ -198,5 +202,43 @@ def loads(
     fallback_keys: Optional[list] = None,
 ) -> Any:
     """``django.core.signing.loads``."""
-    signer = TimestampSigner(key=key, salt=salt, fallback_keys=fallback_keys)
-    return signer.unsign_object(s, serializer=serializer, max_age=max_age)
+    if serializer is not JSONSerializer:
+        signer = TimestampSigner(key=key, salt=salt, fallback_keys=fallback_keys)
+        return signer.unsign_object(s, serializer=serializer, max_age=max_age)
+    # Django's own serializer: the JSON is read in Rust too, unless only Python reads it.
+    settings = _wrapped_settings()
+    key, fallback_keys = _keys(settings, key, fallback_keys)
+    sha1_mode = settings is not None and getattr(settings, "DEFAULT_HASHING_ALGORITHM", "sha256") == "sha1"
+    wanted = (key, tuple(fallback_keys), salt, sha1_mode)
+    native = _LOADERS.get(wanted)
+    if native is None:
+        version = _django_version()
+        native = _native_signer(key, wanted[1], version, salt, ":", None, sha1_mode and version == "3.2", True)
+        if len(_LOADERS) >= 256:
+            _LOADERS.clear()
+        _LOADERS[wanted] = native
+    value, raw = native.unsign_json(s, None if max_age is None else _seconds(max_age), time.time())
+    return value if raw is None else json.loads(raw.decode("latin-1"))
+
+
+#: loads' signers, by key, fallback keys, salt and sha1 mode.
+_LOADERS: dict = {}
+
+
+def _keys(settings, key, fallback_keys):
+    """The key and fallback keys given, else the project's ``SECRET_KEY`` and
+    ``SECRET_KEY_FALLBACKS``."""
+    if key is None:
+        if settings is None:
+            raise ValueError("no key: pass key=..., or use djtoken.signing inside a configured Django project")
+        key = settings.SECRET_KEY
+    if fallback_keys is None:
+        fallback_keys = getattr(settings, "SECRET_KEY_FALLBACKS", None) or ()
+    return key, fallback_keys
+
+
+def _wrapped_settings():
+    """The object behind Django's lazy settings (``override_settings`` swaps it), without the
+    cost of ``LazyObject``'s attribute hook on every read; ``None`` without Django."""
+    settings = _django_settings()
+    return None if settings is None else object.__getattribute__(settings, "_wrapped")

@@ -2,6 +2,7 @@
 strings signed, the same values read, the same exceptions, under this version's rules (3.2's
 sha1, fallback keys from 4.1); and without Django installed at all."""
 
+import base64
 import datetime
 import json
 import os
@@ -97,6 +98,36 @@ def test_refusals_are_djangos():
             theirs = kind(lambda value=value, max_age=max_age: django_signing.loads(value, max_age=max_age))
         assert ours == theirs, (value, max_age, now)
     assert issubclass(signing.SignatureExpired, signing.BadSignature)
+
+
+def test_json_reads_as_djangos_json_serializer_reads_it():
+    """loads reads the JSON in Rust: every value comes back as Python's json makes it, and
+    what only Python reads (NaN, huge integers, -0) or refuses is handed to Python."""
+    texts = [
+        b'{"a":-0,"b":-0.0,"c":1e400,"d":NaN,"e":-Infinity}',
+        b'{"big":123456789012345678901234567890,"neg":-9223372036854775809,"max":18446744073709551615}',
+        b'{"dup":1,"dup":2,"f":0.30000000000000004,"g":1E2,"h":5e-324}',
+        b'["\\u00e9\\ud83d\\ude00", "\xe9", [[[]]], {}]',
+        b'{"trailing": 1,}',
+        b"not json",
+        b'"\\ud800"',
+    ]
+    signer = django_signing.TimestampSigner(salt="django.core.signing")
+    for text in texts:
+        for compress in (False, True):
+            with at():
+                raw = zlib.compress(text) if compress else text
+                encoded = ("." if compress else "") + base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+                signed = signer.sign(encoded)
+                ours = kind(lambda signed=signed: signing.loads(signed))
+                theirs = kind(lambda signed=signed: django_signing.loads(signed))
+            assert repr(ours) == repr(theirs), text
+    with override_settings(SECRET_KEY="a-key-set-by-a-test"):
+        with at():
+            value = django_signing.dumps({"x": 1})
+        assert signing.loads(value) == {"x": 1}
+    with pytest.raises(signing.BadSignature):
+        signing.loads(value)
 
 
 @pytest.mark.skipif(django.VERSION < (4, 1), reason="SECRET_KEY_FALLBACKS is Django 4.1's")

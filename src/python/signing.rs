@@ -109,6 +109,30 @@ impl NativeSigner {
         self.sign(&encode_payload(data, compress), now)
     }
 
+    /// `unsign_object` with Django's `JSONSerializer`: `(value, None)`, or `(None, bytes)`
+    /// for JSON only Python reads (`NaN`, `Infinity`, integers beyond 64 bits) or rejects
+    /// with its own error, for Python's `json` to read.
+    #[pyo3(signature = (signed, max_age, now))]
+    fn unsign_json<'py>(
+        &self,
+        py: Python<'py>,
+        signed: &str,
+        max_age: Option<f64>,
+        now: f64,
+    ) -> PyResult<(Bound<'py, PyAny>, Option<Bound<'py, PyBytes>>)> {
+        let payload = self.unsigned(signed, max_age, now)?;
+        let data = decode_payload(payload).map_err(signing_error)?;
+        let read = crate::signing::json::python_exact(&data).and_then(|text| {
+            let mut de = serde_json::Deserializer::from_str(&text);
+            let value = serde::de::DeserializeSeed::deserialize(PyJson(py), &mut de).ok()?;
+            de.end().ok().map(|()| value)
+        });
+        match read {
+            Some(value) => Ok((value, None)),
+            None => Ok((py.None().into_bound(py), Some(PyBytes::new(py, &data)))),
+        }
+    }
+
     /// `unsign_object` up to the serializer: the bytes it is to read.
     #[pyo3(signature = (signed, max_age, now))]
     fn unsign_payload<'py>(
@@ -121,6 +145,78 @@ impl NativeSigner {
         let payload = self.unsigned(signed, max_age, now)?;
         let data = decode_payload(payload).map_err(signing_error)?;
         Ok(PyBytes::new(py, &data))
+    }
+}
+
+/// JSON read straight into the Python objects `json.loads` makes (dict, list, str, int,
+/// float, bool, None), without an intermediate value.
+struct PyJson<'py>(Python<'py>);
+
+impl<'de, 'py> serde::de::DeserializeSeed<'de> for PyJson<'py> {
+    type Value = Bound<'py, PyAny>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, 'py> serde::de::Visitor<'de> for PyJson<'py> {
+    type Value = Bound<'py, PyAny>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(self.0.None().into_bound(self.0))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        self.py_value(v)
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        self.py_value(v)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        self.py_value(v)
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        self.py_value(v)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(pyo3::types::PyString::new(self.0, v).into_any())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let list = pyo3::types::PyList::empty(self.0);
+        while let Some(item) = seq.next_element_seed(PyJson(self.0))? {
+            list.append(item).map_err(serde::de::Error::custom)?;
+        }
+        Ok(list.into_any())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let dict = pyo3::types::PyDict::new(self.0);
+        while let Some(key) = map.next_key_seed(PyJson(self.0))? {
+            let value = map.next_value_seed(PyJson(self.0))?;
+            dict.set_item(key, value)
+                .map_err(serde::de::Error::custom)?;
+        }
+        Ok(dict.into_any())
+    }
+}
+
+impl<'py> PyJson<'py> {
+    fn py_value<T, E>(&self, v: T) -> Result<Bound<'py, PyAny>, E>
+    where
+        T: pyo3::IntoPyObjectExt<'py>,
+        E: serde::de::Error,
+    {
+        v.into_bound_py_any(self.0).map_err(E::custom)
     }
 }
 

@@ -107,15 +107,138 @@ pub fn dumps(value: &Value) -> Vec<u8> {
     out
 }
 
-/// `json.loads(data.decode("latin-1"))`. Python also reads `NaN` and `Infinity`, which a JSON
-/// value cannot hold: those are an error here.
+/// `json.loads(data.decode("latin-1"))`. Python also reads `NaN`, `Infinity` and integers of
+/// any size, which a JSON value cannot hold: those are an error here (serde_json would turn a
+/// big integer into a float). `-0` is Python's integer 0.
 pub fn loads(data: &[u8]) -> Result<Value, serde_json::Error> {
-    serde_json::from_str(&crate::latin1::decode(data))
+    match python_exact(data) {
+        Some(text) => serde_json::from_str(&text),
+        None => Err(serde::de::Error::custom(
+            "an integer beyond 64 bits (Python reads it; a JSON value cannot hold it)",
+        )),
+    }
+}
+
+/// The text of `data` (latin-1, borrowed when it is ASCII) as serde_json reads it the way
+/// Python's `json` does: `-0` integers spelt `0`; `None` when it holds an integer beyond 64
+/// bits, which serde_json would read as a float.
+pub fn python_exact(data: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
+    use std::borrow::Cow;
+    let text = match std::str::from_utf8(data) {
+        Ok(ascii) if ascii.is_ascii() => Cow::Borrowed(ascii),
+        _ => Cow::Owned(crate::latin1::decode(data)),
+    };
+    match integer_tokens(&text) {
+        Integers::Plain => Some(text),
+        Integers::NegativeZero => Some(Cow::Owned(without_negative_zeros(&text))),
+        Integers::TooLarge => None,
+    }
+}
+
+enum Integers {
+    Plain,
+    NegativeZero,
+    TooLarge,
+}
+
+/// The integer tokens outside strings: any that serde_json would not read as Python does.
+fn integer_tokens(text: &str) -> Integers {
+    let mut found = Integers::Plain;
+    for token in number_tokens(text) {
+        if token.contains(['.', 'e', 'E']) {
+            continue;
+        }
+        let digits = token.trim_start_matches('-');
+        if digits.len() >= 19 && token.parse::<i64>().is_err() && token.parse::<u64>().is_err() {
+            return Integers::TooLarge;
+        }
+        if token == "-0" {
+            found = Integers::NegativeZero;
+        }
+    }
+    found
+}
+
+/// The number tokens of a JSON text (outside strings), as slices.
+fn number_tokens(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let mut in_string = false;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            let b = bytes[i];
+            if in_string {
+                match b {
+                    b'\\' => i += 2,
+                    b'"' => {
+                        in_string = false;
+                        i += 1;
+                    }
+                    _ => i += 1,
+                }
+                continue;
+            }
+            if b == b'"' {
+                in_string = true;
+                i += 1;
+                continue;
+            }
+            if b == b'-' || b.is_ascii_digit() {
+                let start = i;
+                i += 1;
+                while i < bytes.len() && (bytes[i].is_ascii_digit() || b".eE+-".contains(&bytes[i]))
+                {
+                    i += 1;
+                }
+                return Some(&text[start..i]);
+            }
+            i += 1;
+        }
+        None
+    })
+}
+
+/// The text with each `-0` integer token spelt `0`.
+fn without_negative_zeros(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for token in number_tokens(text) {
+        if token == "-0" {
+            let at = token.as_ptr() as usize - text.as_ptr() as usize;
+            out.push_str(&text[last..at]);
+            out.push('0');
+            last = at + token.len();
+        }
+    }
+    out.push_str(&text[last..]);
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integers_read_as_python_reads_them_or_not_at_all() {
+        assert_eq!(
+            loads(b"[-0, -0.0, \"-0\"]").expect("JSON").to_string(),
+            "[0,-0.0,\"-0\"]"
+        );
+        assert!(loads(b"18446744073709551616").is_err());
+        assert!(loads(b"-9223372036854775809").is_err());
+        assert_eq!(
+            loads(b"18446744073709551615").expect("JSON"),
+            Value::from(u64::MAX)
+        );
+        assert_eq!(
+            loads(b"-9223372036854775808").expect("JSON"),
+            Value::from(i64::MIN)
+        );
+        assert_eq!(
+            loads(b"[\"12345678901234567890123\"]").expect("JSON")[0],
+            "12345678901234567890123"
+        );
+    }
 
     #[test]
     fn floats_are_spelt_as_python_repr_spells_them() {

@@ -18,7 +18,7 @@
 pub mod cookies;
 pub mod json;
 
-use std::io::{Read, Write};
+use std::io::Write;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -120,6 +120,10 @@ pub fn b62_decode(text: &str) -> Result<i64, SigningError> {
 
 /// `b64_decode`: `urlsafe_b64decode(s + b"=" * (-len(s) % 4))`.
 fn b64_decode(text: &[u8]) -> Result<Vec<u8>, SigningError> {
+    // What Django writes decodes strictly; only other input needs Python's leniency.
+    if let Ok(data) = URL_SAFE_NO_PAD.decode(text) {
+        return Ok(data);
+    }
     let padding = (4 - text.len() % 4) % 4;
     python_b64decode(text, padding, true)
         .ok_or_else(|| SigningError::Malformed("base64: incorrect padding".into()))
@@ -359,21 +363,60 @@ pub fn decode_payload(payload: &str) -> Result<Vec<u8>, SigningError> {
         Some(rest) => (true, rest),
         None => (false, payload),
     };
-    let mut data = b64_decode(payload.as_bytes())?;
+    let data = b64_decode(payload.as_bytes())?;
     if compressed {
-        let mut out = Vec::new();
-        flate2::read::ZlibDecoder::new(data.as_slice())
-            .take(MAX_DECOMPRESSED + 1)
-            .read_to_end(&mut out)
-            .map_err(|e| SigningError::Malformed(format!("zlib: {e}")))?;
-        if out.len() as u64 > MAX_DECOMPRESSED {
-            return Err(SigningError::Malformed(
-                "the decompressed payload is over 16 MiB".into(),
-            ));
-        }
-        data = out;
+        return inflate(&data);
     }
     Ok(data)
+}
+
+thread_local! {
+    /// A zlib decoder per thread, reset for each payload: its state and 32 KiB window are
+    /// allocated once, not per signature.
+    static INFLATE: std::cell::RefCell<flate2::Decompress> =
+        std::cell::RefCell::new(flate2::Decompress::new(true));
+}
+
+/// Python's `zlib.decompress`: one zlib stream (bytes after its end are ignored, as there),
+/// within [`MAX_DECOMPRESSED`].
+fn inflate(data: &[u8]) -> Result<Vec<u8>, SigningError> {
+    let malformed = |what: &str| SigningError::Malformed(format!("zlib: {what}"));
+    INFLATE.with(|cell| {
+        let mut inflater = cell.borrow_mut();
+        inflater.reset(true);
+        let mut out = Vec::with_capacity((data.len() * 4).clamp(64, 1 << 16));
+        loop {
+            let consumed = inflater.total_in() as usize;
+            if out.len() == out.capacity() {
+                if out.len() as u64 > MAX_DECOMPRESSED {
+                    return Err(SigningError::Malformed(
+                        "the decompressed payload is over 16 MiB".into(),
+                    ));
+                }
+                out.reserve(out.len().max(64));
+            }
+            let status = inflater
+                .decompress_vec(&data[consumed..], &mut out, flate2::FlushDecompress::Finish)
+                .map_err(|e| malformed(&e.to_string()))?;
+            match status {
+                flate2::Status::StreamEnd => {
+                    if out.len() as u64 > MAX_DECOMPRESSED {
+                        return Err(SigningError::Malformed(
+                            "the decompressed payload is over 16 MiB".into(),
+                        ));
+                    }
+                    return Ok(out);
+                }
+                flate2::Status::Ok | flate2::Status::BufError => {
+                    let stalled =
+                        inflater.total_in() as usize == consumed && out.len() < out.capacity();
+                    if stalled {
+                        return Err(malformed("incomplete or truncated stream"));
+                    }
+                }
+            }
+        }
+    })
 }
 
 /// `django.core.signing.TimestampSigner`.
@@ -481,6 +524,22 @@ pub fn loads(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inflate_reads_as_python_zlib_decompress() {
+        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(6));
+        encoder.write_all(&[b'a'; 5000]).expect("in memory");
+        let mut stream = encoder.finish().expect("in memory");
+        assert_eq!(inflate(&stream).expect("a stream"), vec![b'a'; 5000]);
+        stream.extend_from_slice(b"trailing");
+        assert_eq!(
+            inflate(&stream).expect("trailing bytes ignored").len(),
+            5000
+        );
+        assert!(inflate(&stream[..stream.len() - 12]).is_err());
+        assert!(inflate(b"not zlib").is_err());
+        assert!(inflate(b"").is_err());
+    }
 
     #[test]
     fn base62_as_django() {
