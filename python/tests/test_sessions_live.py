@@ -310,3 +310,15 @@ def test_a_djtoken_login_carries_the_csrf_secret_django_checks(djtoken, user):
         response = client.post("/whoami/", HTTP_X_CSRFTOKEN=secret)
         assert response.status_code == 200 and response.json() == {"user": str(user.pk)}
         assert client.post("/whoami/", HTTP_X_CSRFTOKEN="x" * 32).status_code == 403
+
+
+def test_a_cache_djtoken_cannot_read_is_reported_by_the_export():
+    from djtoken.config.export import export
+
+    locmem = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    with override_settings(SESSION_ENGINE=ENGINE + "cache", CACHES=locmem):
+        exported = export()
+    assert "SESSION_CACHE_URL" not in exported.text
+    assert any("LocMemCache" in p and "Redis caches only" in p for p in exported.problems), exported.problems
+    with override_settings(SESSION_SERIALIZER="myproject.PickleSerializer"):
+        assert any("JSON sessions only" in p for p in export().problems)
