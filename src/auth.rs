@@ -87,7 +87,7 @@ impl HashRunner for BlockingRunner {
 
 /// Login and token checks over one user store.
 pub struct Authenticator<R: HashRunner = BlockingRunner> {
-    store: UserStore,
+    store: Arc<UserStore>,
     hashers: Arc<Hashers>,
     rehash: bool,
     tokens: TokenapiTokenGenerator,
@@ -104,7 +104,7 @@ impl Authenticator<BlockingRunner> {
         tokens: TokenapiTokenGenerator,
     ) -> Self {
         Authenticator {
-            store,
+            store: Arc::new(store),
             hashers,
             rehash,
             tokens,
@@ -128,6 +128,11 @@ impl<R: HashRunner> Authenticator<R> {
     /// The user store.
     pub fn store(&self) -> &UserStore {
         &self.store
+    }
+
+    /// The user store, to share with the session stores.
+    pub fn shared_store(&self) -> Arc<UserStore> {
+        Arc::clone(&self.store)
     }
 
     /// The token generator (tokenapi tokens).

@@ -36,6 +36,7 @@ pub mod csrf;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod hashers;
+pub mod hosts;
 pub mod latin1;
 pub mod pyint;
 #[cfg(feature = "python")]

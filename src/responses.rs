@@ -19,6 +19,9 @@ pub const TOKEN_MISMATCH: &str = "Token did not match user.";
 pub const MISSING_TOKEN_FIELDS: &str = "Must include 'user' and 'token' parameters with request.";
 /// `@token_required` with a wrong pair (403).
 pub const WRONG_PAIR: &str = "Incorrect user and token pair.";
+/// `/auth` when only the `session` method is configured and there is no logged-in session:
+/// DRF's `NotAuthenticated` message.
+pub const NOT_LOGGED_IN: &str = "Authentication credentials were not provided.";
 /// `@token_required` with an `Authorization` header that has no space (400, tokenapi 2.1.1).
 pub const BAD_AUTH_HEADER: &str = "Invalid Authorization header format.";
 /// `@token_required` with undecodable Basic credentials (400, tokenapi 2.1.1).

@@ -192,6 +192,27 @@ pub struct Settings {
     /// `SESSION_FILE_PATH` (unset: the system's temporary directory, as Django).
     #[serde(rename = "SESSION_FILE_PATH", skip_serializing_if = "Option::is_none")]
     pub session_file_path: Option<PathBuf>,
+    /// The authentication methods of `/auth`, in order, like DRF's
+    /// `DEFAULT_AUTHENTICATION_CLASSES`: `tokenapi`, `session`.
+    #[serde(rename = "AUTHENTICATION_METHODS")]
+    pub authentication_methods: Vec<String>,
+    /// `ALLOWED_HOSTS`: the hosts `request.get_host()` accepts (the CSRF checks of the
+    /// `session` method compare the request's origin with it).
+    #[serde(rename = "ALLOWED_HOSTS")]
+    pub allowed_hosts: Vec<String>,
+    /// `USE_X_FORWARDED_HOST`: the host is the proxy's `X-Forwarded-Host`.
+    #[serde(rename = "USE_X_FORWARDED_HOST")]
+    pub use_x_forwarded_host: bool,
+    /// `USE_X_FORWARDED_PORT`: the port is the proxy's `X-Forwarded-Port`.
+    #[serde(rename = "USE_X_FORWARDED_PORT")]
+    pub use_x_forwarded_port: bool,
+    /// `SECURE_PROXY_SSL_HEADER`: `["HTTP_X_FORWARDED_PROTO", "https"]` makes a request with
+    /// that header and value secure.
+    #[serde(
+        rename = "SECURE_PROXY_SSL_HEADER",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub secure_proxy_ssl_header: Option<(String, String)>,
     /// `CSRF_COOKIE_NAME`.
     #[serde(rename = "CSRF_COOKIE_NAME")]
     pub csrf_cookie_name: String,
@@ -268,6 +289,11 @@ impl Default for Settings {
             session_expire_at_browser_close: false,
             session_cache_url: None,
             session_file_path: None,
+            authentication_methods: vec!["tokenapi".into()],
+            allowed_hosts: Vec::new(),
+            use_x_forwarded_host: false,
+            use_x_forwarded_port: false,
+            secure_proxy_ssl_header: None,
             csrf_cookie_name: "csrftoken".into(),
             csrf_header_name: "HTTP_X_CSRFTOKEN".into(),
             csrf_trusted_origins: Vec::new(),
@@ -391,8 +417,6 @@ pub struct ServeSettings {
     pub bind: SocketAddr,
     /// Where `tokenapi.urls` is mounted.
     pub prefix: String,
-    /// The authentication methods of `/auth`, in order (`tokenapi`).
-    pub authentication: Vec<String>,
     /// The one request header `/auth` trusts for the original URI (`X-Original-URI` behind
     /// nginx, `X-Forwarded-Uri` behind Traefik and Caddy); every other is ignored, and with
     /// none only `/auth`'s own query string is read (Envoy). A client can send any header the
@@ -462,7 +486,6 @@ impl Default for ServeSettings {
         ServeSettings {
             bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
             prefix: "/token/".into(),
-            authentication: vec!["tokenapi".into()],
             forwarded_uri_header: None,
             pool_size: None,
             hash_concurrency: None,
@@ -584,12 +607,6 @@ impl ServeSettings {
         }
         if self.max_connections == Some(0) {
             return Err(invalid("serve.max_connections", "must be at least 1"));
-        }
-        if self.authentication.is_empty() {
-            return Err(invalid(
-                "serve.authentication",
-                "name at least one authentication method",
-            ));
         }
         if self.body_limit == 0 {
             return Err(invalid("serve.body_limit", "must be at least 1 byte"));
@@ -848,6 +865,16 @@ impl Settings {
         }
     }
 
+    /// How Django reads a request's host, scheme and port.
+    pub fn host_rules(&self) -> crate::hosts::HostRules {
+        crate::hosts::HostRules {
+            allowed_hosts: self.allowed_hosts.clone(),
+            use_x_forwarded_host: self.use_x_forwarded_host,
+            use_x_forwarded_port: self.use_x_forwarded_port,
+            secure_proxy_ssl_header: self.secure_proxy_ssl_header.clone(),
+        }
+    }
+
     /// `CsrfViewMiddleware`'s settings, for the configured version.
     pub fn csrf_config(&self) -> Result<crate::csrf::CsrfConfig, SettingsError> {
         let config = crate::csrf::CsrfConfig {
@@ -959,6 +986,22 @@ impl Settings {
 
     /// Check every value that can be checked without opening a file or a connection.
     pub fn validate(&self) -> Result<(), SettingsError> {
+        if self.authentication_methods.is_empty() {
+            return Err(invalid(
+                "AUTHENTICATION_METHODS",
+                "name at least one authentication method",
+            ));
+        }
+        if let Some((header, _)) = &self.secure_proxy_ssl_header
+            && !header.starts_with("HTTP_")
+        {
+            return Err(invalid(
+                "SECURE_PROXY_SSL_HEADER",
+                format!(
+                    "{header:?} is not a request header as Django names them (HTTP_X_FORWARDED_PROTO)"
+                ),
+            ));
+        }
         #[cfg(feature = "store")]
         self.axes()?;
         self.session_config()?;
@@ -1114,10 +1157,18 @@ mod runtime {
         /// session cache at `SESSION_CACHE_URL` when the engine uses one. Connections open at
         /// first use.
         pub async fn session_auth(&self) -> Result<crate::sessions::SessionAuth, SettingsError> {
+            self.session_auth_with(Arc::new(self.store().await?))
+        }
+
+        /// Session logins over the configured engine, for the users of `users` (the store
+        /// the server's authenticator already has).
+        pub fn session_auth_with(
+            &self,
+            users: Arc<UserStore>,
+        ) -> Result<crate::sessions::SessionAuth, SettingsError> {
             use crate::sessions::{SessionAuth, SessionStore};
             let config = self.session_config()?;
             let keys = self.secret_keys()?;
-            let users = Arc::new(self.store().await?);
             let database = config.engine.uses_database().then(|| Arc::clone(&users));
             #[cfg(feature = "redis")]
             let cache = match &config.cache {

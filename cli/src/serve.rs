@@ -13,8 +13,8 @@ use djtoken::store::{DatabaseUrl, InitOutcome, NewUser};
 
 use super::config::Layered;
 use super::flags::{
-    HashersArg, Layer, LogFormatArg, SecretArgs, StoreArgs, TimeZoneArg, TokenTimeoutArg,
-    VersionArg,
+    HashersArg, Layer, LogFormatArg, SecretArgs, SessionArgs, StoreArgs, TimeZoneArg,
+    TokenTimeoutArg, VersionArg,
 };
 use super::{Fail, Outcome};
 
@@ -37,6 +37,12 @@ pub struct ServeArgs {
     /// only /auth's own query string is read (Envoy).
     #[arg(long, env = "DJTOKEN_FORWARDED_URI_HEADER", value_name = "HEADER")]
     forwarded_uri_header: Option<String>,
+    /// The authentication methods of /auth, in order, comma-separated: tokenapi, session
+    /// [default: tokenapi].
+    #[arg(long, env = "DJTOKEN_AUTHENTICATION", value_delimiter = ',')]
+    authentication: Option<Vec<String>>,
+    #[command(flatten)]
+    sessions: SessionArgs,
     #[command(flatten)]
     store: StoreArgs,
     #[command(flatten)]
@@ -122,6 +128,7 @@ impl Layer for ServeArgs {
             &self.token_timeout,
             &self.time_zone,
             &self.hashers,
+            &self.sessions,
         ] {
             group.layer(to)?;
         }
@@ -134,6 +141,12 @@ impl Layer for ServeArgs {
         to.put("serve.prefix", "prefix", &self.prefix, |s| {
             &mut s.serve.prefix
         });
+        to.put(
+            "AUTHENTICATION_METHODS",
+            "authentication",
+            &self.authentication,
+            |s| &mut s.authentication_methods,
+        );
         let header = self.forwarded_uri_header.clone().map(Some);
         to.put(
             "serve.forwarded_uri_header",
@@ -381,7 +394,7 @@ async fn start(mut settings: Settings) -> Result<Outcome, Fail> {
         django_version = %settings.django_version.map_or("(none)".to_owned(), |v| v.to_string()),
         rehash_passwords = settings.rehash(),
         password_hashers = %state.auth.hashers().algorithms().join(","),
-        authentication = %serve.authentication.join(","),
+        authentication = %settings.authentication_methods.join(","),
         time_zone = %settings.time_zone,
         token_timeout_days = settings.token_timeout_days,
         secret_key = %key_source,

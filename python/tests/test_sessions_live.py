@@ -322,3 +322,22 @@ def test_a_cache_djtoken_cannot_read_is_reported_by_the_export():
     assert any("LocMemCache" in p and "Redis caches only" in p for p in exported.problems), exported.problems
     with override_settings(SESSION_SERIALIZER="myproject.PickleSerializer"):
         assert any("JSON sessions only" in p for p in export().problems)
+
+
+def test_a_garbage_pickle_in_the_cache_is_read_as_django_reads_it(engine, djtoken, user):
+    """cache: no session; cached_db: the cache is skipped and the row read."""
+    name, _ = engine
+    if not name.startswith("cache"):
+        pytest.skip("the cache engines' values are pickles")
+    from django.core.cache import caches
+
+    _, value = django_login(user)
+    cache = caches[settings.SESSION_CACHE_ALIAS]
+    store_prefix = import_module(settings.SESSION_ENGINE).KEY_PREFIX
+    key = cache.make_key(store_prefix + value)
+    if name.endswith("django-redis"):
+        client = cache.client.get_client(write=True)
+    else:
+        client = cache._cache.get_client(key, write=True)
+    client.set(key, b"\x80\x05garbage")
+    agree(djtoken(), value, str(user.pk) if name.startswith("cached_db") else None)

@@ -372,6 +372,7 @@ pub async fn forward_auth(
                 message,
             }),
             Refusal::Forbidden(message) => Reply::ForwardAuth(ForwardAuth::Deny(message)),
+            Refusal::Csrf(reason) => Reply::ForwardAuth(ForwardAuth::CsrfFailed(reason)),
             Refusal::Overloaded => overloaded(&state),
             Refusal::Database(e) => {
                 state.metrics.db_error();

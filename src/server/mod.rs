@@ -151,7 +151,7 @@ impl AppState {
                 .transpose()
         };
         Ok(AppState {
-            methods: methods::build(&serve.authentication, &auth)?,
+            methods: methods::build(settings, &auth)?,
             forwarded_uri_header: header(
                 "serve.forwarded_uri_header",
                 &serve.forwarded_uri_header,

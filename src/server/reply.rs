@@ -65,6 +65,9 @@ pub enum ForwardAuth {
     },
     /// 403 with this message: credentials that do not match an active user.
     Deny(&'static str),
+    /// 403: a session-authenticated unsafe request `CsrfViewMiddleware` would refuse, with
+    /// Django's reason (the body says `CSRF Failed: <reason>`, as DRF's does).
+    CsrfFailed(String),
 }
 
 /// Always present on `/auth` answers (empty when there is no user), so a proxy that copies
@@ -187,6 +190,10 @@ impl IntoResponse for Reply {
                     ForwardAuth::Deny(message) => {
                         (StatusCode::FORBIDDEN, responses::error(message))
                     }
+                    ForwardAuth::CsrfFailed(reason) => (
+                        StatusCode::FORBIDDEN,
+                        responses::error(&format!("CSRF Failed: {reason}")),
+                    ),
                 };
                 let mut response = json(status, body);
                 response.headers_mut().extend(headers);

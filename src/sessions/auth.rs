@@ -79,6 +79,8 @@ pub struct LoggedIn {
     pub key: String,
     /// Whether the key was (or, for a read-only check, would be) cycled.
     pub cycled: bool,
+    /// The session's data, as read.
+    pub data: SessionData,
 }
 
 /// Session logins for one project: its sessions, its users and its keys.
@@ -176,11 +178,12 @@ impl SessionAuth {
                 backend,
                 key: key.to_owned(),
                 cycled: false,
+                data,
             })),
             AuthHashMatch::Fallback => {
                 let mut key = key.to_owned();
+                let mut data = data;
                 if write {
-                    let mut data = data;
                     data.insert(HASH_KEY.into(), Value::String(self.auth_hash(&user)));
                     key = self.sessions.cycle_key(Some(&key), &data).await?;
                 }
@@ -189,6 +192,7 @@ impl SessionAuth {
                     backend,
                     key,
                     cycled: true,
+                    data,
                 }))
             }
             AuthHashMatch::Mismatch => {

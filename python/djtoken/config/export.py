@@ -323,8 +323,16 @@ def _sessions(settings, problems: list) -> list:
 
 
 def _csrf(settings) -> list:
-    """The CSRF_* settings CsrfViewMiddleware reads."""
+    """The CSRF_* settings CsrfViewMiddleware reads, and how the request's host is read."""
+    proxy_ssl = settings.SECURE_PROXY_SSL_HEADER
     lines = [
+        "ALLOWED_HOSTS = %s" % _q(list(settings.ALLOWED_HOSTS)),
+        "USE_X_FORWARDED_HOST = %s" % ("true" if settings.USE_X_FORWARDED_HOST else "false"),
+        "USE_X_FORWARDED_PORT = %s" % ("true" if settings.USE_X_FORWARDED_PORT else "false"),
+    ]
+    if proxy_ssl:
+        lines.append("SECURE_PROXY_SSL_HEADER = %s" % _q(list(proxy_ssl)))
+    lines += [
         "CSRF_COOKIE_NAME = %s" % _q(settings.CSRF_COOKIE_NAME),
         "CSRF_HEADER_NAME = %s" % _q(settings.CSRF_HEADER_NAME),
         "CSRF_TRUSTED_ORIGINS = %s" % _q(list(settings.CSRF_TRUSTED_ORIGINS)),

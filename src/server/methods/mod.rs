@@ -10,6 +10,7 @@
 //! Adding a method: a file here with a type implementing [`AuthMethod`], and one arm in
 //! [`build`] naming it.
 
+mod session;
 mod tokenapi;
 
 use std::future::Future;
@@ -21,10 +22,11 @@ use axum::http::{HeaderMap, Method, header};
 use super::ServerRunner;
 use super::request::Params;
 use crate::auth::Authenticator;
-use crate::settings::SettingsError;
+use crate::settings::{Settings, SettingsError};
 use crate::store::StoreError;
 use crate::user::User;
 
+pub use session::Session;
 pub use tokenapi::Tokenapi;
 
 /// What one method makes of a request.
@@ -50,6 +52,9 @@ pub enum Refusal {
     /// The database could not answer: 503 when it is down or slow, 500 when it does not have
     /// the configured tables.
     Database(StoreError),
+    /// A session-authenticated unsafe request without what Django's CSRF check wants: 403
+    /// with Django's reason.
+    Csrf(String),
 }
 
 /// A future a method returns.
@@ -57,7 +62,7 @@ pub type Answer<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
 
 /// One way of authenticating a request (DRF's `BaseAuthentication`).
 pub trait AuthMethod: Send + Sync {
-    /// The method's name in `serve.authentication`.
+    /// The method's name in `AUTHENTICATION_METHODS`.
     fn name(&self) -> &'static str;
 
     /// The `WWW-Authenticate` value of a 401 this method causes.
@@ -71,20 +76,27 @@ pub trait AuthMethod: Send + Sync {
 }
 
 /// The names [`build`] knows.
-pub const METHODS: &[&str] = &["tokenapi"];
+pub const METHODS: &[&str] = &["tokenapi", "session"];
 
-/// The methods `names` lists, in order, over one authenticator.
+/// The methods `AUTHENTICATION_METHODS` lists, in order, over one authenticator (and its
+/// user store, which the `session` method shares).
 pub fn build(
-    names: &[String],
+    settings: &Settings,
     auth: &Arc<Authenticator<ServerRunner>>,
 ) -> Result<Vec<Box<dyn AuthMethod>>, SettingsError> {
-    names
+    settings
+        .authentication_methods
         .iter()
         .map(|name| -> Result<Box<dyn AuthMethod>, SettingsError> {
             match name.trim() {
                 "tokenapi" => Ok(Box::new(Tokenapi::new(Arc::clone(auth)))),
+                "session" => Ok(Box::new(Session::new(
+                    settings.session_auth_with(auth.shared_store())?,
+                    settings.csrf_config()?,
+                    settings.host_rules(),
+                ))),
                 other => Err(SettingsError::Invalid {
-                    key: "serve.authentication",
+                    key: "AUTHENTICATION_METHODS",
                     message: format!(
                         "unknown authentication method {other:?}: expected {}",
                         METHODS.join(", ")
