@@ -257,7 +257,7 @@ impl SessionAuth {
             None => self.sessions.cycle_key(old, &data).await?,
         };
         self.users
-            .set_last_login(&user.pk, chrono::Utc::now(), self.naive_times())
+            .set_last_login(&user.pk, self.sessions.now(), self.naive_times())
             .await?;
         Ok(key)
     }

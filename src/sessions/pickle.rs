@@ -67,6 +67,29 @@ struct Reader<'a> {
     pos: usize,
     stack: Vec<Slot>,
     memo: Vec<Option<Obj>>,
+    /// Every list and dict made, emptied when the reader is dropped: a pickle can make a
+    /// container that holds itself, a cycle reference counting alone would never free.
+    made: Vec<Obj>,
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        for obj in self.made.drain(..) {
+            match obj {
+                Obj::List(items) => {
+                    if let Ok(mut items) = items.try_borrow_mut() {
+                        items.clear();
+                    }
+                }
+                Obj::Dict(entries) => {
+                    if let Ok(mut entries) = entries.try_borrow_mut() {
+                        entries.clear();
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 fn malformed<T>(what: &'static str) -> Result<T, PickleError> {
@@ -124,6 +147,12 @@ impl<'a> Reader<'a> {
 
     fn push(&mut self, obj: Obj) {
         self.stack.push(Slot::Obj(obj));
+    }
+
+    /// A new list or dict, remembered for [`Drop`].
+    fn push_container(&mut self, obj: Obj) {
+        self.made.push(obj.clone());
+        self.push(obj);
     }
 
     fn pop(&mut self) -> Result<Obj, PickleError> {
@@ -328,10 +357,10 @@ impl<'a> Reader<'a> {
                     let s = raw_unicode_escape(line)?;
                     self.push(Obj::Str(Rc::from(s)));
                 }
-                b'}' => self.push(Obj::Dict(Rc::default())),
+                b'}' => self.push_container(Obj::Dict(Rc::default())),
                 b'd' => {
                     let items = self.pop_mark()?;
-                    self.push(Obj::Dict(Rc::default()));
+                    self.push_container(Obj::Dict(Rc::default()));
                     self.set_items(items)?;
                 }
                 b's' => {
@@ -343,10 +372,10 @@ impl<'a> Reader<'a> {
                     let items = self.pop_mark()?;
                     self.set_items(items)?;
                 }
-                b']' => self.push(Obj::List(Rc::default())),
+                b']' => self.push_container(Obj::List(Rc::default())),
                 b'l' => {
                     let items = self.pop_mark()?;
-                    self.push(Obj::List(Rc::new(RefCell::new(items))));
+                    self.push_container(Obj::List(Rc::new(RefCell::new(items))));
                 }
                 b'a' => {
                     let item = self.pop()?;
@@ -571,6 +600,7 @@ pub fn loads_dict(data: &[u8]) -> Result<Map<String, Value>, PickleError> {
         pos: 0,
         stack: Vec::new(),
         memo: Vec::new(),
+        made: Vec::new(),
     };
     let obj = reader.run()?;
     let Obj::Dict(entries) = &obj else {

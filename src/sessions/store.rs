@@ -126,7 +126,8 @@ impl SessionStore {
         &self.codec
     }
 
-    fn now(&self) -> DateTime<Utc> {
+    /// Now, by the store's clock.
+    pub(crate) fn now(&self) -> DateTime<Utc> {
         self.clock.now_utc()
     }
 
@@ -321,16 +322,12 @@ impl SessionStore {
             return Ok(Some(SessionData::new()));
         }
         // Django reads the file as ASCII: anything else raises there.
-        let Ok(text) = String::from_utf8(bytes).map(|t| t.is_ascii().then_some(t)) else {
+        if !bytes.is_ascii() {
             return Err(SessionError::Unreadable(
                 "the session file is not ASCII".into(),
             ));
-        };
-        let Some(text) = text else {
-            return Err(SessionError::Unreadable(
-                "the session file is not ASCII".into(),
-            ));
-        };
+        }
+        let text = String::from_utf8(bytes).expect("ASCII is UTF-8");
         let data = self
             .codec
             .decode(&text)

@@ -17,7 +17,7 @@ use super::{Answer, AuthMethod, Credentials, Outcome, Refusal};
 use crate::csrf::{self, CsrfConfig, CsrfRequest};
 use crate::hosts::HostRules;
 use crate::responses;
-use crate::sessions::{SessionAuth, SessionError};
+use crate::sessions::{Anonymous, SessionAuth, SessionError};
 
 /// The `session` method.
 pub struct Session {
@@ -104,6 +104,11 @@ impl AuthMethod for Session {
             };
             let logged_in = match self.auth.get_user(cookie, false).await {
                 Ok(Ok(logged_in)) => logged_in,
+                Ok(Err(Anonymous::Unreadable(why))) => {
+                    // Django answers such a session with a 500; it is anonymous here.
+                    tracing::warn!(reason = %why, "a session Django cannot read: anonymous");
+                    return Outcome::NotMine;
+                }
                 Ok(Err(_anonymous)) => return Outcome::NotMine,
                 Err(SessionError::Store(e)) => return Outcome::Refused(Refusal::Database(e)),
                 Err(_) => return Outcome::NotMine,
