@@ -806,6 +806,12 @@ def test_soak_mixed_traffic_has_no_5xx_but_documented_503s(serve, alice, scratch
     assert server.proc.poll() is None
 
 
+def readme_block(language):
+    """A recipe of the README, as written."""
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md")).read()
+    return readme.split("```%s\n" % language, 1)[1].split("```", 1)[0]
+
+
 NGINX_CONF = """
 daemon off;
 master_process off;
@@ -822,27 +828,30 @@ http {{
     scgi_temp_path {tmp}/scgi;
     server {{
         listen 127.0.0.1:{port};
-        location /app/ {{
-            auth_request /_djtoken;
-            auth_request_set $auth_user_id $upstream_http_x_auth_user_id;
-            auth_request_set $auth_username $upstream_http_x_auth_username;
-            auth_request_set $auth_email $upstream_http_x_auth_email;
-            # Never pass a client's own copy upstream.
-            proxy_set_header X-Auth-User-Id $auth_user_id;
-            proxy_set_header X-Auth-Username $auth_username;
-            proxy_set_header X-Auth-Email $auth_email;
-            proxy_pass http://127.0.0.1:{upstream};
-        }}
-        location = /_djtoken {{
-            internal;
-            proxy_pass http://127.0.0.1:{djtoken}/auth;
-            proxy_pass_request_body off;
-            proxy_set_header Content-Length "";
-            proxy_set_header X-Original-URI $request_uri;
-        }}
+{locations}
     }}
 }}
 """
+
+
+def start_nginx(scratch_dir, djtoken_port):
+    """nginx with the README's locations in front of an upstream that echoes its headers:
+    (upstream, port, the nginx process)."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.path.exists(nginx):
+        pytest.fail("nginx is needed (scripts/test installs Debian's nginx-light)")
+    upstream, tmp, port = behind_a_proxy(scratch_dir, "nginx")
+    locations = (
+        readme_block("nginx")
+        .replace("http://app", "http://127.0.0.1:%d" % upstream.server_address[1])
+        .replace("127.0.0.1:8000", "127.0.0.1:%d" % djtoken_port)
+    )
+    conf = os.path.join(tmp, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(NGINX_CONF.format(tmp=tmp, port=port, locations=locations))
+    proc = subprocess.Popen([nginx, "-p", tmp, "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_port(port, lambda: open(os.path.join(tmp, "error.log")).read())
+    return upstream, port, proc
 
 
 class Echo(BaseHTTPRequestHandler):
@@ -853,6 +862,8 @@ class Echo(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    do_POST = do_GET
 
     def log_message(self, *args):
         pass
@@ -909,18 +920,10 @@ def what_the_upstream_receives(get, user, token):
 
 
 def test_nginx_auth_request_in_front_of_an_upstream(serve, alice, scratch_dir):
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not os.path.exists(nginx):
-        pytest.fail("nginx is needed (scripts/test installs Debian's nginx-light)")
     user, token = alice
     server = serve(["--forwarded-uri-header", "X-Original-URI"])
-    upstream, tmp, port = behind_a_proxy(scratch_dir, "nginx")
-    conf = os.path.join(tmp, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(NGINX_CONF.format(tmp=tmp, port=port, upstream=upstream.server_address[1], djtoken=server.port))
-    proc = subprocess.Popen([nginx, "-p", tmp, "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    upstream, port, proc = start_nginx(scratch_dir, server.port)
     try:
-        wait_for_port(port, lambda: open(os.path.join(tmp, "error.log")).read())
         what_the_upstream_receives(proxy_get(port), user, token)
     finally:
         proc.terminate()
@@ -928,10 +931,49 @@ def test_nginx_auth_request_in_front_of_an_upstream(serve, alice, scratch_dir):
         upstream.shutdown()
 
 
-def readme_caddyfile():
-    """The README's Caddy recipe, as written."""
-    readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md")).read()
-    return readme.split("```caddyfile\n", 1)[1].split("```", 1)[0]
+def test_nginx_lets_a_django_browser_session_through_with_djangos_csrf_rules(serve, alice, scratch_dir, tmp_path):
+    """A browser logged in by Django, behind the README's nginx recipe and the session
+    method: a GET passes; a POST passes only with the csrftoken cookie's value in
+    X-CSRFToken (as Django's JavaScript recipe sends it), from the site's own origin."""
+    from django.test import Client
+    from django.test.utils import override_settings
+    from djtoken.config.export import export
+
+    user, _ = alice
+    with override_settings(USE_X_FORWARDED_HOST=True, SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https")):
+        (tmp_path / "djtoken.toml").write_text(export().text)
+    server = serve(
+        ["--config", str(tmp_path / "djtoken.toml"), "--forwarded-uri-header", "X-Original-URI"]
+        + ["--authentication", "session,tokenapi"]
+    )
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    secret = "abcdefghijklmnopqrstuvwxyzABCDEF"
+    jar = "%s=%s; csrftoken=%s" % (settings.SESSION_COOKIE_NAME, session, secret)
+    upstream, port, proc = start_nginx(scratch_dir, server.port)
+
+    def send(method, headers):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request(method, "/app/page", body=b"" if method == "POST" else None, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+
+    try:
+        status, body = send("GET", {"Cookie": jar})
+        assert status == 200 and json.loads(body)["x-auth-user-id"] == str(user.pk)
+        assert send("POST", {"Cookie": jar})[0] == 403
+        origin = "http://127.0.0.1:%d" % port
+        status, body = send("POST", {"Cookie": jar, "X-CSRFToken": secret, "Origin": origin})
+        assert status == 200 and json.loads(body)["x-auth-user-id"] == str(user.pk)
+        status, _ = send("POST", {"Cookie": jar, "X-CSRFToken": secret, "Origin": "http://evil.example"})
+        assert status == 403
+        # Without the session: the tokenapi method's 401.
+        assert send("GET", {})[0] == 401
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        upstream.shutdown()
 
 
 def test_caddy_forward_auth_as_the_readme_writes_it(serve, alice, scratch_dir):
@@ -942,7 +984,7 @@ def test_caddy_forward_auth_as_the_readme_writes_it(serve, alice, scratch_dir):
     server = serve(["--forwarded-uri-header", "X-Forwarded-Uri"])
     upstream, tmp, port = behind_a_proxy(scratch_dir, "caddy")
     site = (
-        readme_caddyfile()
+        readme_block("caddyfile")
         .replace("app.example.com", "http://127.0.0.1:%d" % port)
         .replace("127.0.0.1:8000", "127.0.0.1:%d" % server.port)
         .replace("127.0.0.1:9000", "127.0.0.1:%d" % upstream.server_address[1])
