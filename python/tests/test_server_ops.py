@@ -931,10 +931,51 @@ def test_nginx_auth_request_in_front_of_an_upstream(serve, alice, scratch_dir):
         upstream.shutdown()
 
 
-def test_nginx_lets_a_django_browser_session_through_with_djangos_csrf_rules(serve, alice, scratch_dir, tmp_path):
-    """A browser logged in by Django, behind the README's nginx recipe and the session
-    method: a GET passes; a POST passes only with the csrftoken cookie's value in
-    X-CSRFToken (as Django's JavaScript recipe sends it), from the site's own origin."""
+def start_caddy(scratch_dir, djtoken_port):
+    """Caddy with the README's site in front of an upstream that echoes its headers:
+    (upstream, port, the Caddy process)."""
+    caddy = shutil.which("caddy")
+    if not caddy:
+        pytest.fail("Caddy is needed (scripts/test installs Debian's caddy)")
+    upstream, tmp, port = behind_a_proxy(scratch_dir, "caddy")
+    site = (
+        readme_block("caddyfile")
+        .replace("app.example.com", "http://127.0.0.1:%d" % port)
+        .replace("127.0.0.1:8000", "127.0.0.1:%d" % djtoken_port)
+        .replace("127.0.0.1:9000", "127.0.0.1:%d" % upstream.server_address[1])
+    )
+    conf = os.path.join(tmp, "Caddyfile")
+    with open(conf, "w") as f:
+        f.write("{\n    admin off\n    auto_https off\n}\n" + site)
+    log = os.path.join(tmp, "caddy.log")
+    env = dict(os.environ, HOME=tmp, XDG_DATA_HOME=tmp, XDG_CONFIG_HOME=tmp)
+    proc = subprocess.Popen(
+        [caddy, "run", "--config", conf, "--adapter", "caddyfile"],
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    wait_for_port(port, lambda: open(log).read())
+    return upstream, port, proc
+
+
+def test_caddy_forward_auth_as_the_readme_writes_it(serve, alice, scratch_dir):
+    user, token = alice
+    server = serve(["--forwarded-uri-header", "X-Forwarded-Uri"])
+    upstream, port, proc = start_caddy(scratch_dir, server.port)
+    try:
+        what_the_upstream_receives(proxy_get(port), user, token)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        upstream.shutdown()
+
+
+@pytest.mark.parametrize("proxy", ["nginx", "caddy"])
+def test_a_django_browser_session_passes_the_proxy_with_djangos_csrf_rules(serve, alice, scratch_dir, tmp_path, proxy):
+    """A browser logged in by Django, behind the README's recipe and the session method: a
+    GET passes; a POST passes only with the csrftoken cookie's value in X-CSRFToken (as
+    Django's JavaScript recipe sends it), from the site's own origin."""
     from django.test import Client
     from django.test.utils import override_settings
     from djtoken.config.export import export
@@ -942,8 +983,9 @@ def test_nginx_lets_a_django_browser_session_through_with_djangos_csrf_rules(ser
     user, _ = alice
     with override_settings(USE_X_FORWARDED_HOST=True, SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https")):
         (tmp_path / "djtoken.toml").write_text(export().text)
+    header = {"nginx": "X-Original-URI", "caddy": "X-Forwarded-Uri"}[proxy]
     server = serve(
-        ["--config", str(tmp_path / "djtoken.toml"), "--forwarded-uri-header", "X-Original-URI"]
+        ["--config", str(tmp_path / "djtoken.toml"), "--forwarded-uri-header", header]
         + ["--authentication", "session,tokenapi"]
     )
     client = Client()
@@ -951,7 +993,8 @@ def test_nginx_lets_a_django_browser_session_through_with_djangos_csrf_rules(ser
     session = client.cookies[settings.SESSION_COOKIE_NAME].value
     secret = "abcdefghijklmnopqrstuvwxyzABCDEF"
     jar = "%s=%s; csrftoken=%s" % (settings.SESSION_COOKIE_NAME, session, secret)
-    upstream, port, proc = start_nginx(scratch_dir, server.port)
+    start = {"nginx": start_nginx, "caddy": start_caddy}[proxy]
+    upstream, port, proc = start(scratch_dir, server.port)
 
     def send(method, headers):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -970,39 +1013,6 @@ def test_nginx_lets_a_django_browser_session_through_with_djangos_csrf_rules(ser
         assert status == 403
         # Without the session: the tokenapi method's 401.
         assert send("GET", {})[0] == 401
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        upstream.shutdown()
-
-
-def test_caddy_forward_auth_as_the_readme_writes_it(serve, alice, scratch_dir):
-    caddy = shutil.which("caddy")
-    if not caddy:
-        pytest.fail("Caddy is needed (scripts/test installs Debian's caddy)")
-    user, token = alice
-    server = serve(["--forwarded-uri-header", "X-Forwarded-Uri"])
-    upstream, tmp, port = behind_a_proxy(scratch_dir, "caddy")
-    site = (
-        readme_block("caddyfile")
-        .replace("app.example.com", "http://127.0.0.1:%d" % port)
-        .replace("127.0.0.1:8000", "127.0.0.1:%d" % server.port)
-        .replace("127.0.0.1:9000", "127.0.0.1:%d" % upstream.server_address[1])
-    )
-    conf = os.path.join(tmp, "Caddyfile")
-    with open(conf, "w") as f:
-        f.write("{\n    admin off\n    auto_https off\n}\n" + site)
-    log = os.path.join(tmp, "caddy.log")
-    env = dict(os.environ, HOME=tmp, XDG_DATA_HOME=tmp, XDG_CONFIG_HOME=tmp)
-    proc = subprocess.Popen(
-        [caddy, "run", "--config", conf, "--adapter", "caddyfile"],
-        stdout=open(log, "w"),
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    try:
-        wait_for_port(port, lambda: open(log).read())
-        what_the_upstream_receives(proxy_get(port), user, token)
     finally:
         proc.terminate()
         proc.wait(10)
