@@ -208,12 +208,13 @@ def loads(
     # Django's own serializer: the JSON is read in Rust too, unless only Python reads it.
     settings = _wrapped_settings()
     key, fallback_keys = _keys(settings, key, fallback_keys)
-    sha1_mode = settings is not None and getattr(settings, "DEFAULT_HASHING_ALGORITHM", "sha256") == "sha1"
+    # Django 3.2's DEFAULT_HASHING_ALGORITHM (read only there: a missing setting is slow to miss).
+    version = _django_version()
+    sha1_mode = version == "3.2" and getattr(settings, "DEFAULT_HASHING_ALGORITHM", "sha256") == "sha1"
     wanted = (key, tuple(fallback_keys), salt, sha1_mode)
     native = _LOADERS.get(wanted)
     if native is None:
-        version = _django_version()
-        native = _native_signer(key, wanted[1], version, salt, ":", None, sha1_mode and version == "3.2", True)
+        native = _native_signer(key, wanted[1], version, salt, ":", None, sha1_mode, True)
         if len(_LOADERS) >= 256:
             _LOADERS.clear()
         _LOADERS[wanted] = native

@@ -293,7 +293,11 @@ def _sessions(settings, problems: list) -> list:
     if base != settings.SESSION_ENGINE:
         lines.append("# SESSION_ENGINE %s, read as the engine it extends" % settings.SESSION_ENGINE)
     lines.append("SESSION_ENGINE = %s" % _q(base))
-    lines.append("SESSION_KEY_SALT = %s" % _q("django.contrib.sessions." + store.__qualname__))
+    try:
+        key_salt = store().key_salt  # a project's store may override the property
+    except Exception:  # noqa: BLE001 - then Django's own rule
+        key_salt = "django.contrib.sessions." + store.__qualname__
+    lines.append("SESSION_KEY_SALT = %s" % _q(key_salt))
     serializer = settings.SESSION_SERIALIZER
     if not isinstance(serializer, str):
         serializer = "%s.%s" % (serializer.__module__, serializer.__qualname__)
@@ -325,8 +329,11 @@ def _sessions(settings, problems: list) -> list:
 def _csrf(settings) -> list:
     """The CSRF_* settings CsrfViewMiddleware reads, and how the request's host is read."""
     proxy_ssl = settings.SECURE_PROXY_SSL_HEADER
+    allowed = list(settings.ALLOWED_HOSTS)
+    if settings.DEBUG and not allowed:
+        allowed = [".localhost", "127.0.0.1", "[::1]"]  # what get_host() allows then
     lines = [
-        "ALLOWED_HOSTS = %s" % _q(list(settings.ALLOWED_HOSTS)),
+        "ALLOWED_HOSTS = %s" % _q(allowed),
         "USE_X_FORWARDED_HOST = %s" % ("true" if settings.USE_X_FORWARDED_HOST else "false"),
         "USE_X_FORWARDED_PORT = %s" % ("true" if settings.USE_X_FORWARDED_PORT else "false"),
     ]
