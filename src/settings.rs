@@ -1004,7 +1004,16 @@ impl Settings {
         }
         #[cfg(feature = "store")]
         self.axes()?;
-        self.session_config()?;
+        // The session settings are checked where sessions are used (the session commands,
+        // the session method): a project whose sessions djtoken cannot read (a locmem cache,
+        // PickleSerializer) still runs djtoken for its tokens.
+        if self
+            .authentication_methods
+            .iter()
+            .any(|m| m.trim() == "session")
+        {
+            self.session_config()?;
+        }
         self.time_zone()?;
         self.user_model()?;
         self.query_timeout()?;
@@ -1254,6 +1263,26 @@ mod tests {
         assert_eq!(settings.password_reset_timeout, 259_200);
         assert_eq!(settings.user_model().expect("valid"), UserModel::default());
         assert_eq!(settings.serve.prefix(), "/token/");
+    }
+
+    #[test]
+    fn sessions_djtoken_cannot_read_stop_only_what_uses_them() {
+        let settings = Settings {
+            session_engine: "django.contrib.sessions.backends.cache".into(),
+            session_serializer: "django.contrib.sessions.serializers.PickleSerializer".into(),
+            ..Settings::default()
+        };
+        settings.validate().expect("tokens still work");
+        let err = settings.session_config().expect_err("sessions do not");
+        assert!(err.to_string().contains("JSON sessions only"), "{err}");
+        let settings = Settings {
+            authentication_methods: vec!["session".into()],
+            ..settings
+        };
+        assert!(
+            settings.validate().is_err(),
+            "the session method needs them"
+        );
     }
 
     #[test]
