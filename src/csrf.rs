@@ -172,6 +172,11 @@ pub struct CsrfRequest<'a> {
     pub header_token: Option<&'a str>,
 }
 
+/// The methods RFC 9110 calls safe, which `CsrfViewMiddleware` never checks.
+pub fn is_safe_method(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")
+}
+
 /// A request `CsrfViewMiddleware` refuses (HTTP 403), with Django's reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("CSRF verification failed: {0}")]
@@ -179,7 +184,7 @@ pub struct Rejection(pub String);
 
 /// `process_view` for `request`: accepted, or Django's reason for the 403.
 pub fn check(config: &CsrfConfig, request: &CsrfRequest<'_>) -> Result<(), Rejection> {
-    if matches!(request.method, "GET" | "HEAD" | "OPTIONS" | "TRACE") {
+    if is_safe_method(request.method) {
         return Ok(());
     }
     let reject = |reason: String| Err(Rejection(reason));

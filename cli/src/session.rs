@@ -2,7 +2,7 @@
 //! configured `SESSION_ENGINE`, with the configured keys and Django version.
 
 use clap::{Args, Subcommand};
-use djtoken::sessions::{MODEL_BACKEND, SessionAuth};
+use djtoken::sessions::SessionAuth;
 
 use super::flags::{SecretArgs, SessionArgs, StoreArgs, VersionArg, settings};
 use super::{Fail, Outcome};
@@ -83,23 +83,7 @@ pub fn run(cmd: SessionCommand) -> Result<Outcome, Fail> {
                 common,
             } => {
                 let auth = open(&common).await?;
-                let backends = &auth.sessions().config().backends;
-                let backend = match backend {
-                    Some(b) => b,
-                    None => backends
-                        .first()
-                        .cloned()
-                        .unwrap_or_else(|| MODEL_BACKEND.into()),
-                };
-                if !backends.contains(&backend) {
-                    return Err(Fail(format!(
-                        "backend {backend:?} is not in AUTHENTICATION_BACKENDS: Django would not accept the session"
-                    )));
-                }
-                let Some(user) = auth.users().user_by_username(&username).await? else {
-                    return Err(Fail(format!("no user {username:?}")));
-                };
-                let key = auth.login(&user, &backend, None).await?;
+                let key = auth.login_username(&username, backend.as_deref()).await?;
                 println!("{key}");
                 Ok(Outcome::Yes)
             }

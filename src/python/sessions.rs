@@ -114,21 +114,7 @@ impl NativeSessions {
     /// `login()` of the user `username`: the new session cookie's value.
     #[pyo3(signature = (username, backend=None))]
     fn login(&self, py: Python<'_>, username: &str, backend: Option<String>) -> PyResult<String> {
-        let backends = &self.auth.sessions().config().backends;
-        let backend = backend
-            .or_else(|| backends.first().cloned())
-            .ok_or_else(|| PyValueError::new_err("AUTHENTICATION_BACKENDS is empty"))?;
-        if !backends.contains(&backend) {
-            return Err(PyValueError::new_err(format!(
-                "backend {backend:?} is not in AUTHENTICATION_BACKENDS"
-            )));
-        }
-        let users = self.auth.users();
-        let found = self.run(py, async { Ok(users.user_by_username(username).await?) })?;
-        let Some(user) = found else {
-            return Err(PyValueError::new_err(format!("no user {username:?}")));
-        };
-        self.run(py, self.auth.login(&user, &backend, None))
+        self.run(py, self.auth.login_username(username, backend.as_deref()))
     }
 
     /// `logout()`: the session is deleted.

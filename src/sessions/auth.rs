@@ -262,6 +262,32 @@ impl SessionAuth {
         Ok(key)
     }
 
+    /// `login()` of the user whose `USERNAME_FIELD` is `username`, recorded with `backend`
+    /// (default: the first of `AUTHENTICATION_BACKENDS`, which must list it, or Django would
+    /// not accept the session); no password is checked. The new cookie value.
+    pub async fn login_username(
+        &self,
+        username: &str,
+        backend: Option<&str>,
+    ) -> Result<String, SessionError> {
+        let backends = &self.sessions.config().backends;
+        let backend = match backend {
+            Some(b) => b,
+            None => backends
+                .first()
+                .map_or(super::MODEL_BACKEND, String::as_str),
+        };
+        if !backends.iter().any(|b| b == backend) {
+            return Err(SessionError::Refused(format!(
+                "backend {backend:?} is not in AUTHENTICATION_BACKENDS: Django would not accept the session"
+            )));
+        }
+        let Some(user) = self.users.user_by_username(username).await? else {
+            return Err(SessionError::Refused(format!("no user {username:?}")));
+        };
+        self.login(&user, backend, None).await
+    }
+
     fn naive_times(&self) -> crate::store::NaiveTimes {
         let config = self.sessions.config();
         crate::store::NaiveTimes {

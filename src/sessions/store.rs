@@ -44,6 +44,9 @@ pub enum SessionError {
     /// The session to update no longer exists (Django's `UpdateError`, a 400 there).
     #[error("the session was deleted before it could be saved")]
     Vanished,
+    /// A login that cannot be made as asked (no such user, a backend Django would refuse).
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// The sessions of one project.
