@@ -447,6 +447,7 @@ async fn start(mut settings: Settings) -> Result<Outcome, Fail> {
             }
         }
     }
+    let shutdown = shutdown_signal();
     let listener = tokio::net::TcpListener::bind(serve.bind)
         .await
         .map_err(|e| Fail(format!("cannot listen on {}: {e}", serve.bind)))?;
@@ -467,15 +468,9 @@ async fn start(mut settings: Settings) -> Result<Outcome, Fail> {
         }
         None => None,
     };
-    djtoken::server::serve(
-        &settings.serve,
-        Arc::new(state),
-        listener,
-        admin,
-        shutdown_signal(),
-    )
-    .await
-    .map_err(|e| Fail(format!("server error: {e}")))?;
+    djtoken::server::serve(&settings.serve, Arc::new(state), listener, admin, shutdown)
+        .await
+        .map_err(|e| Fail(format!("server error: {e}")))?;
     Ok(Outcome::Yes)
 }
 

@@ -199,6 +199,26 @@ def test_init_user_leaves_a_folder_where_plain_serve_just_works(djtoken_bin, tmp
         stop(proc)
 
 
+def test_sigterm_right_after_listening_is_a_clean_stop(djtoken_bin, tmp_path):
+    # The signal handlers are installed before "listening" is logged: a supervisor
+    # that stops the server at once gets a graceful exit 0, not death by signal.
+    proc, _ = start(djtoken_bin, ["--init-user", "alice"], tmp_path, env={"DJTOKEN_INIT_PASSWORD": "pw"})
+    stop(proc)
+    for _ in range(20):
+        proc = subprocess.Popen(
+            [djtoken_bin, "serve", "--bind", "127.0.0.1:0"],
+            cwd=tmp_path,
+            env=CLEAN,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for line in proc.stdout:
+            if b"listening address=" in line:
+                break
+        stop(proc)
+        proc.stdout.close()
+
+
 def test_an_empty_sqlite_file_is_not_ready_and_says_how_to_fix_it(djtoken_bin, tmp_path):
     (tmp_path / "empty.sqlite3").write_bytes(b"")
     proc, port = start(djtoken_bin, ["--database", "sqlite:empty.sqlite3"], tmp_path, env={"DJTOKEN_SECRET_KEY": "k"})
