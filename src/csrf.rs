@@ -120,6 +120,27 @@ pub struct CsrfConfig {
     pub cookie_name: String,
     /// `CSRF_COOKIE_MASKED` (4.1 and 4.2 only).
     pub cookie_masked: bool,
+    /// `CSRF_COOKIE_AGE`, seconds; `None`: a cookie for the browser session.
+    pub cookie_age: Option<i64>,
+    /// `CSRF_COOKIE_PATH`.
+    pub cookie_path: String,
+    /// `CSRF_COOKIE_SECURE`.
+    pub cookie_secure: bool,
+    /// `CSRF_COOKIE_HTTPONLY`.
+    pub cookie_httponly: bool,
+    /// `CSRF_COOKIE_SAMESITE` (`None` for Django's `False`).
+    pub cookie_samesite: Option<String>,
+}
+
+/// What `get_token(request)` leaves: the masked token a page gets, and the value stored
+/// for the response (the CSRF cookie, which Django sets again on every such response, or the
+/// session's `_csrftoken` under `CSRF_USE_SESSIONS`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedToken {
+    /// A 64-character masked token (a fresh mask each time).
+    pub token: String,
+    /// The value to store: the secret in the form the version stores it.
+    pub stored: String,
 }
 
 impl CsrfConfig {
@@ -134,6 +155,78 @@ impl CsrfConfig {
             use_sessions: false,
             cookie_name: "csrftoken".into(),
             cookie_masked: false,
+            cookie_age: Some(31_449_600),
+            cookie_path: "/".into(),
+            cookie_secure: false,
+            cookie_httponly: false,
+            cookie_samesite: Some("Lax".into()),
+        }
+    }
+
+    /// `rotate_token()` (a login): a new secret, in the form this version stores it.
+    pub fn rotate(&self) -> String {
+        new_cookie_value(self.version, self.cookie_masked)
+    }
+
+    /// `get_token(request)` for a request whose cookie (or, under `CSRF_USE_SESSIONS`,
+    /// session) holds `stored`, as `CsrfViewMiddleware.process_request` reads it per version:
+    /// a valid value keeps its secret (3.2 and 4.0 store it masked, later versions bare), a
+    /// missing or malformed one is replaced by a new secret.
+    ///
+    /// Where Django's own answer is a token its check would refuse (3.2 and 4.0 with a bare
+    /// or malformed secret in the session; 4.1 and 4.2 with `CSRF_COOKIE_MASKED` after a
+    /// malformed cookie, where `get_token` masks the masked value), the answer here is a
+    /// working token: the stored value is read as a cookie would be.
+    pub fn get_token(&self, stored: Option<&str>) -> IssuedToken {
+        let valid = stored.filter(|v| token_format(v).is_none());
+        let kept = valid.and_then(|v| {
+            if self.version <= DjangoVersion::V4_0 {
+                // _sanitize_token: a bare secret is masked before it is stored again.
+                if v.len() == SECRET_LENGTH {
+                    mask_secret(v)
+                } else {
+                    Some(v.to_owned())
+                }
+            } else if v.len() == TOKEN_LENGTH {
+                // 4.1+: an older version's masked value is stored bare from now on.
+                unmask_cipher_token(v)
+            } else {
+                Some(v.to_owned())
+            }
+        });
+        let stored = kept.unwrap_or_else(|| self.rotate());
+        let secret = if stored.len() == TOKEN_LENGTH {
+            unmask_cipher_token(&stored).expect("a valid masked value")
+        } else {
+            stored.clone()
+        };
+        IssuedToken {
+            token: mask_secret(&secret).expect("a valid secret"),
+            stored,
+        }
+    }
+
+    /// The CSRF cookie's `Set-Cookie` for `value`, with `CSRF_COOKIE_*`.
+    pub fn set_cookie<'a>(&'a self, value: &'a str) -> crate::cookie::SetCookie<'a> {
+        crate::cookie::SetCookie {
+            name: &self.cookie_name,
+            value,
+            max_age: self.cookie_age,
+            expires: None,
+            domain: self.cookie_domain.as_deref(),
+            path: &self.cookie_path,
+            secure: self.cookie_secure,
+            httponly: self.cookie_httponly,
+            samesite: self.cookie_samesite.as_deref(),
+        }
+    }
+
+    /// The secret the stored value carries (a masked value unmasked), if it is well formed.
+    pub fn secret_of(stored: &str) -> Option<String> {
+        match token_format(stored) {
+            Some(_) => None,
+            None if stored.len() == TOKEN_LENGTH => unmask_cipher_token(stored),
+            None => Some(stored.to_owned()),
         }
     }
 

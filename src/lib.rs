@@ -31,6 +31,7 @@ pub mod auth;
 pub mod axes;
 pub mod base36;
 pub mod clock;
+pub mod cookie;
 pub mod crypto;
 pub mod csrf;
 #[doc(hidden)]

@@ -1,8 +1,8 @@
 //! django-tokenapi's JSON answers, byte for byte: `json.dumps` with its default separators
-//! (`", "`, `": "`), `ensure_ascii`, and tokenapi's key order. The messages live here and
-//! nowhere else.
+//! (`", "`, `": "`), `ensure_ascii`, and tokenapi's key order; and the answers of djtoken's
+//! own session endpoints, in the same style. The messages live here and nowhere else.
 
-use crate::user::Pk;
+use crate::user::{Pk, User};
 
 /// `token_new` when the method is not POST (405).
 pub const MUST_POST: &str = "Must access via a POST request.";
@@ -22,6 +22,22 @@ pub const WRONG_PAIR: &str = "Incorrect user and token pair.";
 /// `/auth` when only the `session` method is configured and there is no logged-in session:
 /// DRF's `NotAuthenticated` message.
 pub const NOT_LOGGED_IN: &str = "Authentication credentials were not provided.";
+/// A session endpoint that only answers GET (and HEAD) (405).
+pub const MUST_GET: &str = "Must access via a GET request.";
+/// The session login without both fields (400).
+pub const MISSING_SESSION_LOGIN_FIELDS: &str =
+    "Must include 'username' and 'password' (form fields or a JSON object).";
+/// The session login with a body that is not a JSON object of strings (400).
+pub const BAD_JSON_LOGIN: &str =
+    "Invalid JSON: send an object with 'username' and 'password' strings.";
+/// The session login of an inactive user through a backend that lets inactive users
+/// authenticate: `AuthenticationForm`'s message (400).
+pub const INACTIVE_ACCOUNT: &str = "This account is inactive.";
+/// A session endpoint when the session store is down (503) is the generic 503; when the
+/// session cannot be saved because its key vanished meanwhile (Django's `SessionInterrupted`,
+/// 400).
+pub const SESSION_INTERRUPTED: &str =
+    "The request's session was deleted before the request completed.";
 /// `@token_required` with an `Authorization` header that has no space (400, tokenapi 2.1.1).
 pub const BAD_AUTH_HEADER: &str = "Invalid Authorization header format.";
 /// `@token_required` with undecodable Basic credentials (400, tokenapi 2.1.1).
@@ -81,6 +97,49 @@ pub fn token_created(token: &str, pk: &Pk) -> String {
 
 /// `JsonResponse({})`: `{"success": true}`.
 pub const SUCCESS: &str = "{\"success\": true}";
+
+/// `AuthenticationForm`'s `invalid_login` message for a model whose `USERNAME_FIELD` is
+/// `field` (its verbose name as Django derives it by default: underscores as spaces).
+pub fn invalid_login(field: &str) -> String {
+    format!(
+        "Please enter a correct {} and password. Note that both fields may be case-sensitive.",
+        field.replace('_', " ")
+    )
+}
+
+/// A session endpoint's answer naming the logged-in user, with the CSRF token a page should
+/// send next: `{"success": true, "user": 1, "username": "…", "email": "…", "csrf_token": "…"}`.
+pub fn session_login(user: &User, csrf_token: &str) -> String {
+    format!(
+        "{{\"success\": true, \"user\": {}, \"username\": {}, \"email\": {}, \"csrf_token\": {}}}",
+        json_pk(&user.pk),
+        json_string(&user.username),
+        json_string(&user.email),
+        json_string(csrf_token)
+    )
+}
+
+/// `whoami/`: `{"authenticated": true, "user": 1, "username": "…", "email": "…"}`, or
+/// `{"authenticated": false, "user": null}`.
+pub fn whoami(user: Option<&User>) -> String {
+    match user {
+        Some(user) => format!(
+            "{{\"authenticated\": true, \"user\": {}, \"username\": {}, \"email\": {}}}",
+            json_pk(&user.pk),
+            json_string(&user.username),
+            json_string(&user.email)
+        ),
+        None => "{\"authenticated\": false, \"user\": null}".to_owned(),
+    }
+}
+
+/// `csrf/`: `{"success": true, "csrf_token": "…"}` (a masked token, as `get_token` gives).
+pub fn csrf_token(token: &str) -> String {
+    format!(
+        "{{\"success\": true, \"csrf_token\": {}}}",
+        json_string(token)
+    )
+}
 
 #[cfg(test)]
 mod tests {

@@ -231,6 +231,26 @@ pub struct Settings {
     /// `CSRF_COOKIE_MASKED` (Django 4.1 and 4.2).
     #[serde(rename = "CSRF_COOKIE_MASKED")]
     pub csrf_cookie_masked: bool,
+    /// `CSRF_COOKIE_AGE`, seconds, or `false` for Django's `None` (a cookie for the browser
+    /// session).
+    #[serde(
+        rename = "CSRF_COOKIE_AGE",
+        deserialize_with = "seconds_or_false",
+        serialize_with = "seconds_or_false_text"
+    )]
+    pub csrf_cookie_age: Option<i64>,
+    /// `CSRF_COOKIE_PATH`.
+    #[serde(rename = "CSRF_COOKIE_PATH")]
+    pub csrf_cookie_path: String,
+    /// `CSRF_COOKIE_SECURE`.
+    #[serde(rename = "CSRF_COOKIE_SECURE")]
+    pub csrf_cookie_secure: bool,
+    /// `CSRF_COOKIE_HTTPONLY`.
+    #[serde(rename = "CSRF_COOKIE_HTTPONLY")]
+    pub csrf_cookie_httponly: bool,
+    /// `CSRF_COOKIE_SAMESITE`: `"Lax"`, `"Strict"`, `"None"`, or `""` for Django's `False`.
+    #[serde(rename = "CSRF_COOKIE_SAMESITE")]
+    pub csrf_cookie_samesite: String,
     /// `djtoken serve`'s own settings.
     pub serve: ServeSettings,
 }
@@ -300,6 +320,11 @@ impl Default for Settings {
             csrf_cookie_domain: None,
             csrf_use_sessions: false,
             csrf_cookie_masked: false,
+            csrf_cookie_age: Some(31_449_600),
+            csrf_cookie_path: "/".into(),
+            csrf_cookie_secure: false,
+            csrf_cookie_httponly: false,
+            csrf_cookie_samesite: "Lax".into(),
             serve: ServeSettings::default(),
         }
     }
@@ -384,6 +409,42 @@ fn pk_kind_text<S: Serializer>(kind: &PkKind, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(kind.as_str())
 }
 
+/// `set_cookie`'s rule: `SameSite` is `Lax`, `Strict` or `None` in any case, or absent.
+fn check_samesite(key: &'static str, value: &str) -> Result<(), SettingsError> {
+    if value.is_empty() || ["lax", "strict", "none"].contains(&value.to_ascii_lowercase().as_str())
+    {
+        return Ok(());
+    }
+    Err(invalid(
+        key,
+        format!("{value:?}: SameSite must be \"Lax\", \"Strict\", \"None\", or \"\" for none"),
+    ))
+}
+
+/// A number of seconds, or `false` for Python's `None`.
+fn seconds_or_false<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum SecondsOrFalse {
+        Seconds(i64),
+        Flag(bool),
+    }
+    match SecondsOrFalse::deserialize(d)? {
+        SecondsOrFalse::Seconds(n) => Ok(Some(n)),
+        SecondsOrFalse::Flag(false) => Ok(None),
+        SecondsOrFalse::Flag(true) => Err(serde::de::Error::custom(
+            "a number of seconds, or false for a cookie that ends with the browser session",
+        )),
+    }
+}
+
+fn seconds_or_false_text<S: Serializer>(value: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(n) => s.serialize_i64(*n),
+        None => s.serialize_bool(false),
+    }
+}
+
 fn from_text<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
@@ -417,6 +478,9 @@ pub struct ServeSettings {
     pub bind: SocketAddr,
     /// Where `tokenapi.urls` is mounted.
     pub prefix: String,
+    /// Where the session endpoints (`csrf/`, `login/`, `logout/`, `whoami/`) are mounted,
+    /// when the `session` method is configured.
+    pub session_prefix: String,
     /// The one request header `/auth` trusts for the original URI (`X-Original-URI` behind
     /// nginx, `X-Forwarded-Uri` behind Traefik and Caddy); every other is ignored, and with
     /// none only `/auth`'s own query string is read (Envoy). A client can send any header the
@@ -486,6 +550,7 @@ impl Default for ServeSettings {
         ServeSettings {
             bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
             prefix: "/token/".into(),
+            session_prefix: "/session/".into(),
             forwarded_uri_header: None,
             pool_size: None,
             hash_concurrency: None,
@@ -537,6 +602,11 @@ impl ServeSettings {
     /// The tokenapi prefix, normalised.
     pub fn prefix(&self) -> String {
         normalize_prefix(&self.prefix)
+    }
+
+    /// The session endpoints' prefix, normalised.
+    pub fn session_prefix(&self) -> String {
+        normalize_prefix(&self.session_prefix)
     }
 
     /// Password hashes at once (at least 1).
@@ -886,7 +956,13 @@ impl Settings {
             use_sessions: self.csrf_use_sessions,
             cookie_name: self.csrf_cookie_name.clone(),
             cookie_masked: self.csrf_cookie_masked,
+            cookie_age: self.csrf_cookie_age,
+            cookie_path: self.csrf_cookie_path.clone(),
+            cookie_secure: self.csrf_cookie_secure,
+            cookie_httponly: self.csrf_cookie_httponly,
+            cookie_samesite: Some(self.csrf_cookie_samesite.clone()).filter(|s| !s.is_empty()),
         };
+        check_samesite("CSRF_COOKIE_SAMESITE", &self.csrf_cookie_samesite)?;
         if config.header().is_none() {
             return Err(invalid(
                 "CSRF_HEADER_NAME",
@@ -940,6 +1016,7 @@ impl Settings {
         if self.session_cookie_age < 0 {
             return Err(invalid("SESSION_COOKIE_AGE", "must not be negative"));
         }
+        check_samesite("SESSION_COOKIE_SAMESITE", &self.session_cookie_samesite)?;
         if self.session_cookie_name.is_empty() {
             return Err(invalid("SESSION_COOKIE_NAME", "must not be empty"));
         }
@@ -1013,6 +1090,16 @@ impl Settings {
             .any(|m| m.trim() == "session")
         {
             self.session_config()?;
+            let prefix = self.serve.session_prefix();
+            if prefix.starts_with("/auth/") || prefix == self.serve.prefix() {
+                return Err(invalid(
+                    "serve.session_prefix",
+                    format!(
+                        "{prefix:?} overlaps /auth or the tokenapi prefix: mount the session \
+                         endpoints elsewhere (default /session/)"
+                    ),
+                ));
+            }
         }
         self.time_zone()?;
         self.user_model()?;

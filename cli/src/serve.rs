@@ -32,6 +32,10 @@ pub struct ServeArgs {
     /// [default: /token/].
     #[arg(long, env = "DJTOKEN_PREFIX")]
     prefix: Option<String>,
+    /// Where the session endpoints (csrf/, login/, logout/, whoami/) are mounted when the
+    /// session method is configured [default: /session/].
+    #[arg(long, env = "DJTOKEN_SESSION_PREFIX")]
+    session_prefix: Option<String>,
     /// The one header /auth trusts for the original request's URI: X-Original-URI behind
     /// nginx, X-Forwarded-Uri behind Traefik and Caddy. Every other is ignored; without it,
     /// only /auth's own query string is read (Envoy).
@@ -141,6 +145,12 @@ impl Layer for ServeArgs {
         to.put("serve.prefix", "prefix", &self.prefix, |s| {
             &mut s.serve.prefix
         });
+        to.put(
+            "serve.session_prefix",
+            "session_prefix",
+            &self.session_prefix,
+            |s| &mut s.serve.session_prefix,
+        );
         to.put(
             "AUTHENTICATION_METHODS",
             "authentication",
@@ -414,6 +424,16 @@ async fn start(mut settings: Settings) -> Result<Outcome, Fail> {
         None => tracing::info!(
             "no --forwarded-uri-header: /auth reads only its own query string (X-Original-URI and X-Forwarded-Uri are ignored)"
         ),
+    }
+    if let Some(browser) = &state.browser {
+        let config = browser.auth.sessions().config();
+        tracing::info!(
+            prefix = %state.session_prefix,
+            engine = config.engine.path(),
+            cookie = %config.cookie.name,
+            csrf = if config.csrf.use_sessions { "in the session" } else { "cookie" },
+            "session endpoints: csrf/, login/, logout/, whoami/"
+        );
     }
     let by = |limit: Option<u32>| limit.map_or("off".to_owned(), |n| format!("{n} failures"));
     let client = serve

@@ -188,6 +188,18 @@ def serve(djtoken_bin, database_url, scratch_dir):
         server.stop()
 
 
+def redis_url(what):
+    """DJTOKEN_TEST_REDIS_URL; without it, a visible notice that `what` is skipped, or a
+    usage error when DJTOKEN_TEST_REQUIRE_REDIS=1 (CI)."""
+    url = os.environ.get("DJTOKEN_TEST_REDIS_URL")
+    if not url:
+        message = "DJTOKEN_TEST_REDIS_URL is not set: %s SKIPPED" % what
+        if os.environ.get("DJTOKEN_TEST_REQUIRE_REDIS") == "1":
+            raise pytest.UsageError(message + ", and DJTOKEN_TEST_REQUIRE_REDIS=1 forbids that")
+        print("\n*** " + message + " ***\n", file=sys.stderr)
+    return url
+
+
 def run(args, stdin=b"", env=None, check=None):
     """Run a command; returns (exit code, stdout, stderr) as text."""
     result = subprocess.run(

@@ -14,14 +14,13 @@ skip with a notice, and DJTOKEN_TEST_REQUIRE_REDIS=1 makes that a failure.
 """
 
 import os
-import sys
 import time
 import uuid
 from importlib import import_module
 
 import django
 import pytest
-from conftest import run
+from conftest import redis_url, run
 from django.conf import settings
 from django.contrib.auth import get_user, get_user_model
 from django.http import HttpRequest
@@ -30,12 +29,7 @@ from django.test.utils import override_settings
 
 pytestmark = pytest.mark.database
 
-REDIS_URL = os.environ.get("DJTOKEN_TEST_REDIS_URL")
-if not REDIS_URL:
-    message = "DJTOKEN_TEST_REDIS_URL is not set: the cache and cached_db session tests are SKIPPED"
-    if os.environ.get("DJTOKEN_TEST_REQUIRE_REDIS") == "1":
-        raise pytest.UsageError(message + ", and DJTOKEN_TEST_REQUIRE_REDIS=1 forbids that")
-    print("\n*** " + message + " ***\n", file=sys.stderr)
+REDIS_URL = redis_url("the cache and cached_db session tests are")
 
 User = get_user_model()
 PASSWORD = "correct horse battery"

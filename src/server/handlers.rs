@@ -89,7 +89,11 @@ pub async fn tokenapi(
 
 /// Read the body, refusing more than the limit (413) without reading it when the length is
 /// announced.
-async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Bytes, Reply> {
+pub(super) async fn read_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Bytes, Reply> {
     let announced = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -113,7 +117,7 @@ async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<
 /// for what may pass (no hashing capacity, a database that is down or slow), 500 for a
 /// database that does not have what the settings describe (a missing table or column), which
 /// waiting will not fix. `None` for an answer about the request.
-fn server_side(state: &AppState, e: &AuthError) -> Option<Reply> {
+pub(super) fn server_side(state: &AppState, e: &AuthError) -> Option<Reply> {
     match e {
         AuthError::Overloaded => Some(overloaded(state)),
         AuthError::Unavailable(e) => {
@@ -124,7 +128,7 @@ fn server_side(state: &AppState, e: &AuthError) -> Option<Reply> {
     }
 }
 
-fn overloaded(state: &AppState) -> Reply {
+pub(super) fn overloaded(state: &AppState) -> Reply {
     if let Some(held_back) = state.warnings.overloaded.allow() {
         tracing::warn!(
             held_back,
@@ -136,7 +140,7 @@ fn overloaded(state: &AppState) -> Reply {
     }
 }
 
-fn database_error(state: &AppState, e: &StoreError) -> Reply {
+pub(super) fn database_error(state: &AppState, e: &StoreError) -> Reply {
     if e.is_unavailable() {
         if let Some(held_back) = state.warnings.database_unavailable.allow() {
             tracing::warn!(error = %e, held_back, "database unavailable");
@@ -154,7 +158,11 @@ fn database_error(state: &AppState, e: &StoreError) -> Reply {
 
 /// The client's address: the last one in the configured header (the address the proxy wrote,
 /// or appended to `X-Forwarded-For`), else the connection's own.
-fn client_address(state: &AppState, headers: &HeaderMap, peer: Option<Peer>) -> Option<IpAddr> {
+pub(super) fn client_address(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<Peer>,
+) -> Option<IpAddr> {
     let from_header = state.client_address_header.as_ref().and_then(|name| {
         let last = headers.get_all(name).iter().next_back()?.to_str().ok()?;
         let text = last.rsplit(',').next()?.trim();
@@ -165,7 +173,7 @@ fn client_address(state: &AppState, headers: &HeaderMap, peer: Option<Peer>) -> 
     from_header.or(peer.map(|p| p.0.ip()))
 }
 
-fn throttled(state: &AppState, wait: Option<Duration>) -> Reply {
+pub(super) fn throttled(state: &AppState, wait: Option<Duration>) -> Reply {
     if let Some(held_back) = state.warnings.login_throttled.allow() {
         tracing::warn!(held_back, "login refused: too many failed logins");
     }
@@ -176,7 +184,7 @@ fn throttled(state: &AppState, wait: Option<Duration>) -> Reply {
 }
 
 /// django-axes' verdict on this login, when the project uses axes.
-async fn axes_refusal(
+pub(super) async fn axes_refusal(
     state: &AppState,
     username: &str,
     address: Option<IpAddr>,
@@ -227,25 +235,55 @@ async fn token_new(
     if username.is_empty() || password.is_empty() {
         return Reply::Error(StatusCode::UNAUTHORIZED, responses::MISSING_LOGIN_FIELDS);
     }
-    let address = client_address(state, &headers, peer);
+    match password_login(state, peer, &headers, username, password).await {
+        Ok(user) => {
+            let token = state.auth.tokens().make_token(&user);
+            Reply::Json(StatusCode::OK, responses::token_created(&token, &user.pk))
+        }
+        Err(LoginFailure::Reply(reply)) => reply,
+        Err(LoginFailure::Refused(_)) => {
+            Reply::Error(StatusCode::UNAUTHORIZED, responses::LOGIN_FAILED)
+        }
+    }
+}
+
+/// Why a password login gave no user.
+pub(super) enum LoginFailure {
+    /// An answer that is not about the credentials: throttled, locked out by django-axes,
+    /// no hashing capacity, the database down.
+    Reply(Reply),
+    /// Wrong credentials or an inactive user (counted as a failure by the throttle).
+    Refused(AuthError),
+}
+
+/// A login by username and password, as `token_new` and the session login make it: djtoken's
+/// throttle and django-axes' lockouts before the password, then `ModelBackend.authenticate`
+/// through the hashing slots (with the configured rehash).
+pub(super) async fn password_login(
+    state: &AppState,
+    peer: Option<Peer>,
+    headers: &HeaderMap,
+    username: &str,
+    password: &str,
+) -> Result<crate::user::User, LoginFailure> {
+    let address = client_address(state, headers, peer);
     let attempt = match state.throttle.begin(username, address, Instant::now()) {
         Ok(attempt) => attempt,
-        Err(wait) => return throttled(state, Some(wait)),
+        Err(wait) => return Err(LoginFailure::Reply(throttled(state, Some(wait)))),
     };
-    if let Some(refusal) = axes_refusal(state, username, address, &headers).await {
+    if let Some(refusal) = axes_refusal(state, username, address, headers).await {
         state.throttle.undecided(attempt);
-        return refusal;
+        return Err(LoginFailure::Reply(refusal));
     }
     match state.auth.login(username, password.as_bytes()).await {
         Ok(user) => {
             state.throttle.succeeded(attempt);
-            let token = state.auth.tokens().make_token(&user);
-            Reply::Json(StatusCode::OK, responses::token_created(&token, &user.pk))
+            Ok(user)
         }
         Err(e) => match server_side(state, &e) {
             Some(reply) => {
                 state.throttle.undecided(attempt);
-                reply
+                Err(LoginFailure::Reply(reply))
             }
             // A failure: it stays counted.
             None => {
@@ -257,7 +295,7 @@ async fn token_new(
                         "a stored password hash could not be read; login refused"
                     );
                 }
-                Reply::Error(StatusCode::UNAUTHORIZED, responses::LOGIN_FAILED)
+                Err(LoginFailure::Refused(e))
             }
         },
     }
@@ -308,6 +346,21 @@ fn original_method(headers: &HeaderMap, own: Method) -> Method {
         .unwrap_or(own)
 }
 
+/// The request's cookies as Django's `request.COOKIES` reads them: WSGI hands Django each
+/// header as latin-1 text, and several `Cookie` headers are joined. (Most forward-auth
+/// requests carry no cookie: nothing to allocate for them.)
+pub(super) fn request_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
+    if !headers.contains_key(header::COOKIE) {
+        return Vec::new();
+    }
+    let joined: Vec<String> = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .map(|v| crate::latin1::decode(v.as_bytes()))
+        .collect();
+    parse_cookie(&joined.join("; "))
+}
+
 /// The request's credentials, read once for every method.
 async fn read_credentials(
     state: &AppState,
@@ -327,18 +380,7 @@ async fn read_credentials(
     } else {
         Params::default()
     };
-    // WSGI hands Django each header as latin-1 text; several Cookie headers are joined.
-    // Most forward-auth requests carry no cookie: nothing to allocate for them.
-    let cookies = if headers.contains_key(header::COOKIE) {
-        let joined: Vec<String> = headers
-            .get_all(header::COOKIE)
-            .iter()
-            .map(|v| crate::latin1::decode(v.as_bytes()))
-            .collect();
-        parse_cookie(&joined.join("; "))
-    } else {
-        Vec::new()
-    };
+    let cookies = request_cookies(&headers);
     Ok(Credentials {
         query,
         post,

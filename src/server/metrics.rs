@@ -20,17 +20,20 @@ pub enum Route {
     Readyz,
     /// `/metrics`
     Metrics,
+    /// The `/session/` endpoints (`csrf/`, `login/`, `logout/`, `whoami/`).
+    Session,
     /// Anything else (404).
     Other,
 }
 
-const ROUTES: [(Route, &str); 7] = [
+const ROUTES: [(Route, &str); 8] = [
     (Route::TokenNew, "token_new"),
     (Route::Token, "token"),
     (Route::Auth, "auth"),
     (Route::Healthz, "healthz"),
     (Route::Readyz, "readyz"),
     (Route::Metrics, "metrics"),
+    (Route::Session, "session"),
     (Route::Other, "other"),
 ];
 

@@ -7,12 +7,14 @@
 //! request timeout, large bodies a 413, and a database that is down a 503 until it returns.
 //! Logs carry routes, statuses and timings, never a password, token or key.
 
+pub mod browser;
 pub mod connections;
 mod handlers;
 pub mod methods;
 pub mod metrics;
 pub mod reply;
 mod request;
+mod session_views;
 pub mod throttle;
 
 use std::future::Future;
@@ -102,6 +104,10 @@ pub struct AppState {
     pub forwarded_uri_header: Option<axum::http::HeaderName>,
     /// The tokenapi prefix, normalised.
     pub prefix: String,
+    /// The project's sessions and CSRF rules, when the `session` method is configured.
+    pub browser: Option<Arc<browser::Browser>>,
+    /// Where the session endpoints are mounted, normalised.
+    pub session_prefix: String,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
     /// Largest body accepted.
@@ -150,8 +156,23 @@ impl AppState {
                 })
                 .transpose()
         };
+        let browser = if settings
+            .authentication_methods
+            .iter()
+            .any(|m| m.trim() == "session")
+        {
+            Some(Arc::new(browser::Browser::new(
+                settings.session_auth_with(auth.shared_store())?,
+                settings.csrf_config()?,
+                settings.host_rules(),
+            )))
+        } else {
+            None
+        };
         Ok(AppState {
-            methods: methods::build(settings, &auth)?,
+            methods: methods::build(settings, &auth, browser.as_ref())?,
+            browser,
+            session_prefix: serve.session_prefix(),
             forwarded_uri_header: header(
                 "serve.forwarded_uri_header",
                 &serve.forwarded_uri_header,
@@ -187,6 +208,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(handlers::readyz));
     if state.metrics_on_main {
         router = router.route("/metrics", get(handlers::metrics));
+    }
+    if state.browser.is_some() {
+        let prefix = &state.session_prefix;
+        router = router
+            .route(&format!("{prefix}csrf/"), any(session_views::csrf))
+            .route(&format!("{prefix}login/"), any(session_views::login))
+            .route(&format!("{prefix}logout/"), any(session_views::logout))
+            .route(&format!("{prefix}whoami/"), any(session_views::whoami));
     }
     router
         .fallback(handlers::tokenapi)

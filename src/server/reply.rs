@@ -49,6 +49,15 @@ pub enum Reply {
     ForwardAuth(ForwardAuth),
     /// Plain text (metrics).
     Text(&'static str, String),
+    /// A session endpoint's JSON answer, with the `Set-Cookie` values it sends.
+    Browser {
+        /// The status.
+        status: StatusCode,
+        /// The JSON body.
+        body: String,
+        /// `Set-Cookie` header values, in order.
+        cookies: Vec<String>,
+    },
 }
 
 /// The answer of `/auth`: who the user is (on success), or why not.
@@ -82,7 +91,8 @@ pub const EMAIL: HeaderName = HeaderName::from_static("x-auth-email");
 /// handler, a 413 or 408 for the body, a 503): every `/auth` answer has
 /// `Cache-Control: no-store` and all three `X-Auth-*` headers (empty unless set), so a proxy
 /// that copies them upstream can never pass a client's own copy through; every answer of
-/// `new.json`, which carries a token, is `no-store`.
+/// `new.json`, which carries a token, is `no-store`, and so is every answer of the session
+/// endpoints (with `Vary: Cookie`).
 pub fn protect(route: Route, response: &mut Response) {
     let headers = response.headers_mut();
     match route {
@@ -96,6 +106,12 @@ pub fn protect(route: Route, response: &mut Response) {
         }
         Route::TokenNew => {
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        Route::Session => {
+            // Answers about (and cookies for) one browser's login: never cached, and what
+            // they say depends on the Cookie header.
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert(header::VARY, HeaderValue::from_static("Cookie"));
         }
         _ => {}
     }
@@ -170,6 +186,21 @@ impl IntoResponse for Reply {
                     responses::json_string(&reason)
                 ),
             ),
+            Reply::Browser {
+                status,
+                body,
+                cookies,
+            } => {
+                let mut response = json(status, body);
+                for cookie in cookies {
+                    // Built from settings and generated values; a value that cannot be a
+                    // header (a newline in a configured domain) is dropped, not sent broken.
+                    if let Ok(value) = HeaderValue::from_str(&cookie) {
+                        response.headers_mut().append(header::SET_COOKIE, value);
+                    }
+                }
+                response
+            }
             Reply::Text(content_type, body) => {
                 (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()
             }

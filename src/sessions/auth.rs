@@ -215,6 +215,17 @@ impl SessionAuth {
         backend: &str,
         existing: Option<(&str, SessionData)>,
     ) -> Result<String, SessionError> {
+        Ok(self.login_session(user, backend, existing).await?.0)
+    }
+
+    /// [`SessionAuth::login`], also giving the data the session now holds (for its cookie's
+    /// expiry, and under `CSRF_USE_SESSIONS` the new `_csrftoken`).
+    pub async fn login_session(
+        &self,
+        user: &User,
+        backend: &str,
+        existing: Option<(&str, SessionData)>,
+    ) -> Result<(String, SessionData), SessionError> {
         let hash = self.auth_hash(user);
         let pk_text = user.pk.to_string();
         let (mut data, keep, old) = match existing {
@@ -259,7 +270,7 @@ impl SessionAuth {
         self.users
             .set_last_login(&user.pk, self.sessions.now(), self.naive_times())
             .await?;
-        Ok(key)
+        Ok((key, data))
     }
 
     /// `login()` of the user whose `USERNAME_FIELD` is `username`, recorded with `backend`

@@ -271,6 +271,38 @@ pub struct CookieSettings {
     pub expire_at_browser_close: bool,
 }
 
+impl CookieSettings {
+    /// `SessionMiddleware`'s `Set-Cookie` for the session `value`, `max_age` seconds from now
+    /// (`None`: a cookie for the browser session, `SESSION_EXPIRE_AT_BROWSER_CLOSE`).
+    pub fn set_cookie<'a>(
+        &'a self,
+        value: &'a str,
+        max_age: Option<i64>,
+    ) -> crate::cookie::SetCookie<'a> {
+        crate::cookie::SetCookie {
+            name: &self.name,
+            value,
+            max_age,
+            expires: None,
+            domain: self.domain.as_deref(),
+            path: &self.path,
+            secure: self.secure,
+            httponly: self.httponly,
+            samesite: self.samesite.as_deref(),
+        }
+    }
+
+    /// The `Set-Cookie` that deletes the session cookie (after a logout or a flush).
+    pub fn deleting(&self) -> crate::cookie::SetCookie<'_> {
+        crate::cookie::SetCookie::deleting(
+            &self.name,
+            &self.path,
+            self.domain.as_deref(),
+            self.samesite.as_deref(),
+        )
+    }
+}
+
 impl Default for CookieSettings {
     fn default() -> Self {
         CookieSettings {

@@ -150,6 +150,16 @@ impl SessionStore {
         }
     }
 
+    /// The session cookie's `Max-Age` for a session holding `data`, as `SessionMiddleware`
+    /// computes it when it saves: `None` for a browser-session cookie.
+    pub fn cookie_max_age(&self, data: &SessionData) -> Result<Option<i64>, String> {
+        let rules = self.expiry_rules();
+        if rules.at_browser_close(data, self.config.cookie.expire_at_browser_close) {
+            return Ok(None);
+        }
+        rules.age(data, self.now()).map(Some)
+    }
+
     fn db(&self) -> &UserStore {
         self.database
             .as_deref()

@@ -349,6 +349,14 @@ def _csrf(settings) -> list:
         lines.append("CSRF_COOKIE_DOMAIN = %s" % _q(settings.CSRF_COOKIE_DOMAIN))
     if getattr(settings, "CSRF_COOKIE_MASKED", False):
         lines.append("CSRF_COOKIE_MASKED = true")
+    age = settings.CSRF_COOKIE_AGE
+    lines += [
+        "CSRF_COOKIE_AGE = %s" % ("false" if age is None else "%d" % int(age)),
+        "CSRF_COOKIE_PATH = %s" % _q(settings.CSRF_COOKIE_PATH),
+        "CSRF_COOKIE_SECURE = %s" % ("true" if settings.CSRF_COOKIE_SECURE else "false"),
+        "CSRF_COOKIE_HTTPONLY = %s" % ("true" if settings.CSRF_COOKIE_HTTPONLY else "false"),
+        "CSRF_COOKIE_SAMESITE = %s" % _q(settings.CSRF_COOKIE_SAMESITE or ""),
+    ]
     return lines
 
 

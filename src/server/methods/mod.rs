@@ -20,6 +20,7 @@ use std::sync::Arc;
 use axum::http::{HeaderMap, Method, header};
 
 use super::ServerRunner;
+use super::browser::Browser;
 use super::request::Params;
 use crate::auth::Authenticator;
 use crate::settings::{Settings, SettingsError};
@@ -78,11 +79,12 @@ pub trait AuthMethod: Send + Sync {
 /// The names [`build`] knows.
 pub const METHODS: &[&str] = &["tokenapi", "session"];
 
-/// The methods `AUTHENTICATION_METHODS` lists, in order, over one authenticator (and its
-/// user store, which the `session` method shares).
+/// The methods `AUTHENTICATION_METHODS` lists, in order, over one authenticator and, for the
+/// `session` method, the project's sessions (`browser`, over the same user store).
 pub fn build(
     settings: &Settings,
     auth: &Arc<Authenticator<ServerRunner>>,
+    browser: Option<&Arc<Browser>>,
 ) -> Result<Vec<Box<dyn AuthMethod>>, SettingsError> {
     settings
         .authentication_methods
@@ -90,11 +92,9 @@ pub fn build(
         .map(|name| -> Result<Box<dyn AuthMethod>, SettingsError> {
             match name.trim() {
                 "tokenapi" => Ok(Box::new(Tokenapi::new(Arc::clone(auth)))),
-                "session" => Ok(Box::new(Session::new(
-                    settings.session_auth_with(auth.shared_store())?,
-                    settings.csrf_config()?,
-                    settings.host_rules(),
-                ))),
+                "session" => Ok(Box::new(Session::new(Arc::clone(
+                    browser.expect("built when the session method is configured"),
+                )))),
                 other => Err(SettingsError::Invalid {
                     key: "AUTHENTICATION_METHODS",
                     message: format!(
@@ -132,12 +132,17 @@ impl Credentials {
 
     /// `request.COOKIES.get(name)`: the last cookie of that name.
     pub fn cookie(&self, name: &str) -> Option<&str> {
-        self.cookies
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        find_cookie(&self.cookies, name)
     }
+}
+
+/// `COOKIES.get(name)` of parsed cookies: the last cookie of that name.
+pub fn find_cookie<'a>(cookies: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    cookies
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// `django.http.cookie.parse_cookie`: `;`-separated chunks, `key=value` or a bare value (under

@@ -1,0 +1,96 @@
+//! What browser traffic shares: the project's sessions and Django's CSRF rules, used by the
+//! `session` method of `/auth` and by the `/session/` endpoints. The request's host, scheme
+//! and port are Django's (`ALLOWED_HOSTS`, and the forwarded headers only when
+//! `USE_X_FORWARDED_HOST`, `USE_X_FORWARDED_PORT`, `SECURE_PROXY_SSL_HEADER` say so).
+
+use axum::http::{HeaderMap, header};
+
+use crate::csrf::{self, CsrfConfig, CsrfRequest};
+use crate::hosts::HostRules;
+use crate::sessions::SessionAuth;
+
+/// The sessions, the CSRF settings and the host rules of one project.
+pub struct Browser {
+    /// Logins through the project's sessions.
+    pub auth: SessionAuth,
+    /// `CSRF_*`.
+    pub csrf: CsrfConfig,
+    /// `ALLOWED_HOSTS` and the trusted proxy headers.
+    pub hosts: HostRules,
+    /// `CSRF_HEADER_NAME`'s header, lower-case.
+    csrf_header: Option<String>,
+}
+
+/// The parts of a request `CsrfViewMiddleware` reads, besides its headers.
+pub struct CsrfInput<'a> {
+    /// The method of the request being protected (the original one, for `/auth`).
+    pub method: &'a str,
+    /// The request's headers.
+    pub headers: &'a HeaderMap,
+    /// The CSRF cookie's value, if sent.
+    pub cookie: Option<&'a str>,
+    /// The `csrfmiddlewaretoken` form field, if the body had one.
+    pub form_token: Option<&'a str>,
+    /// The session's `_csrftoken` (read under `CSRF_USE_SESSIONS`).
+    pub session_secret: Option<&'a str>,
+}
+
+impl Browser {
+    /// Over these session stores, with these CSRF and host rules.
+    pub fn new(auth: SessionAuth, csrf: CsrfConfig, hosts: HostRules) -> Self {
+        let csrf_header = csrf.header().map(|h| h.to_ascii_lowercase());
+        Browser {
+            auth,
+            csrf,
+            hosts,
+            csrf_header,
+        }
+    }
+
+    /// `SESSION_COOKIE_NAME`.
+    pub fn session_cookie_name(&self) -> &str {
+        &self.auth.sessions().config().cookie.name
+    }
+
+    /// `CsrfViewMiddleware.process_view` for a request: `Ok` for safe methods and for
+    /// unsafe ones that carry what Django wants, else Django's reason.
+    pub fn check_csrf(&self, input: &CsrfInput<'_>) -> Result<(), csrf::Rejection> {
+        if csrf::is_safe_method(input.method) {
+            return Ok(());
+        }
+        let text = |name: &str| {
+            input
+                .headers
+                .get(name)
+                .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+        };
+        let host = self.hosts.host(text);
+        let secure = self.hosts.is_secure(text, false);
+        let own_port = text(header::HOST.as_str())
+            .and_then(crate::hosts::split_domain_port)
+            .map(|(_, port)| port)
+            .filter(|port| !port.is_empty())
+            .unwrap_or_else(|| if secure { "443".into() } else { "80".into() });
+        let port = self.hosts.port(text, &own_port);
+        let secret = if self.csrf.use_sessions {
+            input.session_secret
+        } else {
+            input.cookie
+        };
+        let header_token = self.csrf_header.as_deref().and_then(text);
+        csrf::check(
+            &self.csrf,
+            &CsrfRequest {
+                method: input.method,
+                secure,
+                host: host.as_deref(),
+                port: &port,
+                origin: text(header::ORIGIN.as_str()),
+                referer: text(header::REFERER.as_str()),
+                secret,
+                form_token: input.form_token,
+                header_token,
+            },
+        )
+    }
+}
