@@ -20,6 +20,9 @@ pytestmark = pytest.mark.database
 User = get_user_model()
 SECRET = "abcdefghijklmnopqrstuvwxyzABCDEF"
 TRUSTED = ["https://app.example.com", "https://*.example.net"] if django.VERSION >= (4, 0) else ["app.example.com"]
+# The proxy says the original request was HTTPS; Django's Referer checks apply then.
+PROXY_SSL = ("HTTP_X_FORWARDED_PROTO", "https")
+HTTPS = {"X-CSRFToken": SECRET, "X-Forwarded-Proto": "https"}
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +30,7 @@ def config(tmp_path_factory):
     from djtoken.config.export import export
 
     path = tmp_path_factory.mktemp("auth-sessions") / "djtoken.toml"
-    with override_settings(CSRF_TRUSTED_ORIGINS=TRUSTED):
+    with override_settings(CSRF_TRUSTED_ORIGINS=TRUSTED, SECURE_PROXY_SSL_HEADER=PROXY_SSL):
         path.write_text(export().text)
     return str(path)
 
@@ -68,7 +71,8 @@ def django_verdict(method, headers, csrf_cookie):
         reasons.append(reason)
         return HttpResponse(status=403)
 
-    with override_settings(CSRF_TRUSTED_ORIGINS=TRUSTED), mock.patch.object(csrf.CsrfViewMiddleware, "_reject", reject):
+    overrides = override_settings(CSRF_TRUSTED_ORIGINS=TRUSTED, SECURE_PROXY_SSL_HEADER=PROXY_SSL)
+    with overrides, mock.patch.object(csrf.CsrfViewMiddleware, "_reject", reject):
         middleware = csrf.CsrfViewMiddleware(lambda r: HttpResponse())
         middleware.process_request(request)
         middleware.process_view(request, lambda r: None, (), {})
@@ -97,6 +101,12 @@ CASES = [
     ("own origin", "POST", {"X-CSRFToken": SECRET, "Origin": "http://testserver"}, SECRET),
     ("trusted origin", "PATCH", {"X-CSRFToken": SECRET, "Origin": "https://app.example.com"}, SECRET),
     ("wildcard origin", "POST", {"X-CSRFToken": SECRET, "Origin": "https://x.example.net"}, SECRET),
+    ("bad characters", "POST", {"X-CSRFToken": "-" * 32}, SECRET),
+    ("https without referer", "POST", HTTPS, SECRET),
+    ("https, insecure referer", "POST", dict(HTTPS, Referer="http://testserver/page"), SECRET),
+    ("https, own referer", "POST", dict(HTTPS, Referer="https://testserver/page"), SECRET),
+    ("https, foreign referer", "POST", dict(HTTPS, Referer="https://evil.example/"), SECRET),
+    ("https, trusted referer", "POST", dict(HTTPS, Referer="https://app.example.com/"), SECRET),
 ]
 
 
