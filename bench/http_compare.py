@@ -1,14 +1,17 @@
 """Django + django-tokenapi under gunicorn against `djtoken serve`, on one database.
 
-    .venv/…/bin/python bench/http_compare.py [--duration 10] [--databases sqlite,postgres]
+    .venv/…/bin/python bench/http_compare.py [--duration 10] [--databases sqlite,postgres,redis]
 
 Run by bench/http-compare (which builds djtoken and the virtualenv). For each database it
-creates the schema and a user with real Django, finds gunicorn's best configuration on this
-machine for the token check (workers and threads; Django keeps its database connections with
-CONN_MAX_AGE=None), then loads each server with wrk on the token check, the
-forward-auth check (Django: a @token_required view) and the login, and prints requests per
-second, p50/p99 latency, the ratios, and each server's peak memory (VmHWM; for gunicorn the
-sum over its processes).
+creates the schema, a user and a session (a login through Django) with real Django, finds
+gunicorn's best configuration on this machine for the token check (workers and threads;
+Django keeps its database connections with CONN_MAX_AGE=None), then loads each server with
+wrk on the token check, the forward-auth check (Django: a @token_required view), the
+session check (Django: a view behind SessionMiddleware and AuthenticationMiddleware answering
+request.user.pk; djtoken: /auth with the session cookie) and the login, and prints requests
+per second, p50/p99 latency, the ratios, and each server's peak memory (VmHWM; for gunicorn
+the sum over its processes). "redis" is the users on SQLite and the sessions in Redis (the
+cache engine, DJTOKEN_BENCH_REDIS_URL, default redis://127.0.0.1:6379/0).
 """
 
 import argparse
@@ -35,8 +38,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-def django_env(url):
-    return dict(
+CACHE_PREFIX = "djtoken-bench-" + uuid.uuid4().hex[:8]
+
+
+def django_env(url, redis=None):
+    env = dict(
         os.environ,
         DJTOKEN_FIXTURE_DATABASE=url,
         DJTOKEN_FIXTURE_TOKENAPI_URLS="1",
@@ -46,22 +52,28 @@ def django_env(url):
         PYTHONPATH=GEN,
         PYTHONWARNINGS="ignore",
     )
+    if redis:
+        env.update(DJTOKEN_FIXTURE_SESSION_CACHE=redis, DJTOKEN_FIXTURE_CACHE_KEY_PREFIX=CACHE_PREFIX)
+    return env
 
 
-def prepare(url):
-    """migrate + one user, with real Django; returns (pk, token)."""
+def prepare(url, redis=None):
+    """migrate, one user and a login (its session), with real Django; returns (pk, token,
+    session cookie value)."""
     code = (
         "import django; django.setup()\n"
         "from django.core.management import call_command; call_command('migrate', verbosity=0)\n"
         "from django.contrib.auth.models import User\n"
+        "from django.test import Client\n"
         "from tokenapi.tokens import token_generator\n"
         "u = User.objects.create_user('bench', 'bench@example.com', %r)\n"
-        "print(u.pk, token_generator.make_token(u))\n" % PASSWORD
+        "c = Client(); c.force_login(u)\n"
+        "print(u.pk, token_generator.make_token(u), c.cookies['sessionid'].value)\n" % PASSWORD
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], env=django_env(url), check=True, capture_output=True, text=True
+        [sys.executable, "-c", code], env=django_env(url, redis), check=True, capture_output=True, text=True
     ).stdout.split()
-    return out[0], out[1]
+    return out[0], out[1], out[2]
 
 
 def wait_up(port, path):
@@ -95,10 +107,12 @@ def peak_memory_kib(pid):
     return total
 
 
-def wrk(url, duration, connections, script=None, env=None):
+def wrk(url, duration, connections, script=None, env=None, headers=()):
     args = ["wrk", "-t1", "-c%d" % connections, "-d%ds" % duration, "--latency", "--timeout", "30s"]
     if script:
         args += ["-s", script]
+    for header in headers:
+        args += ["-H", header]
     out = subprocess.run(args + [url], capture_output=True, text=True, env=env).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
@@ -109,6 +123,17 @@ def wrk(url, duration, connections, script=None, env=None):
 
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": rps, "p50": pct(50), "p99": pct(99), "non2xx": int(errors.group(1)) if errors else 0}
+
+
+def check_session(url, cookie, pk):
+    """The session check answers for the user, not for an anonymous one: the load measures
+    what it claims to."""
+    name, value = cookie.split(": ", 1)
+    request = urllib.request.Request(url, headers={name: value})
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        body = reply.read().decode()
+        if reply.headers.get("X-Auth-User-Id") != pk and '"user": "%s"' % pk not in body:
+            raise SystemExit("%s does not answer for user %s: %s" % (url, pk, body))
 
 
 def median_run(url, duration, connections, rounds, **kw):
@@ -131,7 +156,7 @@ class Server:
         return memory
 
 
-def gunicorn(url, workers, threads):
+def gunicorn(url, workers, threads, redis=None):
     port = free_port()
     args = [
         os.path.join(os.path.dirname(sys.executable), "gunicorn"),
@@ -146,7 +171,7 @@ def gunicorn(url, workers, threads):
     ]
     if threads > 1:
         args += ["-k", "gthread", "--threads", str(threads)]
-    return Server(args + ["wsgi:application"], django_env(url), port, "/token/new.json")
+    return Server(args + ["wsgi:application"], django_env(url, redis), port, "/token/new.json")
 
 
 def main():
@@ -156,7 +181,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--login-connections", type=int, default=4)
-    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--databases", default="sqlite,postgres,redis")
+    parser.add_argument("--redis", default=os.environ.get("DJTOKEN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
     parser.add_argument(
         "--postgres", default=os.environ.get("DJTOKEN_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
     )
@@ -165,8 +191,9 @@ def main():
     tmp = tempfile.mkdtemp(prefix="djtoken-http-bench-")
     for database in opts.databases.split(","):
         cleanup = None
-        if database == "sqlite":
-            url = "sqlite:" + os.path.join(tmp, "bench.sqlite3")
+        redis = opts.redis if database == "redis" else None
+        if database in ("sqlite", "redis"):
+            url = "sqlite:" + os.path.join(tmp, "bench-%s.sqlite3" % database)
         else:
             import psycopg2
 
@@ -179,7 +206,8 @@ def main():
             def cleanup(admin=admin, name=name):
                 admin.cursor().execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
 
-        pk, token = prepare(url)
+        pk, token, session = prepare(url, redis)
+        cookie = ("Cookie: sessionid=%s" % session,)
         check_path = "/token/%s/%s.json" % (token, pk)
         login_env = dict(os.environ, BENCH_USERNAME="bench", BENCH_PASSWORD=PASSWORD)
         login_script = os.path.join(TOP, "bench", "login.lua")
@@ -187,7 +215,7 @@ def main():
         # gunicorn's best configuration for the check, on this machine.
         best = None
         for workers, threads in [(2, 1), (3, 1), (4, 1), (2, 4), (4, 2)]:
-            server = gunicorn(url, workers, threads)
+            server = gunicorn(url, workers, threads, redis)
             result = wrk("http://127.0.0.1:%d%s" % (server.port, check_path), 5, opts.connections)
             server.stop()
             print(
@@ -201,8 +229,9 @@ def main():
         results = {}
         for side in ("django", "djtoken"):
             if side == "django":
-                server = gunicorn(url, workers, threads)
+                server = gunicorn(url, workers, threads, redis)
                 auth_path = "/protected/?user=%s&token=%s" % (pk, token)
+                session_path = "/whoami/"
             else:
                 port = free_port()
                 env = dict(
@@ -211,13 +240,24 @@ def main():
                     DJTOKEN_DATABASE=url,
                     DJTOKEN_BIND="127.0.0.1:%d" % port,
                     DJTOKEN_LOG_LEVEL="error",
+                    DJTOKEN_AUTHENTICATION="tokenapi,session",
                 )
+                if redis:
+                    env.update(
+                        DJTOKEN_SESSION_ENGINE="django.contrib.sessions.backends.cache",
+                        DJTOKEN_SESSION_CACHE_URL="%s?key_prefix=%s" % (redis, CACHE_PREFIX),
+                    )
                 server = Server([opts.djtoken, "serve"], env, port, "/healthz")
                 auth_path = "/auth?user=%s&token=%s" % (pk, token)
+                session_path = "/auth"
             base = "http://127.0.0.1:%d" % server.port
+            check_session(base + session_path, cookie[0], pk)
             results[side] = {
                 "check": median_run(base + check_path, opts.duration, opts.connections, opts.rounds),
                 "auth": median_run(base + auth_path, opts.duration, opts.connections, opts.rounds),
+                "session": median_run(
+                    base + session_path, opts.duration, opts.connections, opts.rounds, headers=cookie
+                ),
                 "login": wrk(
                     base + "/token/new.json", opts.duration, opts.login_connections, script=login_script, env=login_env
                 ),
@@ -235,7 +275,7 @@ def main():
         % ("database", "endpoint", "server", "req/s", "p50 ms", "p99 ms", "non-2xx", "ratio")
     )
     for database, config, results in rows:
-        for endpoint in ("check", "auth", "login"):
+        for endpoint in ("check", "auth", "session", "login"):
             d, t = results["django"][endpoint], results["djtoken"][endpoint]
             print(
                 "%-10s %-8s %-22s %12.0f %9.2f %9.2f %8d"

@@ -806,9 +806,12 @@ def test_soak_mixed_traffic_has_no_5xx_but_documented_503s(serve, alice, scratch
     assert server.proc.poll() is None
 
 
-def readme_block(language):
-    """A recipe of the README, as written."""
+def readme_block(language, marker=None):
+    """A recipe of the README, as written: the first block of that language, or the one after
+    `<!-- readme-test: marker -->`."""
     readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md")).read()
+    if marker:
+        readme = readme.split("<!-- readme-test: %s -->\n" % marker, 1)[1]
     return readme.split("```%s\n" % language, 1)[1].split("```", 1)[0]
 
 
@@ -834,16 +837,18 @@ http {{
 """
 
 
-def start_nginx(scratch_dir, djtoken_port):
-    """nginx with the README's locations in front of an upstream that echoes its headers:
-    (upstream, port, the nginx process)."""
+def start_nginx(scratch_dir, djtoken_port, locations=None, port=None):
+    """nginx with the README's locations (or these) in front of an upstream that echoes its
+    headers: (upstream, port, the nginx process)."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not os.path.exists(nginx):
         pytest.fail("nginx is needed (scripts/test installs Debian's nginx-light)")
-    upstream, tmp, port = behind_a_proxy(scratch_dir, "nginx")
+    upstream, tmp, free = behind_a_proxy(scratch_dir, "nginx")
+    port = port or free
     locations = (
-        readme_block("nginx")
+        (locations or readme_block("nginx"))
         .replace("http://app", "http://127.0.0.1:%d" % upstream.server_address[1])
+        .replace("127.0.0.1:9002", "127.0.0.1:%d" % upstream.server_address[1])
         .replace("127.0.0.1:8000", "127.0.0.1:%d" % djtoken_port)
     )
     conf = os.path.join(tmp, "nginx.conf")
@@ -1017,3 +1022,63 @@ def test_a_django_browser_session_passes_the_proxy_with_djangos_csrf_rules(serve
         proc.terminate()
         proc.wait(10)
         upstream.shutdown()
+
+
+def serve_django():
+    """The tests' Django site (fixtures/gen: django.contrib.auth.urls under accounts/, a
+    whoami view), served from this process on a port of its own."""
+    from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    from django.core.wsgi import get_wsgi_application
+
+    class Server(ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    site = make_server("127.0.0.1", 0, get_wsgi_application(), server_class=Server, handler_class=Quiet)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    return site
+
+
+def test_the_readmes_site_shares_browser_logins_both_ways(serve, scratch_dir, tmp_path):
+    """The README's one-login site: djtoken started as it says, nginx with its locations, and
+    its browser session run as written — Django's login is the service's, Django's logout
+    ends it there, djtoken's login is Django's."""
+    import shlex
+
+    from djtoken.config.export import export
+
+    user, _ = User.objects.get_or_create(username="alice")
+    user.set_password("wonderland")
+    user.is_active = True
+    user.save()
+    (tmp_path / "djtoken.toml").write_text(export().text)
+    command = shlex.split(readme_block("sh", "site-serve"))
+    assert command[:2] == ["djtoken", "serve"], command
+    server = serve([str(tmp_path / a) if a == "djtoken.toml" else a for a in command[2:]])
+    site = serve_django()
+    nginx_port = free_port()
+    locations = readme_block("nginx", "site-nginx").replace("127.0.0.1:9001", "127.0.0.1:%d" % site.server_address[1])
+    upstream, port, proc = start_nginx(scratch_dir, server.port, locations, nginx_port)
+    script = readme_block("sh", "site-browser").replace("127.0.0.1:8080", "127.0.0.1:%d" % port)
+    try:
+        result = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, (result.stdout, result.stderr)
+        lines = result.stdout.splitlines()
+        seen = json.loads(lines[0])
+        assert seen["x-auth-user-id"] == str(user.pk) and seen["x-auth-username"] == "alice", lines
+        assert lines[1] == "401", lines
+        login = json.loads(lines[2])
+        assert login["success"] is True and login["user"] == user.pk, lines
+        assert json.loads(lines[3]) == {"user": str(user.pk)}, lines
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        upstream.shutdown()
+        site.shutdown()
