@@ -1406,6 +1406,20 @@ mod tests {
                 "serve.log_level",
                 Box::new(|s| s.serve.log_level = "loud".into()),
             ),
+            (
+                "serve.session_prefix",
+                Box::new(|s| {
+                    s.authentication_methods = vec!["session".into()];
+                    s.serve.session_prefix = "/auth/session".into();
+                }),
+            ),
+            (
+                "CSRF_COOKIE_SAMESITE",
+                Box::new(|s| {
+                    s.authentication_methods = vec!["session".into()];
+                    s.csrf_cookie_samesite = "Sometimes".into();
+                }),
+            ),
         ];
         for (key, change) in cases {
             let mut settings = Settings::default();
@@ -1441,6 +1455,7 @@ DJANGO_VERSION = "5.2"
 TIME_ZONE = "Asia/Kolkata"
 TOKEN_TIMEOUT_DAYS = 3
 PASSWORD_HASHERS = ["argon2", "pbkdf2_sha256"]
+CSRF_COOKIE_AGE = false
 
 [PASSWORD_HASHER_PARAMS.pbkdf2_sha256]
 iterations = 1200000
@@ -1455,6 +1470,7 @@ bind = "127.0.0.1:9000"
         let (settings, keys) = Settings::from_toml(text).expect("a valid file");
         assert_eq!(settings.token_timeout_days, 3);
         assert_eq!(settings.user_model.is_active_column, None);
+        assert_eq!(settings.csrf_cookie_age, None, "false is Django's None");
         assert!(keys.contains(&"PASSWORD_HASHER_PARAMS.pbkdf2_sha256.iterations".to_owned()));
         assert!(keys.contains(&"serve.bind".to_owned()));
         let hashers = settings.hashers().expect("valid hashers");

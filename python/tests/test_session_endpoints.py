@@ -283,6 +283,14 @@ def test_bad_input_gets_4xx_json(site, user):
     assert settings.SESSION_COOKIE_NAME not in stranger.cookies
     status, _, body = Browser(server).call("POST", "/session/login/", urlencode({"username": "x"}), FORM)
     assert status == 403 and body["errors"].startswith("CSRF Failed: ")
+    # A malformed CSRF cookie: refused, and (from 4.0) replaced on the way out, as Django does.
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["csrftoken"] = "abc"
+    theirs = client.post("/login/", {"username": "x"}, HTTP_X_CSRFTOKEN="x" * 32)
+    malformed = Browser(server, {"csrftoken": "abc"})
+    status, _, body = malformed.call("POST", "/session/login/", urlencode({"username": "x"}), dict(FORM, **csrf))
+    assert (status, theirs.status_code) == (403, 403), body
+    assert ("csrftoken" in theirs.cookies) == any(c.startswith("csrftoken=") for c in malformed.set_cookie)
 
 
 def test_csrf_in_the_session_both_ways(djtoken_bin, database_url, scratch_dir, user):

@@ -155,10 +155,22 @@ fn csrf_refusal(
             .and_then(Value::as_str),
     };
     let rejection = browser.check_csrf(&input).err()?;
+    // From 4.0, a malformed CSRF cookie is replaced on the way out, the refusal included.
+    let config = &browser.csrf;
+    let replace = !config.use_sessions
+        && config.version >= crate::version::DjangoVersion::V4_0
+        && input
+            .cookie
+            .is_some_and(|c| CsrfConfig::secret_of(c).is_none());
+    let cookies = if replace {
+        vec![csrf_cookie(config, &config.rotate())]
+    } else {
+        Vec::new()
+    };
     Some(Reply::Browser {
         status: StatusCode::FORBIDDEN,
         body: responses::error(&format!("CSRF Failed: {}", rejection.0)),
-        cookies: Vec::new(),
+        cookies,
     })
 }
 
