@@ -33,11 +33,13 @@ pub const BAD_JSON_LOGIN: &str =
 /// The session login of an inactive user through a backend that lets inactive users
 /// authenticate: `AuthenticationForm`'s message (400).
 pub const INACTIVE_ACCOUNT: &str = "This account is inactive.";
-/// A session endpoint when the session store is down (503) is the generic 503; when the
-/// session cannot be saved because its key vanished meanwhile (Django's `SessionInterrupted`,
-/// 400).
+/// A session endpoint whose session was deleted before it could be saved (Django's
+/// `SessionInterrupted`, 400).
 pub const SESSION_INTERRUPTED: &str =
     "The request's session was deleted before the request completed.";
+/// A session endpoint whose session holds data that cannot be read back (an expiry Django
+/// raises on: a 500 there; 400 here).
+pub const SESSION_UNREADABLE: &str = "The session cannot be read: log in again.";
 /// `@token_required` with an `Authorization` header that has no space (400, tokenapi 2.1.1).
 pub const BAD_AUTH_HEADER: &str = "Invalid Authorization header format.";
 /// `@token_required` with undecodable Basic credentials (400, tokenapi 2.1.1).

@@ -353,3 +353,29 @@ def test_a_sites_own_cookie_settings_are_exported_and_followed(djtoken_bin, data
                 assert attributes(ours[name]) == attributes(theirs.cookies[name]), name
         finally:
             server.stop()
+
+
+def test_a_session_django_cannot_save_again_is_replaced_at_login(djtoken_bin, database_url, scratch_dir, user):
+    """A session whose `_session_expiry` Django cannot read (it would answer 500 on saving
+    it): the login starts a new session instead."""
+    from datetime import timedelta
+
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    key = "garbage" + uuid.uuid4().hex[:25]
+    data = SessionStore().encode({"_session_expiry": "garbage", "cart": [1, 2]})
+    Session.objects.create(session_key=key, session_data=data, expire_date=timezone.now() + timedelta(days=1))
+    with override_settings(SESSION_ENGINE=ENGINE + "db"):
+        server = start(djtoken_bin, database_url, scratch_dir)
+        try:
+            browser = Browser(server, {settings.SESSION_COOKIE_NAME: key})
+            status, _, body = browser.login(user.username)
+            assert status == 200, body
+            assert browser.cookies[settings.SESSION_COOKIE_NAME] != key
+            client = Client()
+            client.cookies[settings.SESSION_COOKIE_NAME] = browser.cookies[settings.SESSION_COOKIE_NAME]
+            assert django_user(client) == str(user.pk)
+        finally:
+            server.stop()

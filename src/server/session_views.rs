@@ -72,7 +72,8 @@ fn ok(body: String, cookies: Vec<String>) -> Answer {
 
 /// A session store's failure as an answer: 503 while the database, cache or directory is
 /// down (500 for a database without the table), 400 for a session deleted meanwhile (Django's
-/// `SessionInterrupted`), 500 for the rest (logged).
+/// `SessionInterrupted`) or one whose data cannot be read back (where Django answers 500),
+/// 500 for the rest (logged).
 fn store_error(state: &AppState, e: SessionError) -> Reply {
     match e {
         SessionError::Store(e) => {
@@ -82,6 +83,10 @@ fn store_error(state: &AppState, e: SessionError) -> Reply {
         SessionError::Vanished => {
             Reply::Error(StatusCode::BAD_REQUEST, responses::SESSION_INTERRUPTED)
         }
+        SessionError::Unreadable(why) => {
+            tracing::warn!(reason = %why, "a session that cannot be read back");
+            Reply::Error(StatusCode::BAD_REQUEST, responses::SESSION_UNREADABLE)
+        }
         other => {
             tracing::error!(error = %other, "a session could not be written");
             Reply::ServerError
@@ -90,8 +95,9 @@ fn store_error(state: &AppState, e: SessionError) -> Reply {
 }
 
 /// The browser's session: its key and data, `None` when there is no cookie or Django would
-/// find no session behind it (and start an empty one). An unreadable session is treated as
-/// none, as `get_user` treats it as anonymous.
+/// find no session behind it (and start an empty one). An unreadable session (or one whose
+/// expiry cannot be read, which Django could not save again) is treated as none, as
+/// `get_user` treats it as anonymous.
 async fn current_session(
     state: &AppState,
     cookies: &[(String, String)],
@@ -101,19 +107,22 @@ async fn current_session(
         return Ok(None);
     };
     match browser.auth.sessions().load(key).await {
-        Ok(Some(data)) => Ok(Some((key.to_owned(), data))),
+        Ok(Some(data)) if browser.auth.sessions().cookie_max_age(&data).is_ok() => {
+            Ok(Some((key.to_owned(), data)))
+        }
+        Ok(Some(_)) => Ok(None),
         Ok(None) | Err(SessionError::Unreadable(_)) => Ok(None),
         Err(e) => Err(store_error(state, e)),
     }
 }
 
-/// The session cookie's `Set-Cookie` for `key` holding `data`, or the reason it cannot be
-/// computed (an expiry Django cannot read either: a 500 there).
+/// The session cookie's `Set-Cookie` for `key` holding `data` (just saved, so its expiry was
+/// read: 400 otherwise, where Django answers 500).
 fn session_cookie(browser: &Browser, key: &str, data: &SessionData) -> Result<String, Reply> {
     let sessions = browser.auth.sessions();
     let max_age = sessions.cookie_max_age(data).map_err(|why| {
-        tracing::error!(reason = %why, "a session's expiry cannot be read");
-        Reply::ServerError
+        tracing::warn!(reason = %why, "a session's expiry cannot be read");
+        Reply::Error(StatusCode::BAD_REQUEST, responses::SESSION_UNREADABLE)
     })?;
     Ok(sessions
         .config()
