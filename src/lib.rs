@@ -34,6 +34,7 @@ pub mod clock;
 pub mod cookie;
 pub mod crypto;
 pub mod csrf;
+pub mod drf;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod hashers;

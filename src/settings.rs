@@ -193,7 +193,7 @@ pub struct Settings {
     #[serde(rename = "SESSION_FILE_PATH", skip_serializing_if = "Option::is_none")]
     pub session_file_path: Option<PathBuf>,
     /// The authentication methods of `/auth`, in order, like DRF's
-    /// `DEFAULT_AUTHENTICATION_CLASSES`: `tokenapi`, `session`.
+    /// `DEFAULT_AUTHENTICATION_CLASSES`: `tokenapi`, `session`, `drf-token`.
     #[serde(rename = "AUTHENTICATION_METHODS")]
     pub authentication_methods: Vec<String>,
     /// `ALLOWED_HOSTS`: the hosts `request.get_host()` accepts (the CSRF checks of the

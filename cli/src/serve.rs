@@ -41,8 +41,8 @@ pub struct ServeArgs {
     /// only /auth's own query string is read (Envoy).
     #[arg(long, env = "DJTOKEN_FORWARDED_URI_HEADER", value_name = "HEADER")]
     forwarded_uri_header: Option<String>,
-    /// The authentication methods of /auth, in order, comma-separated: tokenapi, session
-    /// [default: tokenapi].
+    /// The authentication methods of /auth, in order, comma-separated: tokenapi, session,
+    /// drf-token [default: tokenapi].
     #[arg(long, env = "DJTOKEN_AUTHENTICATION", value_delimiter = ',')]
     authentication: Option<Vec<String>>,
     #[command(flatten)]

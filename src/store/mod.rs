@@ -6,6 +6,7 @@
 //! Every failure is a [`StoreError`] that names the database (never its password); a database
 //! that went away is retried on the next call, without a restart.
 
+pub mod authtoken;
 mod axes;
 mod dialect;
 #[cfg(feature = "postgres")]
@@ -365,6 +366,12 @@ impl UserStore {
         since: Option<NaiveDateTime>,
     ) -> Result<crate::axes::AxesFailures, StoreError> {
         dispatch!(self, s => s.axes_failures(filters, since).await)
+    }
+
+    /// The pk of the user whose Django REST framework token has this key (`authtoken_token`),
+    /// if any.
+    pub async fn drf_token_user(&self, key: &str) -> Result<Option<Pk>, StoreError> {
+        dispatch!(self, s => s.drf_token_user(key).await)
     }
 
     /// The `django_session` row with this key, unless it expired by `now`.

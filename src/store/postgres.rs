@@ -27,6 +27,7 @@ use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, NoTls, Row, Statement};
 use uuid::Uuid;
 
+use super::authtoken::AuthtokenQueries;
 use super::axes::failures_sql;
 use super::sessions::{NaiveTimes, SessionQueries, SessionRow};
 use super::users::{UserInsert, UserQueries, Value};
@@ -109,6 +110,7 @@ pub struct Shared {
     model: UserModel,
     queries: UserQueries,
     sessions: SessionQueries,
+    authtoken: AuthtokenQueries,
     /// Rows for an array of pks: the batched lookups by pk (PostgreSQL only).
     by_pks: String,
     options: StoreOptions,
@@ -151,6 +153,7 @@ impl PgStore {
             ),
             queries,
             sessions,
+            authtoken: AuthtokenQueries::new(Dialect::Postgres),
             url,
             model,
             options,
@@ -716,6 +719,11 @@ impl Shared {
             reason: format!("axes_accessattempt.failures_since_start: {e}"),
         })?;
         Ok(AxesFailures { failures, latest })
+    }
+
+    pub async fn drf_token_user(&self, key: &str) -> Result<Option<Pk>, StoreError> {
+        let rows = self.query(&self.authtoken.user_of_key, &[&key]).await?;
+        Ok(rows.first().map(|row| self.read_pk(row)))
     }
 
     // `timestamp with time zone` columns take instants: USE_TZ does not change them.

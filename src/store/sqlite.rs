@@ -22,6 +22,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, ToSql, params_from_iter};
 use uuid::Uuid;
 
+use super::authtoken::AuthtokenQueries;
 use super::axes::failures_sql;
 use super::sessions::{NaiveTimes, SessionQueries, SessionRow};
 use super::users::{UserInsert, UserQueries, Value};
@@ -165,6 +166,7 @@ pub struct SqliteStore {
     model: UserModel,
     queries: Arc<UserQueries>,
     sessions: Arc<SessionQueries>,
+    authtoken: Arc<AuthtokenQueries>,
     options: StoreOptions,
     idle: Arc<Mutex<Vec<Connection>>>,
     /// Calls on the blocking pool at once (each holds one handle): a locked database makes
@@ -214,8 +216,9 @@ fn pk_param(pk: &Pk) -> Box<dyn ToSql + Send> {
     }
 }
 
-fn read_user(row: &Row<'_>, kind: PkKind) -> rusqlite::Result<User> {
-    let pk = match kind {
+/// The pk in a row's first column, as Django stores that kind in SQLite.
+fn read_pk(row: &Row<'_>, kind: PkKind) -> rusqlite::Result<Pk> {
+    Ok(match kind {
         PkKind::Integer | PkKind::BigInteger => Pk::Int(row.get(0)?),
         PkKind::Uuid => {
             let text: String = row.get(0)?;
@@ -228,7 +231,11 @@ fn read_user(row: &Row<'_>, kind: PkKind) -> rusqlite::Result<User> {
             })?)
         }
         PkKind::String => Pk::Str(row.get(0)?),
-    };
+    })
+}
+
+fn read_user(row: &Row<'_>, kind: PkKind) -> rusqlite::Result<User> {
+    let pk = read_pk(row, kind)?;
     let last_login: Option<String> = row.get(4)?;
     let last_login = match last_login {
         Some(text) => Some(parse_wall_time(&text).map_err(|e| {
@@ -290,6 +297,7 @@ impl SqliteStore {
             by_pk: PkCache::new(path.clone()),
             queries: Arc::new(UserQueries::new(&model, Dialect::Sqlite)),
             sessions: Arc::new(SessionQueries::new(&model, Dialect::Sqlite)),
+            authtoken: Arc::new(AuthtokenQueries::new(Dialect::Sqlite)),
             path,
             database,
             model,
@@ -568,6 +576,20 @@ impl SqliteStore {
                         latest,
                     })
                 })
+        })
+        .await
+    }
+
+    pub async fn drf_token_user(&self, key: &str) -> Result<Option<Pk>, StoreError> {
+        let (sql, key, kind) = (
+            self.authtoken.user_of_key.clone(),
+            key.to_owned(),
+            self.model.pk_kind,
+        );
+        self.read(move |conn, _| {
+            conn.prepare_cached(&sql)?
+                .query_row([&key], |row| read_pk(row, kind))
+                .optional()
         })
         .await
     }

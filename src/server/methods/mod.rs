@@ -10,6 +10,7 @@
 //! Adding a method: a file here with a type implementing [`AuthMethod`], and one arm in
 //! [`build`] naming it.
 
+mod drf_token;
 mod session;
 mod tokenapi;
 
@@ -27,6 +28,7 @@ use crate::settings::{Settings, SettingsError};
 use crate::store::StoreError;
 use crate::user::User;
 
+pub use drf_token::DrfToken;
 pub use session::Session;
 pub use tokenapi::Tokenapi;
 
@@ -77,7 +79,7 @@ pub trait AuthMethod: Send + Sync {
 }
 
 /// The names [`build`] knows.
-pub const METHODS: &[&str] = &["tokenapi", "session"];
+pub const METHODS: &[&str] = &["tokenapi", "session", "drf-token"];
 
 /// The methods `AUTHENTICATION_METHODS` lists, in order, over one authenticator and, for the
 /// `session` method, the project's sessions (`browser`, over the same user store).
@@ -92,6 +94,7 @@ pub fn build(
         .map(|name| -> Result<Box<dyn AuthMethod>, SettingsError> {
             match name.trim() {
                 "tokenapi" => Ok(Box::new(Tokenapi::new(Arc::clone(auth)))),
+                "drf-token" => Ok(Box::new(DrfToken::new(Arc::clone(auth)))),
                 "session" => Ok(Box::new(Session::new(Arc::clone(
                     browser.expect("built when the session method is configured"),
                 )))),

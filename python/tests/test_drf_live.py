@@ -1,0 +1,106 @@
+"""Django REST framework's TokenAuthentication shared with `djtoken serve`: tokens DRF made
+(`Token.objects.create`, as `obtain_auth_token` and the admin make them) pass `/auth` with the
+`drf-token` method, and every kind of Authorization header gets DRF's verdict — the same user,
+or DRF's message — from `/auth`, on the run's database (SQLite or PostgreSQL).
+
+Run with DJTOKEN_FIXTURE_DRF=1 (rest_framework.authtoken installed, its table migrated).
+"""
+
+import uuid
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import RequestFactory
+from rest_framework import exceptions
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.authtoken.models import Token
+from rest_framework.request import Request
+
+pytestmark = pytest.mark.database
+
+User = get_user_model()
+
+
+@pytest.fixture(scope="module")
+def tokens():
+    """An active user's token and an inactive user's."""
+    active = User.objects.create_user("drf-%s" % uuid.uuid4().hex[:8], "drf@example.com", "pw")
+    inactive = User.objects.create_user("drf-%s" % uuid.uuid4().hex[:8], password="pw", is_active=False)
+    return Token.objects.create(user=active), Token.objects.create(user=inactive)
+
+
+@pytest.fixture
+def server(serve):
+    return serve(["--authentication", "drf-token,tokenapi"])
+
+
+def drf_verdict(header):
+    """What TokenAuthentication.authenticate says: None, the user's pk, or the message."""
+    meta = {"HTTP_AUTHORIZATION": header} if header is not None else {}
+    try:
+        found = TokenAuthentication().authenticate(Request(RequestFactory().get("/", **meta)))
+    except exceptions.AuthenticationFailed as e:
+        return ("error", str(e.detail))
+    return ("none", None) if found is None else ("user", str(found[0].pk))
+
+
+def test_a_token_drf_made_passes_auth(server, tokens):
+    token, _ = tokens
+    status, headers, _ = server.request("GET", "/auth", headers={"Authorization": "Token " + token.key})
+    assert status == 200 and headers["x-auth-user-id"] == str(token.user.pk)
+    assert headers["x-auth-username"] == token.user.username and headers["x-auth-email"] == "drf@example.com"
+
+
+def headers(active, inactive):
+    """Headers an HTTP server lets through (no control characters: the vectors have those)."""
+    return [
+        "Token " + active,
+        "token\t" + active,
+        "TOKEN   " + active + "  ",
+        "Bearer " + active,
+        "Token",
+        "Token a b",
+        "Token \xe9\xe9",
+        "Token " + active.upper(),
+        "Token " + active + "0",
+        "Token " + "f" * 40,
+        "Token " + inactive,
+        "Token " + "é".encode().decode("latin-1"),
+        None,
+    ]
+
+
+def test_every_header_gets_drfs_verdict(server, tokens):
+    active, inactive = tokens
+    import http.client
+
+    for header in headers(active.key, inactive.key):
+        kind, value = drf_verdict(header)
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.putrequest("GET", "/auth")
+        if header is not None:
+            conn.putheader("Authorization", header.encode("latin-1"))
+        conn.endheaders()
+        response = conn.getresponse()
+        status, body = response.status, response.read().decode()
+        seen = response.getheader("X-Auth-User-Id")
+        if kind == "user":
+            assert (status, seen) == (200, value), (header, body)
+        elif kind == "none":
+            # Neither DRF nor tokenapi found credentials: 401 with the first method's scheme.
+            assert status == 401 and response.getheader("WWW-Authenticate") == "Token", (header, body)
+        elif value == "User inactive or deleted.":
+            assert status == 403 and value in body, (header, body)
+        else:
+            assert status == 401 and value in body, (header, value, body)
+            assert response.getheader("WWW-Authenticate") == "Token"
+
+
+def test_a_deleted_token_is_refused_at_once(server, tokens):
+    user = User.objects.create_user("drf-%s" % uuid.uuid4().hex[:8], password="pw")
+    token = Token.objects.create(user=user)
+    auth = {"Authorization": "Token " + token.key}
+    assert server.request("GET", "/auth", headers=auth)[0] == 200
+    token.delete()
+    status, _, body = server.request("GET", "/auth", headers=auth)
+    assert status == 401 and b"Invalid token." in body

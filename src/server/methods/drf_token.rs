@@ -1,0 +1,74 @@
+//! `drf-token`: Django REST framework's `TokenAuthentication` — `Authorization: Token <key>`
+//! (DRF's keyword and whitespace rules, [`crate::drf`]), the key looked up in
+//! `authtoken_token` by the database, the user active. DRF answers every failure with 401;
+//! here a malformed header or an unknown key is a 401 with DRF's message and
+//! `WWW-Authenticate: Token`, and an inactive user a 403, as the forward-auth answers go.
+//!
+//! DRF and django-rest-knox both use the `Token` keyword: a project with both lists the one
+//! its clients mostly use first (a key the first does not know is a 401 from it).
+
+use std::sync::Arc;
+
+use axum::http::header;
+
+use super::{Answer, AuthMethod, Credentials, Outcome, Refusal};
+use crate::auth::Authenticator;
+use crate::drf::{self, TokenHeader};
+use crate::responses;
+use crate::server::ServerRunner;
+
+/// The `drf-token` method.
+pub struct DrfToken {
+    auth: Arc<Authenticator<ServerRunner>>,
+}
+
+impl DrfToken {
+    /// Over this authenticator's user store (which holds `authtoken_token`).
+    pub fn new(auth: Arc<Authenticator<ServerRunner>>) -> Self {
+        DrfToken { auth }
+    }
+}
+
+impl AuthMethod for DrfToken {
+    fn name(&self) -> &'static str {
+        "drf-token"
+    }
+
+    fn www_authenticate(&self) -> &'static str {
+        drf::KEYWORD
+    }
+
+    fn missing_message(&self) -> &'static str {
+        responses::NOT_LOGGED_IN
+    }
+
+    fn authenticate<'a>(&'a self, request: &'a Credentials) -> Answer<'a> {
+        Box::pin(async move {
+            let Some(authorization) = request.header(header::AUTHORIZATION) else {
+                return Outcome::NotMine;
+            };
+            let key = match drf::parse_authorization(authorization, drf::KEYWORD) {
+                TokenHeader::NotMine => return Outcome::NotMine,
+                TokenHeader::Malformed(message) => {
+                    return Outcome::Refused(Refusal::Challenge(message));
+                }
+                TokenHeader::Key(key) if !drf::storable(key) => {
+                    return Outcome::Refused(Refusal::Challenge(drf::INVALID_TOKEN));
+                }
+                TokenHeader::Key(key) => key,
+            };
+            let store = self.auth.store();
+            let found = match store.drf_token_user(key).await {
+                Ok(Some(pk)) => store.user_by_pk(&pk).await,
+                Ok(None) => Ok(None),
+                Err(e) => Err(e),
+            };
+            match found {
+                Ok(Some(user)) if user.is_active => Outcome::User(user),
+                Ok(Some(_)) => Outcome::Refused(Refusal::Forbidden(drf::INACTIVE)),
+                Ok(None) => Outcome::Refused(Refusal::Challenge(drf::INVALID_TOKEN)),
+                Err(e) => Outcome::Refused(Refusal::Database(e)),
+            }
+        })
+    }
+}

@@ -1,0 +1,76 @@
+//! Django REST framework's `TokenAuthentication` against the real package (DRF 3.15.1 on
+//! Django 3.2–4.1, 3.17.2 on 4.2–5.1, 3.18.3 on 5.2–6.1; fixtures/gen/drf.py): what every
+//! kind of `Authorization` header comes to — not this scheme, a malformed header with DRF's
+//! message, or a key whose lookup gives the user, `Invalid token.` or `User inactive or
+//! deleted.` — and the form of the keys DRF generates.
+
+mod common;
+
+use common::vectors;
+use djtoken::drf::{self, TokenHeader};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Deserialize)]
+struct Drf {
+    authenticate: Vec<Row>,
+    keys: Vec<String>,
+    www_authenticate: String,
+}
+
+#[derive(Deserialize)]
+struct Row {
+    name: String,
+    header: String,
+    result: BTreeMap<String, serde_json::Value>,
+}
+
+/// The generator's table: one key of an active user (pk 1), one of an inactive user.
+const ACTIVE: &str = "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b";
+const INACTIVE: &str = "0123456789abcdef0123456789abcdef01234567";
+
+/// The answer for a header, with the generator's table as the store (an exact match, as on
+/// SQLite and PostgreSQL).
+fn answer(header: &[u8]) -> Result<Option<&'static str>, &'static str> {
+    match drf::parse_authorization(header, drf::KEYWORD) {
+        TokenHeader::NotMine => Ok(None),
+        TokenHeader::Malformed(message) => Err(message),
+        TokenHeader::Key(key) if !drf::storable(key) => Err(drf::INVALID_TOKEN),
+        TokenHeader::Key(ACTIVE) => Ok(Some("1")),
+        TokenHeader::Key(INACTIVE) => Err(drf::INACTIVE),
+        TokenHeader::Key(_) => Err(drf::INVALID_TOKEN),
+    }
+}
+
+#[test]
+fn authorization_headers_get_drfs_answers() {
+    let mut checked = 0;
+    for (series, v) in vectors::<Drf>("drf") {
+        assert_eq!(v.www_authenticate, drf::KEYWORD, "{series}");
+        for row in &v.authenticate {
+            // WSGI's latin-1 text, encoded back: the bytes as sent.
+            let bytes: Vec<u8> = row
+                .header
+                .chars()
+                .map(|c| u8::try_from(u32::from(c)).expect("latin-1"))
+                .collect();
+            let expected = if row.result.contains_key("none") {
+                Ok(None)
+            } else if let Some(user) = row.result.get("user") {
+                Ok(Some(user.as_str().expect("a pk")))
+            } else {
+                Err(row.result["error"].as_str().expect("a message"))
+            };
+            assert_eq!(answer(&bytes), expected, "{series}: {}", row.name);
+            checked += 1;
+        }
+        for key in &v.keys {
+            assert_eq!(key.len(), drf::generate_key().len(), "{series}");
+            assert!(
+                key.bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+            );
+        }
+    }
+    assert!(checked >= 20, "only {checked} headers");
+}
