@@ -8,6 +8,7 @@
 
 mod config;
 mod db;
+mod drf;
 mod flags;
 mod password;
 mod serve;
@@ -58,6 +59,9 @@ enum Command {
     /// django.core.signing: dumps, loads, sign, unsign.
     #[command(subcommand)]
     Signing(signing::SigningCommand),
+    /// Django REST framework's TokenAuthentication keys: get (or create), check.
+    #[command(subcommand, name = "drf-token")]
+    DrfToken(drf::DrfTokenCommand),
 }
 
 /// A failure that ends the command with exit status 2 and a one-line message.
@@ -103,6 +107,7 @@ fn main() -> ExitCode {
         Command::Config(cmd) => config::run(cmd),
         Command::Signing(cmd) => signing::run(cmd),
         Command::Session(cmd) => session::run(cmd),
+        Command::DrfToken(cmd) => drf::run(cmd),
     };
     match result {
         Ok(Outcome::Yes) => ExitCode::SUCCESS,

@@ -104,3 +104,43 @@ def test_a_deleted_token_is_refused_at_once(server, tokens):
     token.delete()
     status, _, body = server.request("GET", "/auth", headers=auth)
     assert status == 401 and b"Invalid token." in body
+
+
+def drf_command(djtoken_bin, database_url, *args):
+    import os
+
+    from conftest import run
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJTOKEN_")}
+    env["DJTOKEN_DATABASE"] = database_url
+    return run([djtoken_bin, "drf-token", *args], env=env)
+
+
+def test_keys_djtoken_makes_are_drfs(djtoken_bin, database_url):
+    user = User.objects.create_user("drf-%s" % uuid.uuid4().hex[:8], password="pw")
+    code, out, err = drf_command(djtoken_bin, database_url, "get", "--username", user.username)
+    assert code == 0, err
+    key = out.strip()
+    # DRF reads the row djtoken wrote (created included) and authenticates with its key.
+    token = Token.objects.get(user=user)
+    assert token.key == key and token.created is not None
+    assert drf_verdict("Token " + key) == ("user", str(user.pk))
+    # get_or_create: the same key again, and DRF's own key where DRF made one.
+    assert drf_command(djtoken_bin, database_url, "get", "--username", user.username)[1].strip() == key
+    other = User.objects.create_user("drf-%s" % uuid.uuid4().hex[:8], password="pw")
+    theirs = Token.objects.create(user=other)
+    assert drf_command(djtoken_bin, database_url, "get", "--username", other.username)[1].strip() == theirs.key
+
+
+def test_check_gives_drfs_verdict(djtoken_bin, database_url, tokens):
+    active, inactive = tokens
+    code, out, _ = drf_command(djtoken_bin, database_url, "check", active.key)
+    assert (code, out.strip()) == (0, str(active.user.pk))
+    for key, message in [
+        (inactive.key, "User inactive or deleted."),
+        ("f" * 40, "Invalid token."),
+        ("x" * 41, "Invalid token."),
+    ]:
+        assert drf_verdict("Token " + key) == ("error", message)
+        code, out, err = drf_command(djtoken_bin, database_url, "check", key)
+        assert (code, err.strip()) == (1, message)

@@ -9,6 +9,11 @@ use super::dialect::Dialect;
 pub struct AuthtokenQueries {
     /// `$1` key: the `user_id` of the token with that key.
     pub user_of_key: String,
+    /// `$1` user id: the user's key.
+    pub key_of_user: String,
+    /// `$1` key, `$2` created, `$3` user id: a new token; nothing when the user (or the key)
+    /// already has one.
+    pub insert: String,
 }
 
 impl AuthtokenQueries {
@@ -18,6 +23,15 @@ impl AuthtokenQueries {
             user_of_key: format!(
                 "SELECT \"user_id\" FROM \"authtoken_token\" WHERE \"key\" = {}",
                 dialect.placeholder(1)
+            ),
+            key_of_user: format!(
+                "SELECT \"key\" FROM \"authtoken_token\" WHERE \"user_id\" = {}",
+                dialect.placeholder(1)
+            ),
+            insert: format!(
+                "INSERT INTO \"authtoken_token\" (\"key\", \"created\", \"user_id\") VALUES ({}) \
+                 ON CONFLICT DO NOTHING",
+                dialect.placeholders(3)
             ),
         }
     }

@@ -726,6 +726,26 @@ impl Shared {
         Ok(rows.first().map(|row| self.read_pk(row)))
     }
 
+    pub async fn drf_key_of(&self, pk: &Pk) -> Result<Option<String>, StoreError> {
+        let pk = self.pk_param(pk)?;
+        let rows = self.query(&self.authtoken.key_of_user, &[&*pk]).await?;
+        Ok(rows.first().map(|row| row.get(0)))
+    }
+
+    pub async fn drf_insert(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        pk: &Pk,
+        _: NaiveTimes,
+    ) -> Result<bool, StoreError> {
+        let pk = self.pk_param(pk)?;
+        let changed = self
+            .execute(&self.authtoken.insert, &[&key, &now, &*pk])
+            .await?;
+        Ok(changed == 1)
+    }
+
     // `timestamp with time zone` columns take instants: USE_TZ does not change them.
     pub async fn session_load(
         &self,

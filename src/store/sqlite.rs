@@ -594,6 +594,34 @@ impl SqliteStore {
         .await
     }
 
+    pub async fn drf_key_of(&self, pk: &Pk) -> Result<Option<String>, StoreError> {
+        let (sql, pk) = (self.authtoken.key_of_user.clone(), pk_param(pk));
+        self.read(move |conn, _| {
+            conn.prepare_cached(&sql)?
+                .query_row(rusqlite::params![pk], |row| row.get(0))
+                .optional()
+        })
+        .await
+    }
+
+    pub async fn drf_insert(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        pk: &Pk,
+        times: NaiveTimes,
+    ) -> Result<bool, StoreError> {
+        let (sql, key) = (self.authtoken.insert.clone(), key.to_owned());
+        let (created, pk) = (datetime_text(times.naive(now)), pk_param(pk));
+        self.run(move |conn, _| {
+            let changed = conn
+                .prepare_cached(&sql)?
+                .execute(rusqlite::params![key, created, pk])?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
     pub async fn session_load(
         &self,
         key: &str,

@@ -52,21 +52,12 @@ impl AuthMethod for DrfToken {
                 TokenHeader::Malformed(message) => {
                     return Outcome::Refused(Refusal::Challenge(message));
                 }
-                TokenHeader::Key(key) if !drf::storable(key) => {
-                    return Outcome::Refused(Refusal::Challenge(drf::INVALID_TOKEN));
-                }
                 TokenHeader::Key(key) => key,
             };
-            let store = self.auth.store();
-            let found = match store.drf_token_user(key).await {
-                Ok(Some(pk)) => store.user_by_pk(&pk).await,
-                Ok(None) => Ok(None),
-                Err(e) => Err(e),
-            };
-            match found {
-                Ok(Some(user)) if user.is_active => Outcome::User(user),
-                Ok(Some(_)) => Outcome::Refused(Refusal::Forbidden(drf::INACTIVE)),
-                Ok(None) => Outcome::Refused(Refusal::Challenge(drf::INVALID_TOKEN)),
+            match drf::user_of_key(self.auth.store(), key).await {
+                Ok(Ok(user)) => Outcome::User(user),
+                Ok(Err(drf::INACTIVE)) => Outcome::Refused(Refusal::Forbidden(drf::INACTIVE)),
+                Ok(Err(message)) => Outcome::Refused(Refusal::Challenge(message)),
                 Err(e) => Outcome::Refused(Refusal::Database(e)),
             }
         })

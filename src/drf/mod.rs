@@ -1,8 +1,15 @@
 //! Django REST framework's `TokenAuthentication` (`rest_framework.authentication`,
 //! `rest_framework.authtoken`), the same in DRF 3.15, 3.17 and 3.18: the
 //! `Authorization: Token <key>` header as DRF reads it, with its messages, and keys as
-//! `Token.generate_key` makes them. Core: the lookup in `authtoken_token` is the store's.
+//! `Token.generate_key` makes them. Core; the lookup in `authtoken_token` and the creation
+//! of keys are in `auth.rs` (feature `store`).
 //! Checked against the real package in `tests/django_drf.rs` (`fixtures/gen/drf.py`).
+
+#[cfg(feature = "store")]
+mod auth;
+
+#[cfg(feature = "store")]
+pub use auth::{key_for, user_of_key};
 
 use crate::crypto::get_random_string;
 
