@@ -481,6 +481,10 @@ pub struct ServeSettings {
     /// Where the session endpoints (`csrf/`, `login/`, `logout/`, `whoami/`) are mounted,
     /// when the `session` method is configured.
     pub session_prefix: String,
+    /// The path of Django REST framework's `obtain_auth_token` view, as the project's
+    /// `urls.py` mounts it (`/api-token-auth/`); unset: not served.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drf_obtain_token_path: Option<String>,
     /// The one request header `/auth` trusts for the original URI (`X-Original-URI` behind
     /// nginx, `X-Forwarded-Uri` behind Traefik and Caddy); every other is ignored, and with
     /// none only `/auth`'s own query string is read (Envoy). A client can send any header the
@@ -551,6 +555,7 @@ impl Default for ServeSettings {
             bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
             prefix: "/token/".into(),
             session_prefix: "/session/".into(),
+            drf_obtain_token_path: None,
             forwarded_uri_header: None,
             pool_size: None,
             hash_concurrency: None,
@@ -1100,6 +1105,17 @@ impl Settings {
                     ),
                 ));
             }
+        }
+        if let Some(path) = &self.serve.drf_obtain_token_path
+            && (!path.starts_with('/')
+                || path == "/auth"
+                || path.starts_with("/auth/")
+                || ["/healthz", "/readyz", "/metrics"].contains(&path.as_str()))
+        {
+            return Err(invalid(
+                "serve.drf_obtain_token_path",
+                format!("{path:?}: a path of its own, starting with / (as /api-token-auth/)"),
+            ));
         }
         self.time_zone()?;
         self.user_model()?;

@@ -74,3 +74,90 @@ fn authorization_headers_get_drfs_answers() {
     }
     assert!(checked >= 20, "only {checked} headers");
 }
+
+#[derive(Deserialize)]
+struct ObtainRows {
+    obtain_auth_token: Vec<ObtainRow>,
+}
+
+#[derive(Deserialize)]
+struct ObtainRow {
+    name: String,
+    method: String,
+    content_type: Option<String>,
+    body: String,
+    status: u16,
+    answer: String,
+    allow: String,
+}
+
+/// The form fields of the generator's bodies (`+` for spaces; they hold no escapes).
+fn form_fields(body: &str) -> Vec<(String, String)> {
+    body.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (k.replace('+', " "), v.replace('+', " "))
+        })
+        .collect()
+}
+
+/// `obtain_auth_token`'s answers: the view's own parsing and validation from
+/// `djtoken::drf::obtain`, `authenticate` as the generator's table has it (alice/pw active,
+/// bob/pw inactive). JSON that does not parse is refused with DRF's status and prefix; the
+/// rest of that message is Python's `json` module's, which djtoken does not copy.
+#[test]
+fn obtain_auth_token_answers_as_drf() {
+    use djtoken::drf::obtain::{self, Read, Submitted};
+    let mut checked = 0;
+    for (series, v) in vectors::<ObtainRows>("drf") {
+        for row in &v.obtain_auth_token {
+            assert_eq!(row.allow, obtain::ALLOW, "{series}: {}", row.name);
+            let what = format!("{series}: {}", row.name);
+            if row.method != "POST" {
+                assert_eq!(
+                    (405, obtain::method_not_allowed(&row.method)),
+                    (row.status, row.answer.clone()),
+                    "{what}"
+                );
+                checked += 1;
+                continue;
+            }
+            let bytes: Vec<u8> = row.body.chars().map(|c| c as u32 as u8).collect();
+            let form = form_fields(&row.body);
+            let content_type = row.content_type.as_deref().unwrap_or("");
+            let media = content_type.split(';').next().unwrap_or("").trim();
+            let submitted = match media {
+                "application/x-www-form-urlencoded" => Submitted::Form(&form),
+                "application/json" => Submitted::Json(&bytes),
+                "" if bytes.is_empty() => Submitted::Nothing,
+                _ => Submitted::Unsupported(content_type),
+            };
+            let ours = match obtain::read(submitted) {
+                Read::Credentials { username, password } => {
+                    if (username.as_str(), password.as_str()) == ("alice", "pw") {
+                        (200, obtain::token("<key>"))
+                    } else {
+                        (400, obtain::unable_to_log_in())
+                    }
+                }
+                Read::Answer(status, body) => (status, body),
+            };
+            if row.answer.starts_with("{\"detail\":\"JSON parse error - ")
+                && !row.answer.contains("not JSON compliant")
+                && !row.answer.contains("codec can't decode")
+            {
+                assert_eq!(ours.0, row.status, "{what}");
+                assert!(
+                    ours.1.starts_with("{\"detail\":\"JSON parse error - "),
+                    "{what}: {}",
+                    ours.1
+                );
+            } else {
+                assert_eq!(ours, (row.status, row.answer.clone()), "{what}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "only {checked} requests");
+}

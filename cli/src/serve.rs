@@ -32,6 +32,10 @@ pub struct ServeArgs {
     /// [default: /token/].
     #[arg(long, env = "DJTOKEN_PREFIX")]
     prefix: Option<String>,
+    /// The path of Django REST framework's obtain_auth_token view, as the project mounts it
+    /// (/api-token-auth/) [default: not served].
+    #[arg(long, env = "DJTOKEN_DRF_OBTAIN_TOKEN_PATH", value_name = "PATH")]
+    drf_obtain_token_path: Option<String>,
     /// Where the session endpoints (csrf/, login/, logout/, whoami/) are mounted when the
     /// session method is configured [default: /session/].
     #[arg(long, env = "DJTOKEN_SESSION_PREFIX")]
@@ -145,6 +149,13 @@ impl Layer for ServeArgs {
         to.put("serve.prefix", "prefix", &self.prefix, |s| {
             &mut s.serve.prefix
         });
+        let obtain = self.drf_obtain_token_path.clone().map(Some);
+        to.put(
+            "serve.drf_obtain_token_path",
+            "drf_obtain_token_path",
+            &obtain,
+            |s| &mut s.serve.drf_obtain_token_path,
+        );
         to.put(
             "serve.session_prefix",
             "session_prefix",

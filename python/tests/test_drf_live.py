@@ -144,3 +144,44 @@ def test_check_gives_drfs_verdict(djtoken_bin, database_url, tokens):
         assert drf_verdict("Token " + key) == ("error", message)
         code, out, err = drf_command(djtoken_bin, database_url, "check", key)
         assert (code, err.strip()) == (1, message)
+
+
+def test_obtain_auth_token_answers_as_drfs_view(serve, tokens):
+    """The generator's requests (fixtures/gen/drf.py) to DRF's obtain_auth_token and to
+    djtoken's: the same status, body and Allow; the key, DRF's or djtoken's, is the user's
+    one key. A body that is not JSON gets DRF's status and prefix (the rest of that message
+    is Python's json module's)."""
+    import http.client
+
+    from django.test import Client
+
+    from drf import obtain_cases
+
+    for username, active in (("alice", True), ("bob", False)):
+        user, _ = User.objects.get_or_create(username=username)
+        user.set_password("pw")
+        user.is_active = active
+        user.save()
+    Token.objects.filter(user__username="alice").delete()
+    server = serve(["--drf-obtain-token-path", "/api-token-auth/"])
+    for name, method, content_type, body in obtain_cases():
+        extra = {"content_type": content_type} if content_type else {}
+        theirs = Client().generic(method, "/api-token-auth/", body, **extra)
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        conn.request(
+            method, "/api-token-auth/", body=body, headers={"Content-Type": content_type} if content_type else {}
+        )
+        response = conn.getresponse()
+        ours = response.read().decode()
+        expected = theirs.content.decode()
+        assert (response.status, response.getheader("Allow")) == (theirs.status_code, theirs["Allow"]), name
+        python_own = "not JSON compliant" in expected or "codec can't decode" in expected
+        if expected.startswith('{"detail":"JSON parse error - ') and not python_own:
+            assert ours.startswith('{"detail":"JSON parse error - '), (name, ours)
+        else:
+            assert ours == expected, (name, ours, expected)
+    key = Token.objects.get(user__username="alice").key
+    status, _, body = server.request(
+        "POST", "/api-token-auth/", b"username=alice&password=pw", {"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert (status, body) == (200, ('{"token":"%s"}' % key).encode())

@@ -7,6 +7,7 @@
 
 #[cfg(feature = "store")]
 mod auth;
+pub mod obtain;
 
 #[cfg(feature = "store")]
 pub use auth::{key_for, user_of_key};
@@ -70,6 +71,11 @@ pub fn parse_authorization<'a>(header: &'a [u8], keyword: &str) -> TokenHeader<'
         Ok(key) => TokenHeader::Key(key),
         Err(_) => TokenHeader::Malformed(INVALID_CHARACTERS),
     }
+}
+
+/// Python's `str.isspace()`: Unicode whitespace, and the separators `\x1c`–`\x1f`.
+pub(crate) fn python_isspace(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
 /// Whether `key` could be in `authtoken_token` at all: at most 40 characters, and no NUL

@@ -22,11 +22,13 @@ pub enum Route {
     Metrics,
     /// The `/session/` endpoints (`csrf/`, `login/`, `logout/`, `whoami/`).
     Session,
+    /// DRF's `obtain_auth_token` (`serve.drf_obtain_token_path`).
+    DrfObtainToken,
     /// Anything else (404).
     Other,
 }
 
-const ROUTES: [(Route, &str); 8] = [
+const ROUTES: [(Route, &str); 9] = [
     (Route::TokenNew, "token_new"),
     (Route::Token, "token"),
     (Route::Auth, "auth"),
@@ -34,6 +36,7 @@ const ROUTES: [(Route, &str); 8] = [
     (Route::Readyz, "readyz"),
     (Route::Metrics, "metrics"),
     (Route::Session, "session"),
+    (Route::DrfObtainToken, "drf_obtain_token"),
     (Route::Other, "other"),
 ];
 

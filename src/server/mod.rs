@@ -9,6 +9,7 @@
 
 pub mod browser;
 pub mod connections;
+mod drf_views;
 mod handlers;
 pub mod methods;
 pub mod metrics;
@@ -108,6 +109,10 @@ pub struct AppState {
     pub browser: Option<Arc<browser::Browser>>,
     /// Where the session endpoints are mounted, normalised.
     pub session_prefix: String,
+    /// Where DRF's `obtain_auth_token` is served, if anywhere.
+    pub drf_obtain_token_path: Option<String>,
+    /// How `created` and the like are stored (`USE_TZ`, `TIME_ZONE`).
+    pub times: crate::store::NaiveTimes,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
     /// Largest body accepted.
@@ -173,6 +178,11 @@ impl AppState {
             methods: methods::build(settings, &auth, browser.as_ref())?,
             browser,
             session_prefix: serve.session_prefix(),
+            drf_obtain_token_path: serve.drf_obtain_token_path.clone(),
+            times: crate::store::NaiveTimes {
+                use_tz: settings.use_tz,
+                time_zone: settings.time_zone()?,
+            },
             forwarded_uri_header: header(
                 "serve.forwarded_uri_header",
                 &serve.forwarded_uri_header,
@@ -208,6 +218,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(handlers::readyz));
     if state.metrics_on_main {
         router = router.route("/metrics", get(handlers::metrics));
+    }
+    if let Some(path) = &state.drf_obtain_token_path {
+        router = router.route(path, any(drf_views::obtain_auth_token));
     }
     if state.browser.is_some() {
         let prefix = &state.session_prefix;

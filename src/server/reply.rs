@@ -49,6 +49,8 @@ pub enum Reply {
     ForwardAuth(ForwardAuth),
     /// Plain text (metrics).
     Text(&'static str, String),
+    /// An answer of DRF's `obtain_auth_token`: its status and JSON, with `Allow`.
+    Drf(StatusCode, String),
     /// A session endpoint's JSON answer, with the `Set-Cookie` values it sends.
     Browser {
         /// The status.
@@ -104,7 +106,7 @@ pub fn protect(route: Route, response: &mut Response) {
                     .or_insert_with(|| HeaderValue::from_static(""));
             }
         }
-        Route::TokenNew => {
+        Route::TokenNew | Route::DrfObtainToken => {
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
         Route::Session => {
@@ -199,6 +201,14 @@ impl IntoResponse for Reply {
                         response.headers_mut().append(header::SET_COOKIE, value);
                     }
                 }
+                response
+            }
+            Reply::Drf(status, body) => {
+                let mut response = json(status, body);
+                response.headers_mut().insert(
+                    header::ALLOW,
+                    HeaderValue::from_static(crate::drf::obtain::ALLOW),
+                );
                 response
             }
             Reply::Text(content_type, body) => {

@@ -57,6 +57,11 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every field, in order.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
     fn push(&mut self, key: String, value: String) {
         self.0.push((key, value));
     }
