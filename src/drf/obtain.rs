@@ -48,7 +48,16 @@ fn non_field(message: &str) -> String {
     format!("{{\"non_field_errors\":[{}]}}", json_text(message))
 }
 
-/// The answer to a method other than POST (and OPTIONS): 405.
+/// The answer to OPTIONS: `SimpleMetadata` of the view and its serializer.
+pub const METADATA: &str = concat!(
+    r#"{"name":"Obtain Auth Token","description":"","renders":["application/json"],"#,
+    r#""parses":["application/x-www-form-urlencoded","multipart/form-data","application/json"],"#,
+    r#""actions":{"POST":{"username":{"type":"string","required":true,"read_only":false,"label":"Username"},"#,
+    r#""password":{"type":"string","required":true,"read_only":false,"label":"Password"},"#,
+    r#""token":{"type":"string","required":false,"read_only":true,"label":"Token"}}}}"#
+);
+
+/// The answer to a method other than POST and OPTIONS: 405.
 pub fn method_not_allowed(method: &str) -> String {
     detail(&format!("Method \"{method}\" not allowed."))
 }

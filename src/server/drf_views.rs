@@ -45,6 +45,9 @@ async fn answer(
     headers: HeaderMap,
     body: Body,
 ) -> Reply {
+    if method == Method::OPTIONS {
+        return drf(200, obtain::METADATA.to_owned());
+    }
     if method != Method::POST {
         return drf(405, obtain::method_not_allowed(method.as_str()));
     }
