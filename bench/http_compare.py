@@ -8,7 +8,9 @@ gunicorn's best configuration on this machine for the token check (workers and t
 Django keeps its database connections with CONN_MAX_AGE=None), then loads each server with
 wrk on the token check, the forward-auth check (Django: a @token_required view), the
 session check (Django: a view behind SessionMiddleware and AuthenticationMiddleware answering
-request.user.pk; djtoken: /auth with the session cookie) and the login, and prints requests
+request.user.pk; djtoken: /auth with the session cookie), the DRF token check (Django: an
+APIView with TokenAuthentication and IsAuthenticated answering the user's pk; djtoken: /auth
+with the drf-token method) and the login, and prints requests
 per second, p50/p99 latency, the ratios, and each server's peak memory (VmHWM; for gunicorn
 the sum over its processes). "redis" is the users on SQLite and the sessions in Redis (the
 cache engine, DJTOKEN_BENCH_REDIS_URL, default redis://127.0.0.1:6379/0).
@@ -48,6 +50,7 @@ def django_env(url, redis=None):
         DJTOKEN_FIXTURE_TOKENAPI_URLS="1",
         DJTOKEN_FIXTURE_SECRET_KEY=SECRET,
         DJTOKEN_FIXTURE_CONN_MAX_AGE="none",
+        DJTOKEN_FIXTURE_DRF="1",
         DJANGO_SETTINGS_MODULE="settings",
         PYTHONPATH=GEN,
         PYTHONWARNINGS="ignore",
@@ -67,13 +70,15 @@ def prepare(url, redis=None):
         "from django.test import Client\n"
         "from tokenapi.tokens import token_generator\n"
         "u = User.objects.create_user('bench', 'bench@example.com', %r)\n"
+        "from rest_framework.authtoken.models import Token\n"
         "c = Client(); c.force_login(u)\n"
-        "print(u.pk, token_generator.make_token(u), c.cookies['sessionid'].value)\n" % PASSWORD
+        "print(u.pk, token_generator.make_token(u), c.cookies['sessionid'].value,"
+        " Token.objects.create(user=u).key)\n" % PASSWORD
     )
     out = subprocess.run(
         [sys.executable, "-c", code], env=django_env(url, redis), check=True, capture_output=True, text=True
     ).stdout.split()
-    return out[0], out[1], out[2]
+    return out[0], out[1], out[2], out[3]
 
 
 def wait_up(port, path):
@@ -125,14 +130,16 @@ def wrk(url, duration, connections, script=None, env=None, headers=()):
     return {"rps": rps, "p50": pct(50), "p99": pct(99), "non2xx": int(errors.group(1)) if errors else 0}
 
 
-def check_session(url, cookie, pk):
-    """The session check answers for the user, not for an anonymous one: the load measures
-    what it claims to."""
-    name, value = cookie.split(": ", 1)
+def check_answers_for(url, header, pk):
+    """A check with a credential header answers for the user, not for an anonymous one: the
+    load measures what it claims to."""
+    import json
+
+    name, value = header.split(": ", 1)
     request = urllib.request.Request(url, headers={name: value})
     with urllib.request.urlopen(request, timeout=10) as reply:
         body = reply.read().decode()
-        if reply.headers.get("X-Auth-User-Id") != pk and '"user": "%s"' % pk not in body:
+        if reply.headers.get("X-Auth-User-Id") != pk and json.loads(body).get("user") != pk:
             raise SystemExit("%s does not answer for user %s: %s" % (url, pk, body))
 
 
@@ -206,8 +213,9 @@ def main():
             def cleanup(admin=admin, name=name):
                 admin.cursor().execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
 
-        pk, token, session = prepare(url, redis)
+        pk, token, session, drf_key = prepare(url, redis)
         cookie = ("Cookie: sessionid=%s" % session,)
+        drf_header = ("Authorization: Token %s" % drf_key,)
         check_path = "/token/%s/%s.json" % (token, pk)
         login_env = dict(os.environ, BENCH_USERNAME="bench", BENCH_PASSWORD=PASSWORD)
         login_script = os.path.join(TOP, "bench", "login.lua")
@@ -232,6 +240,7 @@ def main():
                 server = gunicorn(url, workers, threads, redis)
                 auth_path = "/protected/?user=%s&token=%s" % (pk, token)
                 session_path = "/whoami/"
+                drf_path = "/drf-whoami/"
             else:
                 port = free_port()
                 env = dict(
@@ -240,7 +249,7 @@ def main():
                     DJTOKEN_DATABASE=url,
                     DJTOKEN_BIND="127.0.0.1:%d" % port,
                     DJTOKEN_LOG_LEVEL="error",
-                    DJTOKEN_AUTHENTICATION="tokenapi,session",
+                    DJTOKEN_AUTHENTICATION="tokenapi,session,drf-token",
                 )
                 if redis:
                     env.update(
@@ -250,14 +259,17 @@ def main():
                 server = Server([opts.djtoken, "serve"], env, port, "/healthz")
                 auth_path = "/auth?user=%s&token=%s" % (pk, token)
                 session_path = "/auth"
+                drf_path = "/auth"
             base = "http://127.0.0.1:%d" % server.port
-            check_session(base + session_path, cookie[0], pk)
+            check_answers_for(base + session_path, cookie[0], pk)
+            check_answers_for(base + drf_path, drf_header[0], pk)
             results[side] = {
                 "check": median_run(base + check_path, opts.duration, opts.connections, opts.rounds),
                 "auth": median_run(base + auth_path, opts.duration, opts.connections, opts.rounds),
                 "session": median_run(
                     base + session_path, opts.duration, opts.connections, opts.rounds, headers=cookie
                 ),
+                "drf": median_run(base + drf_path, opts.duration, opts.connections, opts.rounds, headers=drf_header),
                 "login": wrk(
                     base + "/token/new.json", opts.duration, opts.login_connections, script=login_script, env=login_env
                 ),
@@ -275,7 +287,7 @@ def main():
         % ("database", "endpoint", "server", "req/s", "p50 ms", "p99 ms", "non-2xx", "ratio")
     )
     for database, config, results in rows:
-        for endpoint in ("check", "auth", "session", "login"):
+        for endpoint in ("check", "auth", "session", "drf", "login"):
             d, t = results["django"][endpoint], results["djtoken"][endpoint]
             print(
                 "%-10s %-8s %-22s %12.0f %9.2f %9.2f %8d"

@@ -188,6 +188,15 @@ def serve(djtoken_bin, database_url, scratch_dir):
         server.stop()
 
 
+def readme_block(language, marker=None):
+    """A recipe of the README, as written: the first block of that language, or the one after
+    `<!-- readme-test: marker -->`."""
+    readme = open(os.path.join(TOP, "README.md")).read()
+    if marker:
+        readme = readme.split("<!-- readme-test: %s -->\n" % marker, 1)[1]
+    return readme.split("```%s\n" % language, 1)[1].split("```", 1)[0]
+
+
 def redis_url(what):
     """DJTOKEN_TEST_REDIS_URL; without it, a visible notice that `what` is skipped, or a
     usage error when DJTOKEN_TEST_REQUIRE_REDIS=1 (CI)."""

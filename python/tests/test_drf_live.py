@@ -185,3 +185,27 @@ def test_obtain_auth_token_answers_as_drfs_view(serve, tokens):
         "POST", "/api-token-auth/", b"username=alice&password=pw", {"Content-Type": "application/x-www-form-urlencoded"}
     )
     assert (status, body) == (200, ('{"token":"%s"}' % key).encode())
+
+
+def test_the_readmes_drf_example_runs_as_written(serve, tmp_path):
+    import shlex
+    import subprocess
+
+    from conftest import readme_block
+    from djtoken.config.export import export
+
+    user, _ = User.objects.get_or_create(username="alice")
+    user.set_password("wonderland")
+    user.is_active = True
+    user.save()
+    (tmp_path / "djtoken.toml").write_text(export().text)
+    command = shlex.split(readme_block("sh", "drf-serve"))
+    assert command[:2] == ["djtoken", "serve"], command
+    server = serve([str(tmp_path / a) if a == "djtoken.toml" else a for a in command[2:]])
+    script = readme_block("sh", "drf-requests").replace("127.0.0.1:8000", "127.0.0.1:%d" % server.port)
+    script += 'echo "KEY=$KEY"\n'
+    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    key = Token.objects.get(user=user).key
+    assert "KEY=%s" % key in result.stdout, result.stdout
+    assert "HTTP/1.1 200" in result.stdout and "x-auth-user-id: %s" % user.pk in result.stdout, result.stdout

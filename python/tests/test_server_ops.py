@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote
 
 import pytest
-from conftest import LIVE_DB, free_port
+from conftest import LIVE_DB, free_port, readme_block
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from tokenapi.tokens import token_generator
@@ -804,15 +804,6 @@ def test_soak_mixed_traffic_has_no_5xx_but_documented_503s(serve, alice, scratch
     assert total > 1000 * seconds, "the soak ran: %d requests" % total
     assert not bad, bad
     assert server.proc.poll() is None
-
-
-def readme_block(language, marker=None):
-    """A recipe of the README, as written: the first block of that language, or the one after
-    `<!-- readme-test: marker -->`."""
-    readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md")).read()
-    if marker:
-        readme = readme.split("<!-- readme-test: %s -->\n" % marker, 1)[1]
-    return readme.split("```%s\n" % language, 1)[1].split("```", 1)[0]
 
 
 NGINX_CONF = """
