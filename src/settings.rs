@@ -1096,21 +1096,30 @@ impl Settings {
         {
             self.session_config()?;
             let prefix = self.serve.session_prefix();
-            if prefix.starts_with("/auth/") || prefix == self.serve.prefix() {
+            if prefix.starts_with("/auth/")
+                || prefix == self.serve.prefix()
+                || prefix.contains(['{', '}', '*'])
+            {
                 return Err(invalid(
                     "serve.session_prefix",
                     format!(
-                        "{prefix:?} overlaps /auth or the tokenapi prefix: mount the session \
-                         endpoints elsewhere (default /session/)"
+                        "{prefix:?} overlaps /auth or the tokenapi prefix, or is not a plain \
+                         path: mount the session endpoints elsewhere (default /session/)"
                     ),
                 ));
             }
         }
+        let session_routes: Vec<String> = ["csrf/", "login/", "logout/", "whoami/"]
+            .iter()
+            .map(|r| format!("{}{r}", self.serve.session_prefix()))
+            .collect();
         if let Some(path) = &self.serve.drf_obtain_token_path
             && (!path.starts_with('/')
+                || path.contains(['{', '}', '*'])
                 || path == "/auth"
                 || path.starts_with("/auth/")
-                || ["/healthz", "/readyz", "/metrics"].contains(&path.as_str()))
+                || ["/healthz", "/readyz", "/metrics"].contains(&path.as_str())
+                || session_routes.contains(path))
         {
             return Err(invalid(
                 "serve.drf_obtain_token_path",
@@ -1428,6 +1437,14 @@ mod tests {
                     s.authentication_methods = vec!["session".into()];
                     s.serve.session_prefix = "/auth/session".into();
                 }),
+            ),
+            (
+                "serve.drf_obtain_token_path",
+                Box::new(|s| s.serve.drf_obtain_token_path = Some("/api/{token}/".into())),
+            ),
+            (
+                "serve.drf_obtain_token_path",
+                Box::new(|s| s.serve.drf_obtain_token_path = Some("/session/login/".into())),
             ),
             (
                 "CSRF_COOKIE_SAMESITE",
