@@ -291,6 +291,12 @@ def test_bad_input_gets_4xx_json(site, user):
     status, _, body = malformed.call("POST", "/session/login/", urlencode({"username": "x"}), dict(FORM, **csrf))
     assert (status, theirs.status_code) == (403, 403), body
     assert ("csrftoken" in theirs.cookies) == any(c.startswith("csrftoken=") for c in malformed.set_cookie)
+    # And on a safe request too.
+    client.cookies["csrftoken"] = "abc"
+    theirs = client.get("/whoami/")
+    malformed = Browser(server, {"csrftoken": "abc"})
+    assert malformed.call("GET", "/session/whoami/")[0] == 200
+    assert ("csrftoken" in theirs.cookies) == any(c.startswith("csrftoken=") for c in malformed.set_cookie)
 
 
 def test_csrf_in_the_session_both_ways(djtoken_bin, database_url, scratch_dir, user):

@@ -164,23 +164,21 @@ fn csrf_refusal(
             .and_then(Value::as_str),
     };
     let rejection = browser.check_csrf(&input).err()?;
-    // From 4.0, a malformed CSRF cookie is replaced on the way out, the refusal included.
-    let config = &browser.csrf;
-    let replace = !config.use_sessions
-        && config.version >= crate::version::DjangoVersion::V4_0
-        && input
-            .cookie
-            .is_some_and(|c| CsrfConfig::secret_of(c).is_none());
-    let cookies = if replace {
-        vec![csrf_cookie(config, &config.rotate())]
-    } else {
-        Vec::new()
-    };
     Some(Reply::Browser {
         status: StatusCode::FORBIDDEN,
         body: responses::error(&format!("CSRF Failed: {}", rejection.0)),
-        cookies,
+        cookies: replaced_csrf_cookie(browser, cookies).into_iter().collect(),
     })
+}
+
+/// From 4.0, `CsrfViewMiddleware` replaces a malformed CSRF cookie on the way out of any
+/// request (a refusal included): the new cookie, when this request's is malformed.
+fn replaced_csrf_cookie(browser: &Browser, cookies: &[(String, String)]) -> Option<String> {
+    let config = &browser.csrf;
+    let malformed =
+        cookie(cookies, &config.cookie_name).is_some_and(|c| CsrfConfig::secret_of(c).is_none());
+    (malformed && !config.use_sessions && config.version >= crate::version::DjangoVersion::V4_0)
+        .then(|| csrf_cookie(config, &config.rotate()))
 }
 
 /// `GET csrf/`: `get_token(request)`.
@@ -428,10 +426,13 @@ pub async fn whoami(
     }
     let browser = browser(&state);
     let cookies = request_cookies(&headers);
+    let replaced: Vec<String> = replaced_csrf_cookie(browser, &cookies)
+        .into_iter()
+        .collect();
     let Some(key) = cookie(&cookies, browser.session_cookie_name()) else {
-        return ok(responses::whoami(None), Vec::new());
+        return ok(responses::whoami(None), replaced);
     };
-    let (user, set) = match browser.auth.get_user(key, true).await {
+    let (user, mut set) = match browser.auth.get_user(key, true).await {
         Ok(Ok(logged_in)) => {
             let mut set = Vec::new();
             if logged_in.cycled {
@@ -449,5 +450,6 @@ pub async fn whoami(
         Ok(Err(_)) => (None, Vec::new()),
         Err(e) => return answer(store_error(&state, e)),
     };
+    set.extend(replaced);
     ok(responses::whoami(user.as_ref()), set)
 }
