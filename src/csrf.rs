@@ -195,11 +195,7 @@ impl CsrfConfig {
             }
         });
         let stored = kept.unwrap_or_else(|| self.rotate());
-        let secret = if stored.len() == TOKEN_LENGTH {
-            unmask_cipher_token(&stored).expect("a valid masked value")
-        } else {
-            stored.clone()
-        };
+        let secret = Self::secret_of(&stored).expect("a well-formed stored value");
         IssuedToken {
             token: mask_secret(&secret).expect("a valid secret"),
             stored,

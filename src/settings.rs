@@ -593,6 +593,9 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, usize::from)
 }
 
+/// The session endpoints, below `serve.session_prefix`.
+pub const SESSION_ENDPOINTS: [&str; 4] = ["csrf/", "login/", "logout/", "whoami/"];
+
 /// `token/`, `/token`, `/token/` → `/token/`; `/` stays `/`.
 pub fn normalize_prefix(prefix: &str) -> String {
     let trimmed = prefix.trim_matches('/');
@@ -612,6 +615,12 @@ impl ServeSettings {
     /// The session endpoints' prefix, normalised.
     pub fn session_prefix(&self) -> String {
         normalize_prefix(&self.session_prefix)
+    }
+
+    /// The session endpoints' paths, in [`SESSION_ENDPOINTS`]' order.
+    pub fn session_routes(&self) -> [String; 4] {
+        let prefix = self.session_prefix();
+        SESSION_ENDPOINTS.map(|name| format!("{prefix}{name}"))
     }
 
     /// Password hashes at once (at least 1).
@@ -1109,10 +1118,7 @@ impl Settings {
                 ));
             }
         }
-        let session_routes: Vec<String> = ["csrf/", "login/", "logout/", "whoami/"]
-            .iter()
-            .map(|r| format!("{}{r}", self.serve.session_prefix()))
-            .collect();
+        let session_routes = self.serve.session_routes();
         if let Some(path) = &self.serve.drf_obtain_token_path
             && (!path.starts_with('/')
                 || path.contains(['{', '}', '*'])

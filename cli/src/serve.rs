@@ -439,7 +439,7 @@ async fn start(mut settings: Settings) -> Result<Outcome, Fail> {
     if let Some(browser) = &state.browser {
         let config = browser.auth.sessions().config();
         tracing::info!(
-            prefix = %state.session_prefix,
+            prefix = %serve.session_prefix(),
             engine = config.engine.path(),
             cookie = %config.cookie.name,
             csrf = if config.csrf.use_sessions { "in the session" } else { "cookie" },

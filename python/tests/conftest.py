@@ -197,6 +197,25 @@ def readme_block(language, marker=None):
     return readme.split("```%s\n" % language, 1)[1].split("```", 1)[0]
 
 
+def serve_as_the_readme_says(serve, tmp_path, marker):
+    """`djtoken serve` started with the command line of the README's `marker` block (its
+    `djtoken.toml`: what export() writes for the running settings), and the README's user
+    alice with the README's password."""
+    import shlex
+
+    from django.contrib.auth import get_user_model
+    from djtoken.config.export import export
+
+    user, _ = get_user_model().objects.get_or_create(username="alice")
+    user.set_password("wonderland")
+    user.is_active = True
+    user.save()
+    (tmp_path / "djtoken.toml").write_text(export().text)
+    command = shlex.split(readme_block("sh", marker))
+    assert command[:2] == ["djtoken", "serve"], command
+    return user, serve([str(tmp_path / a) if a == "djtoken.toml" else a for a in command[2:]])
+
+
 def redis_url(what):
     """DJTOKEN_TEST_REDIS_URL; without it, a visible notice that `what` is skipped, or a
     usage error when DJTOKEN_TEST_REQUIRE_REDIS=1 (CI)."""

@@ -188,20 +188,11 @@ def test_obtain_auth_token_answers_as_drfs_view(serve, tokens):
 
 
 def test_the_readmes_drf_example_runs_as_written(serve, tmp_path):
-    import shlex
     import subprocess
 
-    from conftest import readme_block
-    from djtoken.config.export import export
+    from conftest import readme_block, serve_as_the_readme_says
 
-    user, _ = User.objects.get_or_create(username="alice")
-    user.set_password("wonderland")
-    user.is_active = True
-    user.save()
-    (tmp_path / "djtoken.toml").write_text(export().text)
-    command = shlex.split(readme_block("sh", "drf-serve"))
-    assert command[:2] == ["djtoken", "serve"], command
-    server = serve([str(tmp_path / a) if a == "djtoken.toml" else a for a in command[2:]])
+    user, server = serve_as_the_readme_says(serve, tmp_path, "drf-serve")
     script = readme_block("sh", "drf-requests").replace("127.0.0.1:8000", "127.0.0.1:%d" % server.port)
     script += 'echo "KEY=$KEY"\n'
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=60)

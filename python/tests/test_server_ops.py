@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote
 
 import pytest
-from conftest import LIVE_DB, free_port, readme_block
+from conftest import LIVE_DB, free_port, readme_block, serve_as_the_readme_says
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from tokenapi.tokens import token_generator
@@ -1039,18 +1039,7 @@ def test_the_readmes_site_shares_browser_logins_both_ways(serve, scratch_dir, tm
     """The README's one-login site: djtoken started as it says, nginx with its locations, and
     its browser session run as written — Django's login is the service's, Django's logout
     ends it there, djtoken's login is Django's."""
-    import shlex
-
-    from djtoken.config.export import export
-
-    user, _ = User.objects.get_or_create(username="alice")
-    user.set_password("wonderland")
-    user.is_active = True
-    user.save()
-    (tmp_path / "djtoken.toml").write_text(export().text)
-    command = shlex.split(readme_block("sh", "site-serve"))
-    assert command[:2] == ["djtoken", "serve"], command
-    server = serve([str(tmp_path / a) if a == "djtoken.toml" else a for a in command[2:]])
+    user, server = serve_as_the_readme_says(serve, tmp_path, "site-serve")
     site = serve_django()
     nginx_port = free_port()
     locations = readme_block("nginx", "site-nginx").replace("127.0.0.1:9001", "127.0.0.1:%d" % site.server_address[1])

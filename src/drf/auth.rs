@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{INACTIVE, INVALID_TOKEN, storable};
+use super::{INACTIVE, INVALID_TOKEN, generate_key, storable};
 use crate::store::sessions::NaiveTimes;
 use crate::store::{StoreError, UserStore};
 use crate::user::User;
@@ -38,5 +38,17 @@ pub async fn key_for(
     now: DateTime<Utc>,
     times: NaiveTimes,
 ) -> Result<String, StoreError> {
-    store.drf_token_for(&user.pk, now, times).await
+    // A concurrent creation wins, and its key is read back.
+    for _ in 0..3 {
+        if let Some(key) = store.drf_key_of(&user.pk).await? {
+            return Ok(key);
+        }
+        let key = generate_key();
+        if store.drf_insert(&key, now, &user.pk, times).await? {
+            return Ok(key);
+        }
+    }
+    Err(StoreError::Refused(
+        "authtoken_token: no key could be read or created for the user".into(),
+    ))
 }

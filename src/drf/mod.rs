@@ -73,11 +73,6 @@ pub fn parse_authorization<'a>(header: &'a [u8], keyword: &str) -> TokenHeader<'
     }
 }
 
-/// Python's `str.isspace()`: Unicode whitespace, and the separators `\x1c`–`\x1f`.
-pub(crate) fn python_isspace(c: char) -> bool {
-    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
-}
-
 /// Whether `key` could be in `authtoken_token` at all: at most 40 characters, and no NUL
 /// (which PostgreSQL refuses in text, a 500 from DRF there). Any other key is
 /// [`INVALID_TOKEN`] without a lookup.

@@ -50,6 +50,12 @@ fn is_whitespace(c: char) -> bool {
     WHITESPACE.binary_search(&u32::from(c)).is_ok()
 }
 
+/// Python's `str.isspace()` (what `str.strip()` and `str.split()` remove): the whitespace
+/// `int()` strips, and the separators `\x1c`–`\x1f`.
+pub fn is_str_space(c: char) -> bool {
+    is_whitespace(c) || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
 /// The value of a Unicode decimal digit, as `unicodedata.decimal`.
 pub fn decimal_value(c: char) -> Option<u32> {
     if c.is_ascii_digit() {

@@ -107,8 +107,8 @@ pub struct AppState {
     pub prefix: String,
     /// The project's sessions and CSRF rules, when the `session` method is configured.
     pub browser: Option<Arc<browser::Browser>>,
-    /// Where the session endpoints are mounted, normalised.
-    pub session_prefix: String,
+    /// The session endpoints' paths (`serve.session_prefix` and `SESSION_ENDPOINTS`).
+    pub session_routes: [String; 4],
     /// Where DRF's `obtain_auth_token` is served, if anywhere.
     pub drf_obtain_token_path: Option<String>,
     /// How `created` and the like are stored (`USE_TZ`, `TIME_ZONE`).
@@ -177,7 +177,7 @@ impl AppState {
         Ok(AppState {
             methods: methods::build(settings, &auth, browser.as_ref())?,
             browser,
-            session_prefix: serve.session_prefix(),
+            session_routes: serve.session_routes(),
             drf_obtain_token_path: serve.drf_obtain_token_path.clone(),
             times: crate::store::NaiveTimes {
                 use_tz: settings.use_tz,
@@ -223,12 +223,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         router = router.route(path, any(drf_views::obtain_auth_token));
     }
     if state.browser.is_some() {
-        let prefix = &state.session_prefix;
-        router = router
-            .route(&format!("{prefix}csrf/"), any(session_views::csrf))
-            .route(&format!("{prefix}login/"), any(session_views::login))
-            .route(&format!("{prefix}logout/"), any(session_views::logout))
-            .route(&format!("{prefix}whoami/"), any(session_views::whoami));
+        // In SESSION_ENDPOINTS' order: csrf/, login/, logout/, whoami/.
+        let views = [
+            any(session_views::csrf),
+            any(session_views::login),
+            any(session_views::logout),
+            any(session_views::whoami),
+        ];
+        for (path, view) in state.session_routes.iter().zip(views) {
+            router = router.route(path, view);
+        }
     }
     router
         .fallback(handlers::tokenapi)

@@ -172,7 +172,7 @@ pub fn token_required(
 
 /// `b64decode(rest.strip()).decode().split(':', 1)`.
 fn basic(rest: &str) -> Option<(String, String)> {
-    let stripped = rest.trim_matches(python_isspace);
+    let stripped = rest.trim_matches(crate::pyint::is_str_space);
     if !stripped.is_ascii() {
         return None;
     }
@@ -180,11 +180,6 @@ fn basic(rest: &str) -> Option<(String, String)> {
     let text = String::from_utf8(bytes).ok()?;
     let (user, token) = text.split_once(':')?;
     Some((user.to_owned(), token.to_owned()))
-}
-
-/// `str.isspace()` for the latin-1 range a header can hold.
-fn python_isspace(c: char) -> bool {
-    matches!(c, '\t'..='\r' | '\u{1c}'..='\u{1f}' | ' ' | '\u{85}' | '\u{a0}')
 }
 
 /// CPython's non-strict `binascii.a2b_base64`, as `base64.b64decode` calls it: characters

@@ -260,8 +260,10 @@ impl SessionAuth {
         // session; otherwise it is the caller's cookie to send (csrf::new_cookie_value).
         let csrf = &self.sessions.config().csrf;
         if csrf.use_sessions {
-            let value = crate::csrf::new_cookie_value(self.version, csrf.cookie_masked);
-            data.insert(crate::csrf::SESSION_KEY.into(), Value::String(value));
+            data.insert(
+                crate::csrf::SESSION_KEY.into(),
+                Value::String(csrf.rotate()),
+            );
         }
         let key = match keep {
             Some(key) => self.sessions.save(Some(key), &data).await?,

@@ -374,27 +374,21 @@ impl UserStore {
         dispatch!(self, s => s.drf_token_user(key).await)
     }
 
-    /// The user's Django REST framework key, made as `Token.objects.get_or_create(user=…)`
-    /// makes it when there is none (`created` at `now`, stored as `times` say).
-    pub async fn drf_token_for(
+    /// The key of the user's Django REST framework token (`authtoken_token`), if any.
+    pub async fn drf_key_of(&self, pk: &Pk) -> Result<Option<String>, StoreError> {
+        dispatch!(self, s => s.drf_key_of(pk).await)
+    }
+
+    /// Insert a DRF token for the user (`created` at `now`); false when the user or the key
+    /// already has one.
+    pub async fn drf_insert(
         &self,
-        pk: &Pk,
+        key: &str,
         now: DateTime<Utc>,
+        pk: &Pk,
         times: NaiveTimes,
-    ) -> Result<String, StoreError> {
-        // get_or_create: a concurrent creation wins, and its key is read back.
-        for _ in 0..3 {
-            if let Some(key) = dispatch!(self, s => s.drf_key_of(pk).await)? {
-                return Ok(key);
-            }
-            let key = crate::drf::generate_key();
-            if dispatch!(self, s => s.drf_insert(&key, now, pk, times).await)? {
-                return Ok(key);
-            }
-        }
-        Err(StoreError::Refused(
-            "authtoken_token: no key could be read or created for the user".into(),
-        ))
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.drf_insert(key, now, pk, times).await)
     }
 
     /// The `django_session` row with this key, unless it expired by `now`.
