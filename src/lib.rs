@@ -49,6 +49,7 @@ pub mod server;
 pub mod sessions;
 pub mod settings;
 pub mod signing;
+pub mod simplejwt;
 #[cfg(feature = "store")]
 pub mod store;
 pub mod tokens;

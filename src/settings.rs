@@ -193,7 +193,7 @@ pub struct Settings {
     #[serde(rename = "SESSION_FILE_PATH", skip_serializing_if = "Option::is_none")]
     pub session_file_path: Option<PathBuf>,
     /// The authentication methods of `/auth`, in order, like DRF's
-    /// `DEFAULT_AUTHENTICATION_CLASSES`: `tokenapi`, `session`, `drf-token`.
+    /// `DEFAULT_AUTHENTICATION_CLASSES`: `tokenapi`, `session`, `drf-token`, `simplejwt`.
     #[serde(rename = "AUTHENTICATION_METHODS")]
     pub authentication_methods: Vec<String>,
     /// `ALLOWED_HOSTS`: the hosts `request.get_host()` accepts (the CSRF checks of the
@@ -251,6 +251,9 @@ pub struct Settings {
     /// `CSRF_COOKIE_SAMESITE`: `"Lax"`, `"Strict"`, `"None"`, or `""` for Django's `False`.
     #[serde(rename = "CSRF_COOKIE_SAMESITE")]
     pub csrf_cookie_samesite: String,
+    /// `SIMPLE_JWT`: djangorestframework-simplejwt's settings, under its own names.
+    #[serde(rename = "SIMPLE_JWT")]
+    pub simple_jwt: SimpleJwtSettings,
     /// `djtoken serve`'s own settings.
     pub serve: ServeSettings,
 }
@@ -325,6 +328,7 @@ impl Default for Settings {
             csrf_cookie_secure: false,
             csrf_cookie_httponly: false,
             csrf_cookie_samesite: "Lax".into(),
+            simple_jwt: SimpleJwtSettings::default(),
             serve: ServeSettings::default(),
         }
     }
@@ -456,6 +460,281 @@ where
         .map_err(serde::de::Error::custom)
 }
 
+/// `AUDIENCE`: one audience or a list.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum AudienceSetting {
+    /// A string.
+    One(String),
+    /// A list of strings.
+    Many(Vec<String>),
+}
+
+/// `AUTH_HEADER_TYPES`: one type or a list (simplejwt takes both).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum HeaderTypes {
+    /// A string.
+    One(String),
+    /// A list of strings.
+    Many(Vec<String>),
+}
+
+/// djangorestframework-simplejwt's `SIMPLE_JWT`, with its names and defaults; durations in
+/// seconds. `SIGNING_KEY` is never written in the file: `SIGNING_KEY_FILE` names a file
+/// holding it, and without one the key is `SECRET_KEY` (never a fallback), as simplejwt's
+/// default. `VERSION` (the simplejwt release) and `BLACKLIST_APP` (whether
+/// `rest_framework_simplejwt.token_blacklist` is installed) are djtoken's: the project's
+/// `djtoken_config` command writes them.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimpleJwtSettings {
+    /// The simplejwt release: `5.3`, `5.4`, `5.5.0`, `5.5.1`.
+    #[serde(rename = "VERSION")]
+    pub version: String,
+    /// `rest_framework_simplejwt.token_blacklist` is in `INSTALLED_APPS`.
+    #[serde(rename = "BLACKLIST_APP")]
+    pub blacklist_app: bool,
+    /// `ALGORITHM`: `HS256`, `HS384` or `HS512`.
+    #[serde(rename = "ALGORITHM")]
+    pub algorithm: String,
+    /// A file holding `SIGNING_KEY` when it is not `SECRET_KEY`.
+    #[serde(rename = "SIGNING_KEY_FILE", skip_serializing_if = "Option::is_none")]
+    pub signing_key_file: Option<PathBuf>,
+    /// `AUDIENCE`.
+    #[serde(rename = "AUDIENCE", skip_serializing_if = "Option::is_none")]
+    pub audience: Option<AudienceSetting>,
+    /// `ISSUER`.
+    #[serde(rename = "ISSUER", skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// `LEEWAY`, seconds.
+    #[serde(rename = "LEEWAY")]
+    pub leeway: f64,
+    /// `ACCESS_TOKEN_LIFETIME`, seconds.
+    #[serde(rename = "ACCESS_TOKEN_LIFETIME")]
+    pub access_token_lifetime: f64,
+    /// `REFRESH_TOKEN_LIFETIME`, seconds.
+    #[serde(rename = "REFRESH_TOKEN_LIFETIME")]
+    pub refresh_token_lifetime: f64,
+    /// `SLIDING_TOKEN_LIFETIME`, seconds.
+    #[serde(rename = "SLIDING_TOKEN_LIFETIME")]
+    pub sliding_token_lifetime: f64,
+    /// `SLIDING_TOKEN_REFRESH_LIFETIME`, seconds.
+    #[serde(rename = "SLIDING_TOKEN_REFRESH_LIFETIME")]
+    pub sliding_token_refresh_lifetime: f64,
+    /// `ROTATE_REFRESH_TOKENS`.
+    #[serde(rename = "ROTATE_REFRESH_TOKENS")]
+    pub rotate_refresh_tokens: bool,
+    /// `BLACKLIST_AFTER_ROTATION`.
+    #[serde(rename = "BLACKLIST_AFTER_ROTATION")]
+    pub blacklist_after_rotation: bool,
+    /// `UPDATE_LAST_LOGIN`.
+    #[serde(rename = "UPDATE_LAST_LOGIN")]
+    pub update_last_login: bool,
+    /// `AUTH_HEADER_TYPES`.
+    #[serde(rename = "AUTH_HEADER_TYPES")]
+    pub auth_header_types: HeaderTypes,
+    /// `AUTH_HEADER_NAME`, as Django names it (`HTTP_AUTHORIZATION`).
+    #[serde(rename = "AUTH_HEADER_NAME")]
+    pub auth_header_name: String,
+    /// `USER_ID_FIELD`: the pk (`id`, or the pk column's name).
+    #[serde(rename = "USER_ID_FIELD")]
+    pub user_id_field: String,
+    /// `USER_ID_CLAIM`.
+    #[serde(rename = "USER_ID_CLAIM")]
+    pub user_id_claim: String,
+    /// `TOKEN_TYPE_CLAIM`.
+    #[serde(rename = "TOKEN_TYPE_CLAIM")]
+    pub token_type_claim: String,
+    /// `JTI_CLAIM`.
+    #[serde(rename = "JTI_CLAIM")]
+    pub jti_claim: String,
+    /// `SLIDING_TOKEN_REFRESH_EXP_CLAIM`.
+    #[serde(rename = "SLIDING_TOKEN_REFRESH_EXP_CLAIM")]
+    pub sliding_token_refresh_exp_claim: String,
+    /// `CHECK_REVOKE_TOKEN`.
+    #[serde(rename = "CHECK_REVOKE_TOKEN")]
+    pub check_revoke_token: bool,
+    /// `REVOKE_TOKEN_CLAIM`.
+    #[serde(rename = "REVOKE_TOKEN_CLAIM")]
+    pub revoke_token_claim: String,
+    /// `CHECK_USER_IS_ACTIVE` (simplejwt 5.4+).
+    #[serde(rename = "CHECK_USER_IS_ACTIVE")]
+    pub check_user_is_active: bool,
+    /// `AUTH_TOKEN_CLASSES`: `rest_framework_simplejwt.tokens.AccessToken` and/or
+    /// `…SlidingToken`.
+    #[serde(rename = "AUTH_TOKEN_CLASSES")]
+    pub auth_token_classes: Vec<String>,
+}
+
+impl Default for SimpleJwtSettings {
+    fn default() -> Self {
+        SimpleJwtSettings {
+            version: "5.5.1".into(),
+            blacklist_app: false,
+            algorithm: "HS256".into(),
+            signing_key_file: None,
+            audience: None,
+            issuer: None,
+            leeway: 0.0,
+            access_token_lifetime: 300.0,
+            refresh_token_lifetime: 86400.0,
+            sliding_token_lifetime: 300.0,
+            sliding_token_refresh_lifetime: 86400.0,
+            rotate_refresh_tokens: false,
+            blacklist_after_rotation: false,
+            update_last_login: false,
+            auth_header_types: HeaderTypes::Many(vec!["Bearer".into()]),
+            auth_header_name: "HTTP_AUTHORIZATION".into(),
+            user_id_field: "id".into(),
+            user_id_claim: "user_id".into(),
+            token_type_claim: "token_type".into(),
+            jti_claim: "jti".into(),
+            sliding_token_refresh_exp_claim: "refresh_exp".into(),
+            check_revoke_token: false,
+            revoke_token_claim: "hash_password".into(),
+            check_user_is_active: true,
+            auth_token_classes: vec![crate::simplejwt::TokenType::Access.class_path()],
+        }
+    }
+}
+
+impl SimpleJwtSettings {
+    /// The resolved configuration, signing with `signing_key` (the file's, else
+    /// `SECRET_KEY`), for a user table whose pk column is `pk_column`.
+    pub fn config(
+        &self,
+        signing_key: SecretKey,
+        pk_column: &str,
+    ) -> Result<crate::simplejwt::Config, SettingsError> {
+        use crate::simplejwt::{Audience, Config, TokenType, Version, jws::HmacAlgorithm};
+        let version = Version::parse(&self.version).ok_or_else(|| {
+            invalid(
+                "SIMPLE_JWT.VERSION",
+                format!(
+                    "{:?} is not a simplejwt release djtoken follows (5.3, 5.4, 5.5.0, 5.5.1)",
+                    self.version
+                ),
+            )
+        })?;
+        let mut config = Config::new(version, signing_key);
+        config.algorithm = HmacAlgorithm::from_name(&self.algorithm).ok_or_else(|| {
+            invalid(
+                "SIMPLE_JWT.ALGORITHM",
+                format!(
+                    "{:?}: djtoken signs with HS256, HS384 or HS512 (a shared key)",
+                    self.algorithm
+                ),
+            )
+        })?;
+        config.audience = self.audience.clone().map(|a| match a {
+            AudienceSetting::One(one) => Audience::One(one),
+            AudienceSetting::Many(many) => Audience::Many(many),
+        });
+        config.issuer = self.issuer.clone();
+        if !self.leeway.is_finite() {
+            return Err(invalid("SIMPLE_JWT.LEEWAY", "must be a number of seconds"));
+        }
+        config.leeway = self.leeway;
+        let micros = |name: &'static str, seconds: f64| {
+            if seconds.is_finite() && seconds.abs() < 1e12 {
+                Ok((seconds * 1e6).round() as i64)
+            } else {
+                Err(invalid(name, "must be a number of seconds"))
+            }
+        };
+        config.access_lifetime = micros(
+            "SIMPLE_JWT.ACCESS_TOKEN_LIFETIME",
+            self.access_token_lifetime,
+        )?;
+        config.refresh_lifetime = micros(
+            "SIMPLE_JWT.REFRESH_TOKEN_LIFETIME",
+            self.refresh_token_lifetime,
+        )?;
+        config.sliding_lifetime = micros(
+            "SIMPLE_JWT.SLIDING_TOKEN_LIFETIME",
+            self.sliding_token_lifetime,
+        )?;
+        config.sliding_refresh_lifetime = micros(
+            "SIMPLE_JWT.SLIDING_TOKEN_REFRESH_LIFETIME",
+            self.sliding_token_refresh_lifetime,
+        )?;
+        config.rotate_refresh_tokens = self.rotate_refresh_tokens;
+        config.blacklist_after_rotation = self.blacklist_after_rotation;
+        config.update_last_login = self.update_last_login;
+        config.auth_header_types = match &self.auth_header_types {
+            HeaderTypes::One(one) => vec![one.clone()],
+            HeaderTypes::Many(many) => many.clone(),
+        };
+        if config.auth_header_types.is_empty() {
+            return Err(invalid(
+                "SIMPLE_JWT.AUTH_HEADER_TYPES",
+                "needs at least one type",
+            ));
+        }
+        config.auth_header_name =
+            crate::hosts::meta_header(&self.auth_header_name).ok_or_else(|| {
+                invalid(
+                    "SIMPLE_JWT.AUTH_HEADER_NAME",
+                    format!(
+                        "{:?} is not a request header's META name (HTTP_…)",
+                        self.auth_header_name
+                    ),
+                )
+            })?;
+        if !["id", "pk", pk_column].contains(&self.user_id_field.as_str()) {
+            return Err(invalid(
+                "SIMPLE_JWT.USER_ID_FIELD",
+                format!(
+                    "{:?}: djtoken finds a token's user by primary key ({pk_column:?})",
+                    self.user_id_field
+                ),
+            ));
+        }
+        for (name, value) in [
+            ("SIMPLE_JWT.USER_ID_CLAIM", &self.user_id_claim),
+            ("SIMPLE_JWT.TOKEN_TYPE_CLAIM", &self.token_type_claim),
+            ("SIMPLE_JWT.JTI_CLAIM", &self.jti_claim),
+            (
+                "SIMPLE_JWT.SLIDING_TOKEN_REFRESH_EXP_CLAIM",
+                &self.sliding_token_refresh_exp_claim,
+            ),
+            ("SIMPLE_JWT.REVOKE_TOKEN_CLAIM", &self.revoke_token_claim),
+        ] {
+            if value.is_empty() {
+                return Err(invalid(name, "must name a claim"));
+            }
+        }
+        config.user_id_claim = self.user_id_claim.clone();
+        config.token_type_claim = self.token_type_claim.clone();
+        config.jti_claim = self.jti_claim.clone();
+        config.sliding_refresh_exp_claim = self.sliding_token_refresh_exp_claim.clone();
+        config.check_revoke_token = self.check_revoke_token;
+        config.revoke_token_claim = self.revoke_token_claim.clone();
+        config.check_user_is_active = self.check_user_is_active;
+        config.auth_token_classes = self
+            .auth_token_classes
+            .iter()
+            .map(|path| {
+                TokenType::from_class_path(path).ok_or_else(|| {
+                    invalid(
+                        "SIMPLE_JWT.AUTH_TOKEN_CLASSES",
+                        format!("{path:?}: djtoken knows AccessToken and SlidingToken"),
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        if config.auth_token_classes.is_empty() {
+            return Err(invalid(
+                "SIMPLE_JWT.AUTH_TOKEN_CLASSES",
+                "needs at least one class",
+            ));
+        }
+        config.blacklist_app = self.blacklist_app;
+        Ok(config)
+    }
+}
+
 /// How `djtoken serve` logs.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -485,6 +764,20 @@ pub struct ServeSettings {
     /// `urls.py` mounts it (`/api-token-auth/`); unset: not served.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drf_obtain_token_path: Option<String>,
+    /// The paths of simplejwt's `TokenObtainPairView`, `TokenRefreshView`,
+    /// `TokenVerifyView` and `TokenBlacklistView`, as the project mounts them
+    /// (`/api/token/`, `/api/token/refresh/`, …); each unset: not served.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt_obtain_path: Option<String>,
+    /// See [`ServeSettings::jwt_obtain_path`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt_refresh_path: Option<String>,
+    /// See [`ServeSettings::jwt_obtain_path`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt_verify_path: Option<String>,
+    /// See [`ServeSettings::jwt_obtain_path`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt_blacklist_path: Option<String>,
     /// The one request header `/auth` trusts for the original URI (`X-Original-URI` behind
     /// nginx, `X-Forwarded-Uri` behind Traefik and Caddy); every other is ignored, and with
     /// none only `/auth`'s own query string is read (Envoy). A client can send any header the
@@ -556,6 +849,10 @@ impl Default for ServeSettings {
             prefix: "/token/".into(),
             session_prefix: "/session/".into(),
             drf_obtain_token_path: None,
+            jwt_obtain_path: None,
+            jwt_refresh_path: None,
+            jwt_verify_path: None,
+            jwt_blacklist_path: None,
             forwarded_uri_header: None,
             pool_size: None,
             hash_concurrency: None,
@@ -676,6 +973,38 @@ impl ServeSettings {
                 ),
             )
         })
+    }
+
+    /// The paths of the API views djtoken serves in a package's place: (key, path, an
+    /// example), DRF's first, then simplejwt's four.
+    pub fn api_paths(&self) -> [(&'static str, &Option<String>, &'static str); 5] {
+        [
+            (
+                "serve.drf_obtain_token_path",
+                &self.drf_obtain_token_path,
+                "/api-token-auth/",
+            ),
+            (
+                "serve.jwt_obtain_path",
+                &self.jwt_obtain_path,
+                "/api/token/",
+            ),
+            (
+                "serve.jwt_refresh_path",
+                &self.jwt_refresh_path,
+                "/api/token/refresh/",
+            ),
+            (
+                "serve.jwt_verify_path",
+                &self.jwt_verify_path,
+                "/api/token/verify/",
+            ),
+            (
+                "serve.jwt_blacklist_path",
+                &self.jwt_blacklist_path,
+                "/api/token/blacklist/",
+            ),
+        ]
     }
 
     /// Check every value.
@@ -833,6 +1162,25 @@ impl Settings {
             .collect::<Result<Vec<_>, _>>()?;
         Hashers::with_kind_settings(base, &each)
             .map_err(|e| invalid("PASSWORD_HASHERS", e.to_string()))
+    }
+
+    /// simplejwt's configuration: `SIMPLE_JWT` signing with the key of `SIGNING_KEY_FILE`,
+    /// else `SECRET_KEY` (fallbacks are never used, as in simplejwt).
+    pub fn simplejwt_config(&self) -> Result<crate::simplejwt::Config, SettingsError> {
+        let key = match &self.simple_jwt.signing_key_file {
+            Some(path) => {
+                let key = strip_newline(read("SIMPLE_JWT.SIGNING_KEY_FILE", path)?);
+                if key.is_empty() {
+                    return Err(invalid(
+                        "SIMPLE_JWT.SIGNING_KEY_FILE",
+                        "the signing key is empty",
+                    ));
+                }
+                SecretKey::new(key)
+            }
+            None => self.secret_keys()?.current,
+        };
+        self.simple_jwt.config(key, &self.user_model.pk_column)
     }
 
     /// `SECRET_KEY` and `SECRET_KEY_FALLBACKS`: the values given, or the files named. A key
@@ -1119,18 +1467,34 @@ impl Settings {
             }
         }
         let session_routes = self.serve.session_routes();
-        if let Some(path) = &self.serve.drf_obtain_token_path
-            && (!path.starts_with('/')
+        let mut taken: Vec<&str> = Vec::new();
+        for (key, path, example) in self.serve.api_paths() {
+            let Some(path) = path else { continue };
+            if !path.starts_with('/')
                 || path.contains(['{', '}', '*'])
                 || path == "/auth"
                 || path.starts_with("/auth/")
                 || ["/healthz", "/readyz", "/metrics"].contains(&path.as_str())
-                || session_routes.contains(path))
+                || session_routes.contains(path)
+                || taken.contains(&path.as_str())
+            {
+                return Err(invalid(
+                    key,
+                    format!("{path:?}: a path of its own, starting with / (as {example})"),
+                ));
+            }
+            taken.push(path);
+        }
+        let jwt_views = self.serve.api_paths()[1..]
+            .iter()
+            .any(|(_, p, _)| p.is_some());
+        if jwt_views
+            || self
+                .authentication_methods
+                .iter()
+                .any(|m| m.trim() == "simplejwt")
         {
-            return Err(invalid(
-                "serve.drf_obtain_token_path",
-                format!("{path:?}: a path of its own, starting with / (as /api-token-auth/)"),
-            ));
+            self.simplejwt_config()?;
         }
         self.time_zone()?;
         self.user_model()?;

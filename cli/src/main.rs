@@ -10,6 +10,7 @@ mod config;
 mod db;
 mod drf;
 mod flags;
+mod jwt;
 mod password;
 mod serve;
 mod session;
@@ -62,6 +63,9 @@ enum Command {
     /// Django REST framework's TokenAuthentication keys: get (or create), check.
     #[command(subcommand, name = "drf-token")]
     DrfToken(drf::DrfTokenCommand),
+    /// djangorestframework-simplejwt's tokens: obtain, refresh, verify.
+    #[command(subcommand)]
+    Jwt(jwt::JwtCommand),
 }
 
 /// A failure that ends the command with exit status 2 and a one-line message.
@@ -108,6 +112,7 @@ fn main() -> ExitCode {
         Command::Signing(cmd) => signing::run(cmd),
         Command::Session(cmd) => session::run(cmd),
         Command::DrfToken(cmd) => drf::run(cmd),
+        Command::Jwt(cmd) => jwt::run(cmd),
     };
     match result {
         Ok(Outcome::Yes) => ExitCode::SUCCESS,

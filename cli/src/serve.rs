@@ -36,6 +36,20 @@ pub struct ServeArgs {
     /// (/api-token-auth/) [default: not served].
     #[arg(long, env = "DJTOKEN_DRF_OBTAIN_TOKEN_PATH", value_name = "PATH")]
     drf_obtain_token_path: Option<String>,
+    /// The path of simplejwt's TokenObtainPairView, as the project mounts it (/api/token/)
+    /// [default: not served]; likewise --jwt-refresh-path, --jwt-verify-path and
+    /// --jwt-blacklist-path for its other views.
+    #[arg(long, env = "DJTOKEN_JWT_OBTAIN_PATH", value_name = "PATH")]
+    jwt_obtain_path: Option<String>,
+    /// The path of simplejwt's TokenRefreshView (/api/token/refresh/).
+    #[arg(long, env = "DJTOKEN_JWT_REFRESH_PATH", value_name = "PATH")]
+    jwt_refresh_path: Option<String>,
+    /// The path of simplejwt's TokenVerifyView (/api/token/verify/).
+    #[arg(long, env = "DJTOKEN_JWT_VERIFY_PATH", value_name = "PATH")]
+    jwt_verify_path: Option<String>,
+    /// The path of simplejwt's TokenBlacklistView (/api/token/blacklist/).
+    #[arg(long, env = "DJTOKEN_JWT_BLACKLIST_PATH", value_name = "PATH")]
+    jwt_blacklist_path: Option<String>,
     /// Where the session endpoints (csrf/, login/, logout/, whoami/) are mounted when the
     /// session method is configured [default: /session/].
     #[arg(long, env = "DJTOKEN_SESSION_PREFIX")]
@@ -46,7 +60,7 @@ pub struct ServeArgs {
     #[arg(long, env = "DJTOKEN_FORWARDED_URI_HEADER", value_name = "HEADER")]
     forwarded_uri_header: Option<String>,
     /// The authentication methods of /auth, in order, comma-separated: tokenapi, session,
-    /// drf-token [default: tokenapi].
+    /// drf-token, simplejwt [default: tokenapi].
     #[arg(long, env = "DJTOKEN_AUTHENTICATION", value_delimiter = ',')]
     authentication: Option<Vec<String>>,
     #[command(flatten)]
@@ -155,6 +169,34 @@ impl Layer for ServeArgs {
             "drf_obtain_token_path",
             &obtain,
             |s| &mut s.serve.drf_obtain_token_path,
+        );
+        let jwt_obtain = self.jwt_obtain_path.clone().map(Some);
+        to.put(
+            "serve.jwt_obtain_path",
+            "jwt_obtain_path",
+            &jwt_obtain,
+            |s| &mut s.serve.jwt_obtain_path,
+        );
+        let jwt_refresh = self.jwt_refresh_path.clone().map(Some);
+        to.put(
+            "serve.jwt_refresh_path",
+            "jwt_refresh_path",
+            &jwt_refresh,
+            |s| &mut s.serve.jwt_refresh_path,
+        );
+        let jwt_verify = self.jwt_verify_path.clone().map(Some);
+        to.put(
+            "serve.jwt_verify_path",
+            "jwt_verify_path",
+            &jwt_verify,
+            |s| &mut s.serve.jwt_verify_path,
+        );
+        let jwt_blacklist = self.jwt_blacklist_path.clone().map(Some);
+        to.put(
+            "serve.jwt_blacklist_path",
+            "jwt_blacklist_path",
+            &jwt_blacklist,
+            |s| &mut s.serve.jwt_blacklist_path,
         );
         to.put(
             "serve.session_prefix",

@@ -8,6 +8,7 @@
 #[cfg(feature = "store")]
 mod auth;
 pub mod obtain;
+pub mod parsers;
 
 #[cfg(feature = "store")]
 pub use auth::{key_for, user_of_key};
@@ -44,7 +45,7 @@ pub enum TokenHeader<'a> {
 
 /// `bytes.split()`'s whitespace: space, `\t`, `\n`, `\r`, `\x0b`, `\x0c` (not `\x1c`–`\x1f`
 /// or a no-break space, which `str.split` would take).
-fn is_bytes_whitespace(b: u8) -> bool {
+pub(crate) fn is_bytes_whitespace(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
 

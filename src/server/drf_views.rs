@@ -15,7 +15,8 @@ use super::metrics::Route;
 use super::reply::Reply;
 use super::request::post_params;
 use super::{AppState, Peer};
-use crate::drf::obtain::{self, Read, Submitted};
+use crate::drf::obtain::{self, Read};
+use crate::drf::parsers;
 
 /// `POST` username and password (form fields or JSON): `{"token":"<key>"}`.
 pub async fn obtain_auth_token(
@@ -51,27 +52,11 @@ async fn answer(
     if method != Method::POST {
         return drf(405, obtain::method_not_allowed(method.as_str()));
     }
-    let body = match read_body(state, &headers, body).await {
+    let body = match ApiBody::read(state, &headers, body).await {
         Ok(body) => body,
         Err(reply) => return reply,
     };
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .map(|v| crate::latin1::decode(v.as_bytes()));
-    let media = content_type
-        .as_deref()
-        .and_then(|t| t.split(';').next())
-        .map(|t| t.trim().to_ascii_lowercase());
-    let form;
-    let submitted = match media.as_deref() {
-        Some("application/x-www-form-urlencoded" | "multipart/form-data") => {
-            form = post_params(&headers, body.clone()).await;
-            Submitted::Form(form.pairs())
-        }
-        Some("application/json") => Submitted::Json(&body),
-        None | Some("") if body.is_empty() => Submitted::Nothing,
-        _ => Submitted::Unsupported(content_type.as_deref().unwrap_or("")),
-    };
+    let submitted = body.submitted();
     let (username, password) = match obtain::read(submitted) {
         Read::Credentials { username, password } => (username, password),
         Read::Answer(status, body) => return drf(status, body),
@@ -87,6 +72,58 @@ async fn answer(
         Err(e) => {
             state.metrics.db_error();
             database_error(state, &e)
+        }
+    }
+}
+
+/// A request body as DRF's parsers receive it: the media type, the form fields when it is a
+/// form, the bytes.
+pub(super) struct ApiBody {
+    content_type: Option<String>,
+    media: Option<String>,
+    form: Vec<(String, String)>,
+    bytes: axum::body::Bytes,
+}
+
+impl ApiBody {
+    /// Read the body (within the limits), and the form fields of a form.
+    pub(super) async fn read(
+        state: &AppState,
+        headers: &HeaderMap,
+        body: Body,
+    ) -> Result<ApiBody, Reply> {
+        let bytes = read_body(state, headers, body).await?;
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .map(|v| crate::latin1::decode(v.as_bytes()));
+        let media = content_type
+            .as_deref()
+            .and_then(|t| t.split(';').next())
+            .map(|t| t.trim().to_ascii_lowercase());
+        let form = match media.as_deref() {
+            Some("application/x-www-form-urlencoded" | "multipart/form-data") => {
+                post_params(headers, bytes.clone()).await.pairs().to_vec()
+            }
+            _ => Vec::new(),
+        };
+        Ok(ApiBody {
+            content_type,
+            media,
+            form,
+            bytes,
+        })
+    }
+
+    /// What the parsers see.
+    pub(super) fn submitted(&self) -> parsers::Submitted<'_> {
+        use parsers::Submitted;
+        match self.media.as_deref() {
+            Some("application/x-www-form-urlencoded" | "multipart/form-data") => {
+                Submitted::Form(&self.form)
+            }
+            Some("application/json") => Submitted::Json(&self.bytes),
+            None | Some("") if self.bytes.is_empty() => Submitted::Nothing,
+            _ => Submitted::Unsupported(self.content_type.as_deref().unwrap_or("")),
         }
     }
 }

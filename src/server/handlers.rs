@@ -410,7 +410,7 @@ pub async fn forward_auth(
         };
         return match refusal {
             Refusal::Challenge(message) => Reply::ForwardAuth(ForwardAuth::Challenge {
-                scheme: method.www_authenticate(),
+                scheme: method.www_authenticate().to_owned(),
                 message,
             }),
             Refusal::Forbidden(message) => Reply::ForwardAuth(ForwardAuth::Deny(message)),
@@ -424,7 +424,7 @@ pub async fn forward_auth(
     }
     let first = &state.methods[0];
     Reply::ForwardAuth(ForwardAuth::Challenge {
-        scheme: first.www_authenticate(),
+        scheme: first.www_authenticate().to_owned(),
         message: first.missing_message(),
     })
 }

@@ -24,11 +24,13 @@ pub enum Route {
     Session,
     /// DRF's `obtain_auth_token` (`serve.drf_obtain_token_path`).
     DrfObtainToken,
+    /// simplejwt's views (`serve.jwt_*_path`).
+    SimpleJwt,
     /// Anything else (404).
     Other,
 }
 
-const ROUTES: [(Route, &str); 9] = [
+const ROUTES: [(Route, &str); 10] = [
     (Route::TokenNew, "token_new"),
     (Route::Token, "token"),
     (Route::Auth, "auth"),
@@ -37,6 +39,7 @@ const ROUTES: [(Route, &str); 9] = [
     (Route::Metrics, "metrics"),
     (Route::Session, "session"),
     (Route::DrfObtainToken, "drf_obtain_token"),
+    (Route::SimpleJwt, "simplejwt"),
     (Route::Other, "other"),
 ];
 

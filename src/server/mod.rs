@@ -11,6 +11,7 @@ pub mod browser;
 pub mod connections;
 mod drf_views;
 mod handlers;
+mod jwt_views;
 pub mod methods;
 pub mod metrics;
 pub mod reply;
@@ -111,6 +112,10 @@ pub struct AppState {
     pub session_routes: [String; 4],
     /// Where DRF's `obtain_auth_token` is served, if anywhere.
     pub drf_obtain_token_path: Option<String>,
+    /// simplejwt's configuration, when its method or a view of it is configured.
+    pub simplejwt: Option<Arc<crate::simplejwt::Config>>,
+    /// Where simplejwt's obtain-pair, refresh, verify and blacklist views are served.
+    pub jwt_paths: [Option<String>; 4],
     /// How `created` and the like are stored (`USE_TZ`, `TIME_ZONE`).
     pub times: crate::store::NaiveTimes,
     /// Counters for `/metrics`.
@@ -174,8 +179,26 @@ impl AppState {
         } else {
             None
         };
+        let jwt_paths = [
+            serve.jwt_obtain_path.clone(),
+            serve.jwt_refresh_path.clone(),
+            serve.jwt_verify_path.clone(),
+            serve.jwt_blacklist_path.clone(),
+        ];
+        let simplejwt = if jwt_paths.iter().any(Option::is_some)
+            || settings
+                .authentication_methods
+                .iter()
+                .any(|m| m.trim() == "simplejwt")
+        {
+            Some(Arc::new(settings.simplejwt_config()?))
+        } else {
+            None
+        };
         Ok(AppState {
-            methods: methods::build(settings, &auth, browser.as_ref())?,
+            methods: methods::build(settings, &auth, browser.as_ref(), simplejwt.as_ref())?,
+            simplejwt,
+            jwt_paths,
             browser,
             session_routes: serve.session_routes(),
             drf_obtain_token_path: serve.drf_obtain_token_path.clone(),
@@ -221,6 +244,19 @@ pub fn router(state: Arc<AppState>) -> Router {
     }
     if let Some(path) = &state.drf_obtain_token_path {
         router = router.route(path, any(drf_views::obtain_auth_token));
+    }
+    // In ServeSettings::api_paths' order: obtain-pair, refresh, verify, blacklist.
+    use crate::simplejwt::views::View;
+    let jwt_views = [
+        View::ObtainPair,
+        View::Refresh,
+        View::Verify,
+        View::Blacklist,
+    ];
+    for (path, view) in state.jwt_paths.clone().iter().zip(jwt_views) {
+        if let Some(path) = path {
+            router = router.route(path, jwt_views::route(view));
+        }
     }
     if state.browser.is_some() {
         // In SESSION_ENDPOINTS' order: csrf/, login/, logout/, whoami/.

@@ -51,6 +51,16 @@ pub enum Reply {
     Text(&'static str, String),
     /// An answer of DRF's `obtain_auth_token`: its status and JSON, with `Allow`.
     Drf(StatusCode, String),
+    /// An answer of one of simplejwt's views: its status and JSON, with `Allow`,
+    /// `Vary: Accept` and, on a 401, the package's `WWW-Authenticate`.
+    SimpleJwt {
+        /// The status.
+        status: StatusCode,
+        /// The JSON body.
+        body: String,
+        /// `WWW-Authenticate` (`Bearer realm="api"`).
+        challenge: String,
+    },
     /// A session endpoint's JSON answer, with the `Set-Cookie` values it sends.
     Browser {
         /// The status.
@@ -70,7 +80,7 @@ pub enum ForwardAuth {
     /// 401: no usable credentials.
     Challenge {
         /// The `WWW-Authenticate` value (the deciding method's).
-        scheme: &'static str,
+        scheme: String,
         /// The JSON message.
         message: &'static str,
     },
@@ -106,7 +116,7 @@ pub fn protect(route: Route, response: &mut Response) {
                     .or_insert_with(|| HeaderValue::from_static(""));
             }
         }
-        Route::TokenNew | Route::DrfObtainToken => {
+        Route::TokenNew | Route::DrfObtainToken | Route::SimpleJwt => {
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
         Route::Session => {
@@ -211,6 +221,25 @@ impl IntoResponse for Reply {
                 );
                 response
             }
+            Reply::SimpleJwt {
+                status,
+                body,
+                challenge,
+            } => {
+                let mut response = json(status, body);
+                let headers = response.headers_mut();
+                headers.insert(
+                    header::ALLOW,
+                    HeaderValue::from_static(crate::simplejwt::views::ALLOW),
+                );
+                headers.insert(header::VARY, HeaderValue::from_static("Accept"));
+                if status == StatusCode::UNAUTHORIZED
+                    && let Ok(value) = HeaderValue::from_str(&challenge)
+                {
+                    headers.insert(header::WWW_AUTHENTICATE, value);
+                }
+                response
+            }
             Reply::Text(content_type, body) => {
                 (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()
             }
@@ -225,7 +254,10 @@ impl IntoResponse for Reply {
                         (StatusCode::OK, responses::SUCCESS.to_owned())
                     }
                     ForwardAuth::Challenge { scheme, message } => {
-                        headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(scheme));
+                        // From the settings; one that cannot be a header is not sent.
+                        if let Ok(value) = HeaderValue::from_str(&scheme) {
+                            headers.insert(header::WWW_AUTHENTICATE, value);
+                        }
                         (StatusCode::UNAUTHORIZED, responses::error(message))
                     }
                     ForwardAuth::Deny(message) => {

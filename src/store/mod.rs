@@ -8,6 +8,7 @@
 
 pub mod authtoken;
 mod axes;
+pub mod blacklist;
 mod dialect;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -29,6 +30,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 
 use crate::user::{InvalidIdentifier, Pk, PkKind, User, UserModel};
 use crate::version::DjangoVersion;
+pub use blacklist::OutstandingToken;
 pub use dialect::Dialect;
 pub use sessions::{NaiveTimes, SessionRow};
 
@@ -389,6 +391,30 @@ impl UserStore {
         times: NaiveTimes,
     ) -> Result<bool, StoreError> {
         dispatch!(self, s => s.drf_insert(key, now, pk, times).await)
+    }
+
+    /// Whether a token with this `jti` is on simplejwt's blacklist.
+    pub async fn jwt_is_blacklisted(&self, jti: &str) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.jwt_is_blacklisted(jti).await)
+    }
+
+    /// Record a token in `token_blacklist_outstandingtoken` unless its `jti` is there.
+    pub async fn jwt_outstand(
+        &self,
+        token: &OutstandingToken<'_>,
+        times: NaiveTimes,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.jwt_outstand(token, times).await)
+    }
+
+    /// Blacklist the outstanding token with this `jti` (at `now`) unless it is already.
+    pub async fn jwt_blacklist(
+        &self,
+        jti: &str,
+        now: DateTime<Utc>,
+        times: NaiveTimes,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.jwt_blacklist(jti, now, times).await)
     }
 
     /// The `django_session` row with this key, unless it expired by `now`.

@@ -29,6 +29,7 @@ use uuid::Uuid;
 
 use super::authtoken::AuthtokenQueries;
 use super::axes::failures_sql;
+use super::blacklist::{BlacklistQueries, OutstandingToken};
 use super::sessions::{NaiveTimes, SessionQueries, SessionRow};
 use super::users::{UserInsert, UserQueries, Value};
 use super::{DatabaseUrl, Dialect, StoreError, StoreOptions, scrub};
@@ -111,6 +112,7 @@ pub struct Shared {
     queries: UserQueries,
     sessions: SessionQueries,
     authtoken: AuthtokenQueries,
+    blacklist: BlacklistQueries,
     /// Rows for an array of pks: the batched lookups by pk (PostgreSQL only).
     by_pks: String,
     options: StoreOptions,
@@ -154,6 +156,7 @@ impl PgStore {
             queries,
             sessions,
             authtoken: AuthtokenQueries::new(Dialect::Postgres),
+            blacklist: BlacklistQueries::new(Dialect::Postgres),
             url,
             model,
             options,
@@ -744,6 +747,45 @@ impl Shared {
             .execute(&self.authtoken.insert, &[&key, &now, &*pk])
             .await?;
         Ok(changed == 1)
+    }
+
+    pub async fn jwt_is_blacklisted(&self, jti: &str) -> Result<bool, StoreError> {
+        let rows = self.query(&self.blacklist.is_blacklisted, &[&jti]).await?;
+        Ok(!rows.is_empty())
+    }
+
+    pub async fn jwt_outstand(
+        &self,
+        token: &OutstandingToken<'_>,
+        _: NaiveTimes,
+    ) -> Result<(), StoreError> {
+        let (jti, text) = (token.jti, token.token);
+        match token.user {
+            Some(user) => {
+                let user = self.pk_param(user)?;
+                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
+                    [&jti, &text, &token.created_at, &token.expires_at, &*user];
+                self.execute(&self.blacklist.outstand, &params).await?;
+            }
+            None => {
+                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
+                    [&jti, &text, &token.created_at, &token.expires_at];
+                self.execute(&self.blacklist.outstand_without_user, &params)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn jwt_blacklist(
+        &self,
+        jti: &str,
+        now: DateTime<Utc>,
+        _: NaiveTimes,
+    ) -> Result<(), StoreError> {
+        self.execute(&self.blacklist.blacklist, &[&now, &jti])
+            .await?;
+        Ok(())
     }
 
     // `timestamp with time zone` columns take instants: USE_TZ does not change them.

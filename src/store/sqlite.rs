@@ -24,6 +24,7 @@ use uuid::Uuid;
 
 use super::authtoken::AuthtokenQueries;
 use super::axes::failures_sql;
+use super::blacklist::{BlacklistQueries, OutstandingToken};
 use super::sessions::{NaiveTimes, SessionQueries, SessionRow};
 use super::users::{UserInsert, UserQueries, Value};
 use super::{Dialect, StoreError, StoreOptions};
@@ -167,6 +168,7 @@ pub struct SqliteStore {
     queries: Arc<UserQueries>,
     sessions: Arc<SessionQueries>,
     authtoken: Arc<AuthtokenQueries>,
+    blacklist: Arc<BlacklistQueries>,
     options: StoreOptions,
     idle: Arc<Mutex<Vec<Connection>>>,
     /// Calls on the blocking pool at once (each holds one handle): a locked database makes
@@ -298,6 +300,7 @@ impl SqliteStore {
             queries: Arc::new(UserQueries::new(&model, Dialect::Sqlite)),
             sessions: Arc::new(SessionQueries::new(&model, Dialect::Sqlite)),
             authtoken: Arc::new(AuthtokenQueries::new(Dialect::Sqlite)),
+            blacklist: Arc::new(BlacklistQueries::new(Dialect::Sqlite)),
             path,
             database,
             model,
@@ -618,6 +621,59 @@ impl SqliteStore {
                 .prepare_cached(&sql)?
                 .execute(rusqlite::params![key, created, pk])?;
             Ok(changed == 1)
+        })
+        .await
+    }
+
+    pub async fn jwt_is_blacklisted(&self, jti: &str) -> Result<bool, StoreError> {
+        let (sql, jti) = (self.blacklist.is_blacklisted.clone(), jti.to_owned());
+        self.read(move |conn, _| {
+            conn.prepare_cached(&sql)?
+                .query_row([&jti], |_| Ok(()))
+                .optional()
+                .map(|row| row.is_some())
+        })
+        .await
+    }
+
+    pub async fn jwt_outstand(
+        &self,
+        token: &OutstandingToken<'_>,
+        times: NaiveTimes,
+    ) -> Result<(), StoreError> {
+        let created = datetime_text(times.naive(token.created_at));
+        let expires = datetime_text(times.naive(token.expires_at));
+        let (jti, text) = (token.jti.to_owned(), token.token.to_owned());
+        let user = token.user.map(pk_param);
+        let sql = match user {
+            Some(_) => self.blacklist.outstand.clone(),
+            None => self.blacklist.outstand_without_user.clone(),
+        };
+        self.run(move |conn, _| {
+            let mut statement = conn.prepare_cached(&sql)?;
+            match user {
+                Some(user) => {
+                    statement.execute(rusqlite::params![jti, text, created, expires, user])?
+                }
+                None => statement.execute(rusqlite::params![jti, text, created, expires])?,
+            };
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn jwt_blacklist(
+        &self,
+        jti: &str,
+        now: DateTime<Utc>,
+        times: NaiveTimes,
+    ) -> Result<(), StoreError> {
+        let (sql, jti) = (self.blacklist.blacklist.clone(), jti.to_owned());
+        let now = datetime_text(times.naive(now));
+        self.run(move |conn, _| {
+            conn.prepare_cached(&sql)?
+                .execute(rusqlite::params![now, jti])?;
+            Ok(())
         })
         .await
     }

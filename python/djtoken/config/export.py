@@ -360,6 +360,75 @@ def _csrf(settings) -> list:
     return lines
 
 
+def _simple_jwt(settings, problems: list) -> list:
+    """[SIMPLE_JWT], when the project uses djangorestframework-simplejwt: its settings as the
+    package resolves them, the release, and whether the blacklist app is installed."""
+    apps = list(settings.INSTALLED_APPS)
+    classes = getattr(settings, "REST_FRAMEWORK", {}).get("DEFAULT_AUTHENTICATION_CLASSES", ())
+    used = (
+        hasattr(settings, "SIMPLE_JWT")
+        or any(a.startswith("rest_framework_simplejwt") for a in apps)
+        or any("rest_framework_simplejwt" in str(c) for c in classes)
+    )
+    if not used:
+        return []
+    try:
+        from importlib.metadata import version
+
+        from rest_framework_simplejwt.settings import api_settings as jwt
+    except Exception as e:  # noqa: BLE001 - reported, not raised
+        problems.append("SIMPLE_JWT: djangorestframework-simplejwt cannot be imported: %s" % e)
+        return []
+
+    def seconds(value):
+        return value.total_seconds() if hasattr(value, "total_seconds") else float(value or 0)
+
+    def path(cls):
+        return cls if isinstance(cls, str) else "%s.%s" % (cls.__module__, cls.__qualname__)
+
+    lines = ["", "[SIMPLE_JWT]"]
+    lines.append("VERSION = %s" % _q(version("djangorestframework-simplejwt")))
+    blacklist = "rest_framework_simplejwt.token_blacklist" in apps
+    lines.append("BLACKLIST_APP = %s" % ("true" if blacklist else "false"))
+    if jwt.ALGORITHM not in ("HS256", "HS384", "HS512"):
+        problems.append("SIMPLE_JWT ALGORITHM %s: djtoken signs with HS256, HS384 or HS512" % jwt.ALGORITHM)
+    lines.append("ALGORITHM = %s" % _q(jwt.ALGORITHM))
+    if jwt.SIGNING_KEY != settings.SECRET_KEY:
+        lines.append("# SIGNING_KEY is not SECRET_KEY: write it to a file only djtoken's user can read")
+        lines.append('# and name it here as SIGNING_KEY_FILE = "PATH".')
+        problems.append("SIMPLE_JWT SIGNING_KEY is not written (set SIGNING_KEY_FILE)")
+    if jwt.AUDIENCE is not None:
+        audience = jwt.AUDIENCE if isinstance(jwt.AUDIENCE, str) else list(jwt.AUDIENCE)
+        lines.append("AUDIENCE = %s" % _q(audience))
+    if jwt.ISSUER is not None:
+        lines.append("ISSUER = %s" % _q(jwt.ISSUER))
+    lines.append("LEEWAY = %s" % _q(seconds(jwt.LEEWAY)))
+    for name in (
+        "ACCESS_TOKEN_LIFETIME",
+        "REFRESH_TOKEN_LIFETIME",
+        "SLIDING_TOKEN_LIFETIME",
+        "SLIDING_TOKEN_REFRESH_LIFETIME",
+    ):
+        lines.append("%s = %s" % (name, _q(seconds(getattr(jwt, name)))))
+    for name in ("ROTATE_REFRESH_TOKENS", "BLACKLIST_AFTER_ROTATION", "UPDATE_LAST_LOGIN", "CHECK_REVOKE_TOKEN"):
+        lines.append("%s = %s" % (name, "true" if getattr(jwt, name, False) else "false"))
+    lines.append("CHECK_USER_IS_ACTIVE = %s" % ("true" if getattr(jwt, "CHECK_USER_IS_ACTIVE", True) else "false"))
+    types = jwt.AUTH_HEADER_TYPES
+    lines.append("AUTH_HEADER_TYPES = %s" % _q([types] if isinstance(types, str) else list(types)))
+    for name in (
+        "AUTH_HEADER_NAME",
+        "USER_ID_FIELD",
+        "USER_ID_CLAIM",
+        "TOKEN_TYPE_CLAIM",
+        "JTI_CLAIM",
+        "SLIDING_TOKEN_REFRESH_EXP_CLAIM",
+    ):
+        lines.append("%s = %s" % (name, _q(getattr(jwt, name))))
+    lines.append("REVOKE_TOKEN_CLAIM = %s" % _q(getattr(jwt, "REVOKE_TOKEN_CLAIM", "hash_password")))
+    lines.append("AUTH_TOKEN_CLASSES = %s" % _q([path(c) for c in jwt.AUTH_TOKEN_CLASSES]))
+    return lines
+
+
 def export(
     settings=None, *, secret_key_file: Optional[str] = None, secret_key_fallbacks_file: Optional[str] = None
 ) -> Export:
@@ -416,6 +485,7 @@ def export(
     lines.extend(_sessions(settings, problems))
     lines.extend(_csrf(settings))
     lines.extend(_axes(problems))
+    lines.extend(_simple_jwt(settings, problems))
     for algorithm, factors in params.items():
         lines.append("")
         lines.append("[PASSWORD_HASHER_PARAMS.%s]" % algorithm)

@@ -34,7 +34,7 @@ impl AuthMethod for DrfToken {
         "drf-token"
     }
 
-    fn www_authenticate(&self) -> &'static str {
+    fn www_authenticate(&self) -> &str {
         drf::KEYWORD
     }
 

@@ -12,6 +12,7 @@
 
 mod drf_token;
 mod session;
+mod simplejwt;
 mod tokenapi;
 
 use std::future::Future;
@@ -30,6 +31,7 @@ use crate::user::User;
 
 pub use drf_token::DrfToken;
 pub use session::Session;
+pub use simplejwt::SimpleJwt;
 pub use tokenapi::Tokenapi;
 
 /// What one method makes of a request.
@@ -69,7 +71,7 @@ pub trait AuthMethod: Send + Sync {
     fn name(&self) -> &'static str;
 
     /// The `WWW-Authenticate` value of a 401 this method causes.
-    fn www_authenticate(&self) -> &'static str;
+    fn www_authenticate(&self) -> &str;
 
     /// The message of the 401 when no method found credentials and this one is first.
     fn missing_message(&self) -> &'static str;
@@ -79,14 +81,16 @@ pub trait AuthMethod: Send + Sync {
 }
 
 /// The names [`build`] knows.
-pub const METHODS: &[&str] = &["tokenapi", "session", "drf-token"];
+pub const METHODS: &[&str] = &["tokenapi", "session", "drf-token", "simplejwt"];
 
 /// The methods `AUTHENTICATION_METHODS` lists, in order, over one authenticator and, for the
-/// `session` method, the project's sessions (`browser`, over the same user store).
+/// `session` method, the project's sessions (`browser`, over the same user store), for the
+/// `simplejwt` method its configuration.
 pub fn build(
     settings: &Settings,
     auth: &Arc<Authenticator<ServerRunner>>,
     browser: Option<&Arc<Browser>>,
+    simplejwt: Option<&Arc<crate::simplejwt::Config>>,
 ) -> Result<Vec<Box<dyn AuthMethod>>, SettingsError> {
     settings
         .authentication_methods
@@ -95,6 +99,10 @@ pub fn build(
             match name.trim() {
                 "tokenapi" => Ok(Box::new(Tokenapi::new(Arc::clone(auth)))),
                 "drf-token" => Ok(Box::new(DrfToken::new(Arc::clone(auth)))),
+                "simplejwt" => Ok(Box::new(SimpleJwt::new(
+                    Arc::clone(auth),
+                    Arc::clone(simplejwt.expect("built when the simplejwt method is configured")),
+                ))),
                 "session" => Ok(Box::new(Session::new(Arc::clone(
                     browser.expect("built when the session method is configured"),
                 )))),

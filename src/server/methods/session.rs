@@ -35,7 +35,7 @@ impl AuthMethod for Session {
         "session"
     }
 
-    fn www_authenticate(&self) -> &'static str {
+    fn www_authenticate(&self) -> &str {
         "Session"
     }
 

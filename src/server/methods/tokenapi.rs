@@ -29,7 +29,7 @@ impl AuthMethod for Tokenapi {
         "tokenapi"
     }
 
-    fn www_authenticate(&self) -> &'static str {
+    fn www_authenticate(&self) -> &str {
         "Basic realm=\"djtoken\", charset=\"UTF-8\""
     }
 
