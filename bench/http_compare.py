@@ -10,7 +10,11 @@ wrk on the token check, the forward-auth check (Django: a @token_required view),
 session check (Django: a view behind SessionMiddleware and AuthenticationMiddleware answering
 request.user.pk; djtoken: /auth with the session cookie), the DRF token check (Django: an
 APIView with TokenAuthentication and IsAuthenticated answering the user's pk; djtoken: /auth
-with the drf-token method) and the login, and prints requests
+with the drf-token method), the simplejwt access token check (Django: an APIView with
+JWTAuthentication and IsAuthenticated; djtoken: /auth with the simplejwt method) and the
+knox token check (Django: an APIView with knox's TokenAuthentication; djtoken: /auth with
+the knox method alone, since DRF's keyword is knox's) and the login (--endpoints picks some
+of: check auth session drf jwt knox login), and prints requests
 per second, p50/p99 latency, the ratios, and each server's peak memory (VmHWM; for gunicorn
 the sum over its processes). "redis" is the users on SQLite and the sessions in Redis (the
 cache engine, DJTOKEN_BENCH_REDIS_URL, default redis://127.0.0.1:6379/0).
@@ -40,6 +44,7 @@ def free_port():
         return s.getsockname()[1]
 
 
+ENDPOINTS = ("check", "auth", "session", "drf", "jwt", "knox", "login")
 CACHE_PREFIX = "djtoken-bench-" + uuid.uuid4().hex[:8]
 
 
@@ -51,6 +56,8 @@ def django_env(url, redis=None):
         DJTOKEN_FIXTURE_SECRET_KEY=SECRET,
         DJTOKEN_FIXTURE_CONN_MAX_AGE="none",
         DJTOKEN_FIXTURE_DRF="1",
+        DJTOKEN_FIXTURE_SIMPLEJWT='{"ACCESS_TOKEN_LIFETIME": 86400}',
+        DJTOKEN_FIXTURE_KNOX="1",
         DJANGO_SETTINGS_MODULE="settings",
         PYTHONPATH=GEN,
         PYTHONWARNINGS="ignore",
@@ -61,8 +68,8 @@ def django_env(url, redis=None):
 
 
 def prepare(url, redis=None):
-    """migrate, one user and a login (its session), with real Django; returns (pk, token,
-    session cookie value)."""
+    """migrate, one user and a login (its session), with real Django; returns (pk, tokenapi
+    token, session cookie value, DRF key, simplejwt access token, knox token)."""
     code = (
         "import django; django.setup()\n"
         "from django.core.management import call_command; call_command('migrate', verbosity=0)\n"
@@ -72,13 +79,16 @@ def prepare(url, redis=None):
         "u = User.objects.create_user('bench', 'bench@example.com', %r)\n"
         "from rest_framework.authtoken.models import Token\n"
         "c = Client(); c.force_login(u)\n"
+        "from rest_framework_simplejwt.tokens import RefreshToken\n"
+        "from knox.models import AuthToken\n"
         "print(u.pk, token_generator.make_token(u), c.cookies['sessionid'].value,"
-        " Token.objects.create(user=u).key)\n" % PASSWORD
+        " Token.objects.create(user=u).key, RefreshToken.for_user(u).access_token,"
+        " AuthToken.objects.create(user=u)[1])\n" % PASSWORD
     )
     out = subprocess.run(
         [sys.executable, "-c", code], env=django_env(url, redis), check=True, capture_output=True, text=True
     ).stdout.split()
-    return out[0], out[1], out[2], out[3]
+    return out[0], out[1], out[2], out[3], out[4], out[5]
 
 
 def wait_up(port, path):
@@ -189,11 +199,16 @@ def main():
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--login-connections", type=int, default=4)
     parser.add_argument("--databases", default="sqlite,postgres,redis")
+    parser.add_argument("--endpoints", default=",".join(ENDPOINTS))
     parser.add_argument("--redis", default=os.environ.get("DJTOKEN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
     parser.add_argument(
         "--postgres", default=os.environ.get("DJTOKEN_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
     )
     opts = parser.parse_args()
+    endpoints = [e for e in opts.endpoints.split(",") if e]
+    unknown = set(endpoints) - set(ENDPOINTS)
+    if unknown:
+        parser.error("unknown endpoints: %s (known: %s)" % (", ".join(sorted(unknown)), ", ".join(ENDPOINTS)))
     rows = []
     tmp = tempfile.mkdtemp(prefix="djtoken-http-bench-")
     for database in opts.databases.split(","):
@@ -213,9 +228,11 @@ def main():
             def cleanup(admin=admin, name=name):
                 admin.cursor().execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
 
-        pk, token, session, drf_key = prepare(url, redis)
+        pk, token, session, drf_key, access, knox_token = prepare(url, redis)
+        knox_header = ("Authorization: Token %s" % knox_token,)
         cookie = ("Cookie: sessionid=%s" % session,)
         drf_header = ("Authorization: Token %s" % drf_key,)
+        jwt_header = ("Authorization: Bearer %s" % access,)
         check_path = "/token/%s/%s.json" % (token, pk)
         login_env = dict(os.environ, BENCH_USERNAME="bench", BENCH_PASSWORD=PASSWORD)
         login_script = os.path.join(TOP, "bench", "login.lua")
@@ -241,6 +258,8 @@ def main():
                 auth_path = "/protected/?user=%s&token=%s" % (pk, token)
                 session_path = "/whoami/"
                 drf_path = "/drf-whoami/"
+                jwt_path = "/jwt-whoami/"
+                knox_path = "/knox-whoami/"
             else:
                 port = free_port()
                 env = dict(
@@ -249,7 +268,7 @@ def main():
                     DJTOKEN_DATABASE=url,
                     DJTOKEN_BIND="127.0.0.1:%d" % port,
                     DJTOKEN_LOG_LEVEL="error",
-                    DJTOKEN_AUTHENTICATION="tokenapi,session,drf-token",
+                    DJTOKEN_AUTHENTICATION="tokenapi,session,drf-token,simplejwt",
                 )
                 if redis:
                     env.update(
@@ -260,21 +279,42 @@ def main():
                 auth_path = "/auth?user=%s&token=%s" % (pk, token)
                 session_path = "/auth"
                 drf_path = "/auth"
+                jwt_path = "/auth"
+                knox_path = "/auth"
             base = "http://127.0.0.1:%d" % server.port
             check_answers_for(base + session_path, cookie[0], pk)
             check_answers_for(base + drf_path, drf_header[0], pk)
-            results[side] = {
-                "check": median_run(base + check_path, opts.duration, opts.connections, opts.rounds),
-                "auth": median_run(base + auth_path, opts.duration, opts.connections, opts.rounds),
-                "session": median_run(
+            check_answers_for(base + jwt_path, jwt_header[0], pk)
+            loads = {
+                "check": lambda: median_run(base + check_path, opts.duration, opts.connections, opts.rounds),
+                "auth": lambda: median_run(base + auth_path, opts.duration, opts.connections, opts.rounds),
+                "session": lambda: median_run(
                     base + session_path, opts.duration, opts.connections, opts.rounds, headers=cookie
                 ),
-                "drf": median_run(base + drf_path, opts.duration, opts.connections, opts.rounds, headers=drf_header),
-                "login": wrk(
+                "drf": lambda: median_run(
+                    base + drf_path, opts.duration, opts.connections, opts.rounds, headers=drf_header
+                ),
+                "jwt": lambda: median_run(
+                    base + jwt_path, opts.duration, opts.connections, opts.rounds, headers=jwt_header
+                ),
+                "login": lambda: wrk(
                     base + "/token/new.json", opts.duration, opts.login_connections, script=login_script, env=login_env
                 ),
             }
+            results[side] = {name: loads[name]() for name in endpoints if name != "knox"}
             results[side]["memory"] = server.stop()
+            if "knox" in endpoints:
+                if side == "djtoken":
+                    # DRF's drf-token method would answer for the Token keyword first.
+                    server = Server([opts.djtoken, "serve"], dict(env, DJTOKEN_AUTHENTICATION="knox"), port, "/healthz")
+                else:
+                    server = gunicorn(url, workers, threads, redis)
+                base = "http://127.0.0.1:%d" % server.port
+                check_answers_for(base + knox_path, knox_header[0], pk)
+                results[side]["knox"] = median_run(
+                    base + knox_path, opts.duration, opts.connections, opts.rounds, headers=knox_header
+                )
+                server.stop()
         rows.append(
             (database, "gunicorn -w %d%s" % (workers, " --threads %d" % threads if threads > 1 else ""), results)
         )
@@ -287,7 +327,7 @@ def main():
         % ("database", "endpoint", "server", "req/s", "p50 ms", "p99 ms", "non-2xx", "ratio")
     )
     for database, config, results in rows:
-        for endpoint in ("check", "auth", "session", "drf", "login"):
+        for endpoint in endpoints:
             d, t = results["django"][endpoint], results["djtoken"][endpoint]
             print(
                 "%-10s %-8s %-22s %12.0f %9.2f %9.2f %8d"

@@ -39,6 +39,7 @@ pub mod drf;
 pub mod fuzzing;
 pub mod hashers;
 pub mod hosts;
+pub mod knox;
 pub mod latin1;
 pub mod pyint;
 #[cfg(feature = "python")]

@@ -193,7 +193,8 @@ pub struct Settings {
     #[serde(rename = "SESSION_FILE_PATH", skip_serializing_if = "Option::is_none")]
     pub session_file_path: Option<PathBuf>,
     /// The authentication methods of `/auth`, in order, like DRF's
-    /// `DEFAULT_AUTHENTICATION_CLASSES`: `tokenapi`, `session`, `drf-token`, `simplejwt`.
+    /// `DEFAULT_AUTHENTICATION_CLASSES`: `tokenapi`, `session`, `drf-token`, `simplejwt`,
+    /// `knox`.
     #[serde(rename = "AUTHENTICATION_METHODS")]
     pub authentication_methods: Vec<String>,
     /// `ALLOWED_HOSTS`: the hosts `request.get_host()` accepts (the CSRF checks of the
@@ -254,6 +255,12 @@ pub struct Settings {
     /// `SIMPLE_JWT`: djangorestframework-simplejwt's settings, under its own names.
     #[serde(rename = "SIMPLE_JWT")]
     pub simple_jwt: SimpleJwtSettings,
+    /// `REST_KNOX`: django-rest-knox's settings, under its own names.
+    #[serde(rename = "REST_KNOX")]
+    pub rest_knox: KnoxSettings,
+    /// `REST_FRAMEWORK`: the Django REST framework settings djtoken's views follow.
+    #[serde(rename = "REST_FRAMEWORK")]
+    pub rest_framework: RestFrameworkSettings,
     /// `djtoken serve`'s own settings.
     pub serve: ServeSettings,
 }
@@ -329,6 +336,8 @@ impl Default for Settings {
             csrf_cookie_httponly: false,
             csrf_cookie_samesite: "Lax".into(),
             simple_jwt: SimpleJwtSettings::default(),
+            rest_knox: KnoxSettings::default(),
+            rest_framework: RestFrameworkSettings::default(),
             serve: ServeSettings::default(),
         }
     }
@@ -437,7 +446,7 @@ fn seconds_or_false<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::E
         SecondsOrFalse::Seconds(n) => Ok(Some(n)),
         SecondsOrFalse::Flag(false) => Ok(None),
         SecondsOrFalse::Flag(true) => Err(serde::de::Error::custom(
-            "a number of seconds, or false for a cookie that ends with the browser session",
+            "a number of seconds, or false for Python's None",
         )),
     }
 }
@@ -735,6 +744,162 @@ impl SimpleJwtSettings {
     }
 }
 
+/// django-rest-knox's `REST_KNOX`, with its names and defaults; durations in seconds
+/// (`TOKEN_TTL = false` for tokens that never expire). `VERSION` (the knox release) is
+/// djtoken's: the project's `djtoken_config` command writes it. `SECURE_HASH_ALGORITHM` must
+/// be `hashlib.sha512` and `EXPIRY_DATETIME_FORMAT` `iso-8601` (knox's and DRF's defaults).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct KnoxSettings {
+    /// The knox release: `5.0` or `5.1`.
+    #[serde(rename = "VERSION")]
+    pub version: String,
+    /// `SECURE_HASH_ALGORITHM`.
+    #[serde(rename = "SECURE_HASH_ALGORITHM")]
+    pub secure_hash_algorithm: String,
+    /// `AUTH_TOKEN_CHARACTER_LENGTH`.
+    #[serde(rename = "AUTH_TOKEN_CHARACTER_LENGTH")]
+    pub auth_token_character_length: usize,
+    /// `TOKEN_TTL`, seconds, or `false` for `None`.
+    #[serde(
+        rename = "TOKEN_TTL",
+        deserialize_with = "seconds_or_false",
+        serialize_with = "seconds_or_false_text"
+    )]
+    pub token_ttl: Option<i64>,
+    /// `TOKEN_LIMIT_PER_USER`.
+    #[serde(
+        rename = "TOKEN_LIMIT_PER_USER",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub token_limit_per_user: Option<u64>,
+    /// `AUTO_REFRESH`.
+    #[serde(rename = "AUTO_REFRESH")]
+    pub auto_refresh: bool,
+    /// `AUTO_REFRESH_MAX_TTL`, seconds (knox 5.1).
+    #[serde(
+        rename = "AUTO_REFRESH_MAX_TTL",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub auto_refresh_max_ttl: Option<i64>,
+    /// `MIN_REFRESH_INTERVAL`, seconds.
+    #[serde(rename = "MIN_REFRESH_INTERVAL")]
+    pub min_refresh_interval: f64,
+    /// `AUTH_HEADER_PREFIX`.
+    #[serde(rename = "AUTH_HEADER_PREFIX")]
+    pub auth_header_prefix: String,
+    /// `EXPIRY_DATETIME_FORMAT`.
+    #[serde(rename = "EXPIRY_DATETIME_FORMAT")]
+    pub expiry_datetime_format: String,
+    /// `TOKEN_PREFIX`.
+    #[serde(rename = "TOKEN_PREFIX")]
+    pub token_prefix: String,
+}
+
+impl Default for KnoxSettings {
+    fn default() -> Self {
+        KnoxSettings {
+            version: "5.1".into(),
+            secure_hash_algorithm: "hashlib.sha512".into(),
+            auth_token_character_length: 64,
+            token_ttl: Some(36000),
+            token_limit_per_user: None,
+            auto_refresh: false,
+            auto_refresh_max_ttl: None,
+            min_refresh_interval: 60.0,
+            auth_header_prefix: "Token".into(),
+            expiry_datetime_format: "iso-8601".into(),
+            token_prefix: String::new(),
+        }
+    }
+}
+
+impl KnoxSettings {
+    /// The resolved configuration.
+    pub fn config(&self) -> Result<crate::knox::Config, SettingsError> {
+        use crate::knox::{Config, MAXIMUM_TOKEN_PREFIX_LENGTH, Version};
+        let version = Version::parse(&self.version).ok_or_else(|| {
+            invalid(
+                "REST_KNOX.VERSION",
+                format!(
+                    "{:?} is not a knox release djtoken follows (5.0, 5.1)",
+                    self.version
+                ),
+            )
+        })?;
+        if self.secure_hash_algorithm != "hashlib.sha512" {
+            return Err(invalid(
+                "REST_KNOX.SECURE_HASH_ALGORITHM",
+                "djtoken hashes knox tokens with hashlib.sha512, knox's default",
+            ));
+        }
+        if !self.expiry_datetime_format.eq_ignore_ascii_case("iso-8601") {
+            return Err(invalid(
+                "REST_KNOX.EXPIRY_DATETIME_FORMAT",
+                "djtoken writes the login view's expiry as DRF's iso-8601",
+            ));
+        }
+        let length = self.auth_token_character_length;
+        if length == 0 || !length.is_multiple_of(2) || length > 256 {
+            return Err(invalid(
+                "REST_KNOX.AUTH_TOKEN_CHARACTER_LENGTH",
+                "an even number of hex characters, up to 256",
+            ));
+        }
+        if self.token_prefix.chars().count() > MAXIMUM_TOKEN_PREFIX_LENGTH {
+            return Err(invalid(
+                "REST_KNOX.TOKEN_PREFIX",
+                format!("at most {MAXIMUM_TOKEN_PREFIX_LENGTH} characters (token_key holds 25)"),
+            ));
+        }
+        if self.auth_header_prefix.is_empty()
+            || self.auth_header_prefix.contains(char::is_whitespace)
+        {
+            return Err(invalid("REST_KNOX.AUTH_HEADER_PREFIX", "one word"));
+        }
+        if !self.min_refresh_interval.is_finite() {
+            return Err(invalid(
+                "REST_KNOX.MIN_REFRESH_INTERVAL",
+                "a number of seconds",
+            ));
+        }
+        let micros = |seconds: i64| seconds.saturating_mul(1_000_000);
+        Ok(Config {
+            version,
+            token_character_length: length,
+            token_ttl: self.token_ttl.map(micros),
+            token_limit_per_user: self.token_limit_per_user,
+            auto_refresh: self.auto_refresh,
+            auto_refresh_max_ttl: self.auto_refresh_max_ttl.map(micros),
+            min_refresh_interval: self.min_refresh_interval,
+            auth_header_prefix: self.auth_header_prefix.clone(),
+            token_prefix: self.token_prefix.clone(),
+        })
+    }
+}
+
+/// Django REST framework's `REST_FRAMEWORK`, as far as djtoken's views follow it.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RestFrameworkSettings {
+    /// `DEFAULT_AUTHENTICATION_CLASSES`: knox's `LoginView` authenticates with them (djtoken
+    /// takes `BasicAuthentication`'s credentials), and the first decides whether a refusal
+    /// is a 401 with its challenge or, for `SessionAuthentication`, a 403.
+    #[serde(rename = "DEFAULT_AUTHENTICATION_CLASSES")]
+    pub default_authentication_classes: Vec<String>,
+}
+
+impl Default for RestFrameworkSettings {
+    fn default() -> Self {
+        RestFrameworkSettings {
+            default_authentication_classes: vec![
+                "rest_framework.authentication.SessionAuthentication".into(),
+                "rest_framework.authentication.BasicAuthentication".into(),
+            ],
+        }
+    }
+}
+
 /// How `djtoken serve` logs.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -778,6 +943,17 @@ pub struct ServeSettings {
     /// See [`ServeSettings::jwt_obtain_path`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jwt_blacklist_path: Option<String>,
+    /// The paths of knox's `LoginView`, `LogoutView` and `LogoutAllView`, as the project
+    /// mounts them (`/api/auth/login/`, `/api/auth/logout/`, `/api/auth/logoutall/`); each
+    /// unset: not served.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub knox_login_path: Option<String>,
+    /// See [`ServeSettings::knox_login_path`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub knox_logout_path: Option<String>,
+    /// See [`ServeSettings::knox_login_path`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub knox_logoutall_path: Option<String>,
     /// The one request header `/auth` trusts for the original URI (`X-Original-URI` behind
     /// nginx, `X-Forwarded-Uri` behind Traefik and Caddy); every other is ignored, and with
     /// none only `/auth`'s own query string is read (Envoy). A client can send any header the
@@ -853,6 +1029,9 @@ impl Default for ServeSettings {
             jwt_refresh_path: None,
             jwt_verify_path: None,
             jwt_blacklist_path: None,
+            knox_login_path: None,
+            knox_logout_path: None,
+            knox_logoutall_path: None,
             forwarded_uri_header: None,
             pool_size: None,
             hash_concurrency: None,
@@ -977,7 +1156,7 @@ impl ServeSettings {
 
     /// The paths of the API views djtoken serves in a package's place: (key, path, an
     /// example), DRF's first, then simplejwt's four.
-    pub fn api_paths(&self) -> [(&'static str, &Option<String>, &'static str); 5] {
+    pub fn api_paths(&self) -> [(&'static str, &Option<String>, &'static str); 8] {
         [
             (
                 "serve.drf_obtain_token_path",
@@ -1003,6 +1182,21 @@ impl ServeSettings {
                 "serve.jwt_blacklist_path",
                 &self.jwt_blacklist_path,
                 "/api/token/blacklist/",
+            ),
+            (
+                "serve.knox_login_path",
+                &self.knox_login_path,
+                "/api/auth/login/",
+            ),
+            (
+                "serve.knox_logout_path",
+                &self.knox_logout_path,
+                "/api/auth/logout/",
+            ),
+            (
+                "serve.knox_logoutall_path",
+                &self.knox_logoutall_path,
+                "/api/auth/logoutall/",
             ),
         ]
     }
@@ -1485,9 +1679,20 @@ impl Settings {
             }
             taken.push(path);
         }
-        let jwt_views = self.serve.api_paths()[1..]
+        let jwt_views = self.serve.api_paths()[1..5]
             .iter()
             .any(|(_, p, _)| p.is_some());
+        let knox_views = self.serve.api_paths()[5..]
+            .iter()
+            .any(|(_, p, _)| p.is_some());
+        if knox_views
+            || self
+                .authentication_methods
+                .iter()
+                .any(|m| m.trim() == "knox")
+        {
+            self.rest_knox.config()?;
+        }
         if jwt_views
             || self
                 .authentication_methods

@@ -11,6 +11,7 @@ mod db;
 mod drf;
 mod flags;
 mod jwt;
+mod knox;
 mod password;
 mod serve;
 mod session;
@@ -66,6 +67,9 @@ enum Command {
     /// djangorestframework-simplejwt's tokens: obtain, refresh, verify.
     #[command(subcommand)]
     Jwt(jwt::JwtCommand),
+    /// django-rest-knox's tokens: create, check, revoke.
+    #[command(subcommand)]
+    Knox(knox::KnoxCommand),
 }
 
 /// A failure that ends the command with exit status 2 and a one-line message.
@@ -113,6 +117,7 @@ fn main() -> ExitCode {
         Command::Session(cmd) => session::run(cmd),
         Command::DrfToken(cmd) => drf::run(cmd),
         Command::Jwt(cmd) => jwt::run(cmd),
+        Command::Knox(cmd) => knox::run(cmd),
     };
     match result {
         Ok(Outcome::Yes) => ExitCode::SUCCESS,

@@ -50,6 +50,16 @@ pub struct ServeArgs {
     /// The path of simplejwt's TokenBlacklistView (/api/token/blacklist/).
     #[arg(long, env = "DJTOKEN_JWT_BLACKLIST_PATH", value_name = "PATH")]
     jwt_blacklist_path: Option<String>,
+    /// The path of django-rest-knox's LoginView, as the project mounts it (/api/auth/login/)
+    /// [default: not served].
+    #[arg(long, env = "DJTOKEN_KNOX_LOGIN_PATH", value_name = "PATH")]
+    knox_login_path: Option<String>,
+    /// The path of knox's LogoutView (/api/auth/logout/).
+    #[arg(long, env = "DJTOKEN_KNOX_LOGOUT_PATH", value_name = "PATH")]
+    knox_logout_path: Option<String>,
+    /// The path of knox's LogoutAllView (/api/auth/logoutall/).
+    #[arg(long, env = "DJTOKEN_KNOX_LOGOUTALL_PATH", value_name = "PATH")]
+    knox_logoutall_path: Option<String>,
     /// Where the session endpoints (csrf/, login/, logout/, whoami/) are mounted when the
     /// session method is configured [default: /session/].
     #[arg(long, env = "DJTOKEN_SESSION_PREFIX")]
@@ -60,7 +70,7 @@ pub struct ServeArgs {
     #[arg(long, env = "DJTOKEN_FORWARDED_URI_HEADER", value_name = "HEADER")]
     forwarded_uri_header: Option<String>,
     /// The authentication methods of /auth, in order, comma-separated: tokenapi, session,
-    /// drf-token, simplejwt [default: tokenapi].
+    /// drf-token, simplejwt, knox [default: tokenapi].
     #[arg(long, env = "DJTOKEN_AUTHENTICATION", value_delimiter = ',')]
     authentication: Option<Vec<String>>,
     #[command(flatten)]
@@ -197,6 +207,27 @@ impl Layer for ServeArgs {
             "jwt_blacklist_path",
             &jwt_blacklist,
             |s| &mut s.serve.jwt_blacklist_path,
+        );
+        let knox_login = self.knox_login_path.clone().map(Some);
+        to.put(
+            "serve.knox_login_path",
+            "knox_login_path",
+            &knox_login,
+            |s| &mut s.serve.knox_login_path,
+        );
+        let knox_logout = self.knox_logout_path.clone().map(Some);
+        to.put(
+            "serve.knox_logout_path",
+            "knox_logout_path",
+            &knox_logout,
+            |s| &mut s.serve.knox_logout_path,
+        );
+        let knox_logoutall = self.knox_logoutall_path.clone().map(Some);
+        to.put(
+            "serve.knox_logoutall_path",
+            "knox_logoutall_path",
+            &knox_logoutall,
+            |s| &mut s.serve.knox_logoutall_path,
         );
         to.put(
             "serve.session_prefix",

@@ -295,3 +295,22 @@ def test_the_jwt_commands_speak_simplejwt(djtoken_bin, database_url, config_file
         UntypedToken("a.b.c")
     code, out, err = jwt_command(djtoken_bin, database_url, config_file, "verify", "a.b.c")
     assert (code, err.strip()) == (1, str(refused.value.args[0]))
+
+
+def test_the_readmes_simplejwt_example_runs_as_written(serve, tmp_path):
+    import subprocess
+
+    from conftest import readme_block, serve_as_the_readme_says
+
+    user, server = serve_as_the_readme_says(serve, tmp_path, "jwt-serve")
+    script = readme_block("sh", "jwt-requests").replace("127.0.0.1:8000", "127.0.0.1:%d" % server.port)
+    script += 'echo "ACCESS=$ACCESS"\n'
+    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    assert "HTTP/1.1 200" in result.stdout and "x-auth-user-id: %s" % user.pk in result.stdout, result.stdout
+    import re
+
+    first = re.search(r"ACCESS=(\S+)", result.stdout).group(1)
+    refreshed = re.search(r'\{"access":"([^"]+)"\}', result.stdout).group(1)
+    for access in (first, refreshed):
+        assert simplejwt_verdict("Bearer " + access) == ("user", str(user.pk))

@@ -74,6 +74,80 @@ pub fn parse_authorization<'a>(header: &'a [u8], keyword: &str) -> TokenHeader<'
     }
 }
 
+/// What `BasicAuthentication.authenticate` makes of an `Authorization` header, before
+/// `authenticate(username=…, password=…)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BasicHeader {
+    /// Not Basic credentials: another class may authenticate.
+    NotMine,
+    /// The username and password.
+    Credentials {
+        /// The part before the first `:`.
+        username: String,
+        /// The rest.
+        password: String,
+    },
+    /// Basic, malformed: `AuthenticationFailed` with this message.
+    Malformed(&'static str),
+}
+
+/// `BasicAuthentication`'s message for credentials no active user has.
+pub const INVALID_USERNAME_PASSWORD: &str = "Invalid username/password.";
+/// `BasicAuthentication.authenticate_header`.
+pub const BASIC_CHALLENGE: &str = "Basic realm=\"api\"";
+
+/// `BasicAuthentication.authenticate` up to the password check: `bytes.split()`, `basic` in
+/// any case, then `base64.b64decode` (characters outside the alphabet skipped, padding
+/// required), UTF-8 else latin-1, split at the first `:`.
+pub fn parse_basic(header: &[u8]) -> BasicHeader {
+    use base64::Engine;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
+    );
+    let mut parts = header
+        .split(|&b| is_bytes_whitespace(b))
+        .filter(|part| !part.is_empty());
+    let Some(scheme) = parts.next() else {
+        return BasicHeader::NotMine;
+    };
+    if !scheme.eq_ignore_ascii_case(b"basic") {
+        return BasicHeader::NotMine;
+    }
+    let Some(encoded) = parts.next() else {
+        return BasicHeader::Malformed("Invalid basic header. No credentials provided.");
+    };
+    if parts.next().is_some() {
+        return BasicHeader::Malformed(
+            "Invalid basic header. Credentials string should not contain spaces.",
+        );
+    }
+    const BAD: BasicHeader =
+        BasicHeader::Malformed("Invalid basic header. Credentials not correctly base64 encoded.");
+    let kept: Vec<u8> = encoded
+        .iter()
+        .copied()
+        .filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+        .collect();
+    let Ok(decoded) = LENIENT.decode(&kept) else {
+        return BAD;
+    };
+    let text = match String::from_utf8(decoded) {
+        Ok(text) => text,
+        Err(e) => crate::latin1::decode(e.as_bytes()),
+    };
+    match text.split_once(':') {
+        Some((username, password)) => BasicHeader::Credentials {
+            username: username.to_owned(),
+            password: password.to_owned(),
+        },
+        None => BAD,
+    }
+}
+
 /// Whether `key` could be in `authtoken_token` at all: at most 40 characters, and no NUL
 /// (which PostgreSQL refuses in text, a 500 from DRF there). Any other key is
 /// [`INVALID_TOKEN`] without a lookup.

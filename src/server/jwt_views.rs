@@ -55,10 +55,10 @@ async fn answer(
         .simplejwt
         .as_ref()
         .expect("the views are routed only with a simplejwt configuration");
-    let reply = |(status, body): (u16, String)| Reply::SimpleJwt {
+    let reply = |(status, body): (u16, String)| Reply::Api {
         status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-        body,
-        challenge: config.www_authenticate(),
+        body: Some(body),
+        challenge: Some(config.www_authenticate()),
     };
     let username_field = state.auth.store().model().username_field.clone();
     if method == Method::OPTIONS {

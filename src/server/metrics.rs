@@ -26,11 +26,13 @@ pub enum Route {
     DrfObtainToken,
     /// simplejwt's views (`serve.jwt_*_path`).
     SimpleJwt,
+    /// knox's views (`serve.knox_*_path`).
+    Knox,
     /// Anything else (404).
     Other,
 }
 
-const ROUTES: [(Route, &str); 10] = [
+const ROUTES: [(Route, &str); 11] = [
     (Route::TokenNew, "token_new"),
     (Route::Token, "token"),
     (Route::Auth, "auth"),
@@ -40,6 +42,7 @@ const ROUTES: [(Route, &str); 10] = [
     (Route::Session, "session"),
     (Route::DrfObtainToken, "drf_obtain_token"),
     (Route::SimpleJwt, "simplejwt"),
+    (Route::Knox, "knox"),
     (Route::Other, "other"),
 ];
 

@@ -12,6 +12,7 @@ pub mod connections;
 mod drf_views;
 mod handlers;
 mod jwt_views;
+mod knox_views;
 pub mod methods;
 pub mod metrics;
 pub mod reply;
@@ -116,6 +117,13 @@ pub struct AppState {
     pub simplejwt: Option<Arc<crate::simplejwt::Config>>,
     /// Where simplejwt's obtain-pair, refresh, verify and blacklist views are served.
     pub jwt_paths: [Option<String>; 4],
+    /// knox's configuration, when its method or a view of it is configured.
+    pub knox: Option<Arc<crate::knox::Config>>,
+    /// Where knox's login, logout and logout-all views are served.
+    pub knox_paths: [Option<String>; 3],
+    /// `REST_FRAMEWORK`'s `DEFAULT_AUTHENTICATION_CLASSES`: whether knox's login view takes
+    /// Basic credentials, and the challenge of its refusals (`None`: a 403).
+    pub knox_login: (bool, Option<&'static str>),
     /// How `created` and the like are stored (`USE_TZ`, `TIME_ZONE`).
     pub times: crate::store::NaiveTimes,
     /// Counters for `/metrics`.
@@ -195,8 +203,46 @@ impl AppState {
         } else {
             None
         };
+        let knox_paths = [
+            serve.knox_login_path.clone(),
+            serve.knox_logout_path.clone(),
+            serve.knox_logoutall_path.clone(),
+        ];
+        let knox = if knox_paths.iter().any(Option::is_some)
+            || settings
+                .authentication_methods
+                .iter()
+                .any(|m| m.trim() == "knox")
+        {
+            Some(Arc::new(settings.rest_knox.config()?))
+        } else {
+            None
+        };
+        let classes = &settings.rest_framework.default_authentication_classes;
+        let basic = classes
+            .iter()
+            .any(|c| c == "rest_framework.authentication.BasicAuthentication");
+        let challenge = match classes.first().map(String::as_str) {
+            Some("rest_framework.authentication.BasicAuthentication") => {
+                Some(crate::drf::BASIC_CHALLENGE)
+            }
+            Some(
+                "knox.auth.TokenAuthentication"
+                | "rest_framework.authentication.TokenAuthentication",
+            ) => Some("Token"),
+            _ => None,
+        };
         Ok(AppState {
-            methods: methods::build(settings, &auth, browser.as_ref(), simplejwt.as_ref())?,
+            methods: methods::build(
+                settings,
+                &auth,
+                browser.as_ref(),
+                simplejwt.as_ref(),
+                knox.as_ref(),
+            )?,
+            knox,
+            knox_paths,
+            knox_login: (basic, challenge),
             simplejwt,
             jwt_paths,
             browser,
@@ -256,6 +302,14 @@ pub fn router(state: Arc<AppState>) -> Router {
     for (path, view) in state.jwt_paths.clone().iter().zip(jwt_views) {
         if let Some(path) = path {
             router = router.route(path, jwt_views::route(view));
+        }
+    }
+    // In ServeSettings::api_paths' order: login, logout, logout-all.
+    use knox_views::View as KnoxView;
+    let knox_views = [KnoxView::Login, KnoxView::Logout, KnoxView::LogoutAll];
+    for (path, view) in state.knox_paths.clone().iter().zip(knox_views) {
+        if let Some(path) = path {
+            router = router.route(path, knox_views::route(view));
         }
     }
     if state.browser.is_some() {

@@ -51,15 +51,16 @@ pub enum Reply {
     Text(&'static str, String),
     /// An answer of DRF's `obtain_auth_token`: its status and JSON, with `Allow`.
     Drf(StatusCode, String),
-    /// An answer of one of simplejwt's views: its status and JSON, with `Allow`,
-    /// `Vary: Accept` and, on a 401, the package's `WWW-Authenticate`.
-    SimpleJwt {
+    /// An answer of a DRF view served in a package's place (simplejwt's, knox's): its status
+    /// and JSON (none for a 204), with `Allow: POST, OPTIONS`, `Vary: Accept` (DRF's
+    /// content negotiation) and, on a 401, the view's `WWW-Authenticate`.
+    Api {
         /// The status.
         status: StatusCode,
-        /// The JSON body.
-        body: String,
-        /// `WWW-Authenticate` (`Bearer realm="api"`).
-        challenge: String,
+        /// The JSON body; `None`: no body and no `Content-Type`, as DRF sends a 204.
+        body: Option<String>,
+        /// `WWW-Authenticate` on a 401 (`Bearer realm="api"`, `Token`).
+        challenge: Option<String>,
     },
     /// A session endpoint's JSON answer, with the `Set-Cookie` values it sends.
     Browser {
@@ -116,7 +117,7 @@ pub fn protect(route: Route, response: &mut Response) {
                     .or_insert_with(|| HeaderValue::from_static(""));
             }
         }
-        Route::TokenNew | Route::DrfObtainToken | Route::SimpleJwt => {
+        Route::TokenNew | Route::DrfObtainToken | Route::SimpleJwt | Route::Knox => {
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
         Route::Session => {
@@ -221,12 +222,15 @@ impl IntoResponse for Reply {
                 );
                 response
             }
-            Reply::SimpleJwt {
+            Reply::Api {
                 status,
                 body,
                 challenge,
             } => {
-                let mut response = json(status, body);
+                let mut response = match body {
+                    Some(body) => json(status, body),
+                    None => status.into_response(),
+                };
                 let headers = response.headers_mut();
                 headers.insert(
                     header::ALLOW,
@@ -234,7 +238,7 @@ impl IntoResponse for Reply {
                 );
                 headers.insert(header::VARY, HeaderValue::from_static("Accept"));
                 if status == StatusCode::UNAUTHORIZED
-                    && let Ok(value) = HeaderValue::from_str(&challenge)
+                    && let Some(Ok(value)) = challenge.as_deref().map(HeaderValue::from_str)
                 {
                     headers.insert(header::WWW_AUTHENTICATE, value);
                 }

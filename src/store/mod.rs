@@ -10,6 +10,7 @@ pub mod authtoken;
 mod axes;
 pub mod blacklist;
 mod dialect;
+pub mod knox;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
@@ -32,6 +33,7 @@ use crate::user::{InvalidIdentifier, Pk, PkKind, User, UserModel};
 use crate::version::DjangoVersion;
 pub use blacklist::OutstandingToken;
 pub use dialect::Dialect;
+pub use knox::{KnoxRow, KnoxWrite};
 pub use sessions::{NaiveTimes, SessionRow};
 
 /// Why the database could not answer.
@@ -415,6 +417,36 @@ impl UserStore {
         times: NaiveTimes,
     ) -> Result<(), StoreError> {
         dispatch!(self, s => s.jwt_blacklist(jti, now, times).await)
+    }
+
+    /// The `knox_authtoken` rows with this `token_key`.
+    pub async fn knox_by_key(
+        &self,
+        key: &str,
+        times: NaiveTimes,
+    ) -> Result<Vec<KnoxRow>, StoreError> {
+        dispatch!(self, s => s.knox_by_key(key, times).await)
+    }
+
+    /// A change to `knox_authtoken`: the rows it changed.
+    pub async fn knox_write(
+        &self,
+        write: KnoxWrite<'_>,
+        times: NaiveTimes,
+    ) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.knox_write(write, times).await)
+    }
+
+    /// The user's tokens that have not expired at `now` (and, when asked, those without an
+    /// expiry).
+    pub async fn knox_count_live(
+        &self,
+        user: &Pk,
+        now: DateTime<Utc>,
+        without_expiry_too: bool,
+        times: NaiveTimes,
+    ) -> Result<i64, StoreError> {
+        dispatch!(self, s => s.knox_count_live(user, now, without_expiry_too, times).await)
     }
 
     /// The `django_session` row with this key, unless it expired by `now`.

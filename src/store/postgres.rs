@@ -30,6 +30,7 @@ use uuid::Uuid;
 use super::authtoken::AuthtokenQueries;
 use super::axes::failures_sql;
 use super::blacklist::{BlacklistQueries, OutstandingToken};
+use super::knox::{KnoxQueries, KnoxRow, KnoxWrite};
 use super::sessions::{NaiveTimes, SessionQueries, SessionRow};
 use super::users::{UserInsert, UserQueries, Value};
 use super::{DatabaseUrl, Dialect, StoreError, StoreOptions, scrub};
@@ -113,6 +114,7 @@ pub struct Shared {
     sessions: SessionQueries,
     authtoken: AuthtokenQueries,
     blacklist: BlacklistQueries,
+    knox: KnoxQueries,
     /// Rows for an array of pks: the batched lookups by pk (PostgreSQL only).
     by_pks: String,
     options: StoreOptions,
@@ -157,6 +159,7 @@ impl PgStore {
             sessions,
             authtoken: AuthtokenQueries::new(Dialect::Postgres),
             blacklist: BlacklistQueries::new(Dialect::Postgres),
+            knox: KnoxQueries::new(Dialect::Postgres),
             url,
             model,
             options,
@@ -786,6 +789,71 @@ impl Shared {
         self.execute(&self.blacklist.blacklist, &[&now, &jti])
             .await?;
         Ok(())
+    }
+
+    pub async fn knox_by_key(&self, key: &str, _: NaiveTimes) -> Result<Vec<KnoxRow>, StoreError> {
+        let rows = self.query(&self.knox.by_key, &[&key]).await?;
+        rows.iter()
+            .map(|row| {
+                let read = |e: tokio_postgres::Error| StoreError::Query {
+                    database: self.database.clone(),
+                    reason: format!("knox_authtoken: {e}"),
+                };
+                Ok(KnoxRow {
+                    user: self.read_pk(row),
+                    digest: row.try_get(1).map_err(read)?,
+                    created: row.try_get(2).map_err(read)?,
+                    expiry: row.try_get(3).map_err(read)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn knox_write(&self, write: KnoxWrite<'_>, _: NaiveTimes) -> Result<u64, StoreError> {
+        let q = &self.knox;
+        match write {
+            KnoxWrite::DeleteExpiredOthers { user, digest, now } => {
+                let user = self.pk_param(user)?;
+                self.execute(&q.delete_expired_others, &[&*user, &digest, &now])
+                    .await
+            }
+            KnoxWrite::Delete { digest } => self.execute(&q.delete, &[&digest]).await,
+            KnoxWrite::DeleteAll { user } => {
+                let user = self.pk_param(user)?;
+                self.execute(&q.delete_all, &[&*user]).await
+            }
+            KnoxWrite::SetExpiry { digest, expiry } => {
+                self.execute(&q.set_expiry, &[&expiry, &digest]).await
+            }
+            KnoxWrite::Insert {
+                digest,
+                key,
+                user,
+                created,
+                expiry,
+            } => {
+                let user = self.pk_param(user)?;
+                self.execute(&q.insert, &[&digest, &key, &*user, &created, &expiry])
+                    .await
+            }
+        }
+    }
+
+    pub async fn knox_count_live(
+        &self,
+        user: &Pk,
+        now: DateTime<Utc>,
+        without_expiry_too: bool,
+        _: NaiveTimes,
+    ) -> Result<i64, StoreError> {
+        let sql = if without_expiry_too {
+            &self.knox.count_live
+        } else {
+            &self.knox.count_live_with_expiry
+        };
+        let user = self.pk_param(user)?;
+        let rows = self.query(sql, &[&*user, &now]).await?;
+        Ok(rows.first().map_or(0, |row| row.get(0)))
     }
 
     // `timestamp with time zone` columns take instants: USE_TZ does not change them.

@@ -25,6 +25,7 @@ use uuid::Uuid;
 use super::authtoken::AuthtokenQueries;
 use super::axes::failures_sql;
 use super::blacklist::{BlacklistQueries, OutstandingToken};
+use super::knox::{KnoxQueries, KnoxRow, KnoxWrite};
 use super::sessions::{NaiveTimes, SessionQueries, SessionRow};
 use super::users::{UserInsert, UserQueries, Value};
 use super::{Dialect, StoreError, StoreOptions};
@@ -169,6 +170,7 @@ pub struct SqliteStore {
     sessions: Arc<SessionQueries>,
     authtoken: Arc<AuthtokenQueries>,
     blacklist: Arc<BlacklistQueries>,
+    knox: Arc<KnoxQueries>,
     options: StoreOptions,
     idle: Arc<Mutex<Vec<Connection>>>,
     /// Calls on the blocking pool at once (each holds one handle): a locked database makes
@@ -215,6 +217,15 @@ fn pk_param(pk: &Pk) -> Box<dyn ToSql + Send> {
         Pk::Int(i) => Box::new(*i),
         Pk::Uuid(u) => Box::new(u.simple().to_string()),
         Pk::Str(s) => Box::new(s.clone()),
+    }
+}
+
+/// The pk as a SQLite value, as [`pk_param`] binds it.
+fn pk_value(pk: &Pk) -> rusqlite::types::Value {
+    match pk {
+        Pk::Int(i) => (*i).into(),
+        Pk::Uuid(u) => u.simple().to_string().into(),
+        Pk::Str(s) => s.clone().into(),
     }
 }
 
@@ -301,6 +312,7 @@ impl SqliteStore {
             sessions: Arc::new(SessionQueries::new(&model, Dialect::Sqlite)),
             authtoken: Arc::new(AuthtokenQueries::new(Dialect::Sqlite)),
             blacklist: Arc::new(BlacklistQueries::new(Dialect::Sqlite)),
+            knox: Arc::new(KnoxQueries::new(Dialect::Sqlite)),
             path,
             database,
             model,
@@ -674,6 +686,106 @@ impl SqliteStore {
             conn.prepare_cached(&sql)?
                 .execute(rusqlite::params![now, jti])?;
             Ok(())
+        })
+        .await
+    }
+
+    pub async fn knox_by_key(
+        &self,
+        key: &str,
+        times: NaiveTimes,
+    ) -> Result<Vec<KnoxRow>, StoreError> {
+        let (sql, key, kind) = (self.knox.by_key.clone(), key.to_owned(), self.model.pk_kind);
+        self.read(move |conn, _| {
+            let mut statement = conn.prepare_cached(&sql)?;
+            let rows = statement.query_map([&key], |row| {
+                let when =
+                    |i: usize, text: Option<String>| -> rusqlite::Result<Option<DateTime<Utc>>> {
+                        text.map(|t| {
+                            parse_wall_time(&t).map(|n| times.instant(n)).map_err(|e| {
+                                rusqlite::Error::FromSqlConversionFailure(
+                                    i,
+                                    rusqlite::types::Type::Text,
+                                    Box::new(e),
+                                )
+                            })
+                        })
+                        .transpose()
+                    };
+                Ok(KnoxRow {
+                    user: read_pk(row, kind)?,
+                    digest: row.get(1)?,
+                    created: when(2, row.get(2)?)?.unwrap_or_default(),
+                    expiry: when(3, row.get(3)?)?,
+                })
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    pub async fn knox_write(
+        &self,
+        write: KnoxWrite<'_>,
+        times: NaiveTimes,
+    ) -> Result<u64, StoreError> {
+        let text = |at: DateTime<Utc>| datetime_text(times.naive(at));
+        let q = &self.knox;
+        let (sql, params): (String, Vec<rusqlite::types::Value>) = match write {
+            KnoxWrite::DeleteExpiredOthers { user, digest, now } => (
+                q.delete_expired_others.clone(),
+                vec![pk_value(user), digest.to_owned().into(), text(now).into()],
+            ),
+            KnoxWrite::Delete { digest } => (q.delete.clone(), vec![digest.to_owned().into()]),
+            KnoxWrite::DeleteAll { user } => (q.delete_all.clone(), vec![pk_value(user)]),
+            KnoxWrite::SetExpiry { digest, expiry } => (
+                q.set_expiry.clone(),
+                vec![text(expiry).into(), digest.to_owned().into()],
+            ),
+            KnoxWrite::Insert {
+                digest,
+                key,
+                user,
+                created,
+                expiry,
+            } => (
+                q.insert.clone(),
+                vec![
+                    digest.to_owned().into(),
+                    key.to_owned().into(),
+                    pk_value(user),
+                    text(created).into(),
+                    expiry
+                        .map(text)
+                        .map_or(rusqlite::types::Value::Null, Into::into),
+                ],
+            ),
+        };
+        self.run(move |conn, _| {
+            let changed = conn
+                .prepare_cached(&sql)?
+                .execute(rusqlite::params_from_iter(params))?;
+            Ok(changed as u64)
+        })
+        .await
+    }
+
+    pub async fn knox_count_live(
+        &self,
+        user: &Pk,
+        now: DateTime<Utc>,
+        without_expiry_too: bool,
+        times: NaiveTimes,
+    ) -> Result<i64, StoreError> {
+        let sql = if without_expiry_too {
+            self.knox.count_live.clone()
+        } else {
+            self.knox.count_live_with_expiry.clone()
+        };
+        let (user, now) = (pk_value(user), datetime_text(times.naive(now)));
+        self.read(move |conn, _| {
+            conn.prepare_cached(&sql)?
+                .query_row(rusqlite::params![user, now], |row| row.get(0))
         })
         .await
     }

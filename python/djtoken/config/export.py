@@ -429,6 +429,43 @@ def _simple_jwt(settings, problems: list) -> list:
     return lines
 
 
+def _knox(settings, problems: list) -> list:
+    """[REST_KNOX] and [REST_FRAMEWORK], when the project uses django-rest-knox."""
+    if "knox" not in settings.INSTALLED_APPS:
+        return []
+    try:
+        from importlib.metadata import version
+
+        from knox.settings import knox_settings as knox
+        from rest_framework.settings import api_settings as drf
+    except Exception as e:  # noqa: BLE001 - reported, not raised
+        problems.append("REST_KNOX: django-rest-knox cannot be imported: %s" % e)
+        return []
+
+    def seconds(value):
+        return "false" if value is None else "%d" % int(value.total_seconds())
+
+    algorithm = knox.SECURE_HASH_ALGORITHM
+    name = "%s.%s" % (algorithm.__module__.replace("_hashlib", "hashlib"), algorithm.__name__.replace("openssl_", ""))
+    if name != "hashlib.sha512":
+        problems.append("REST_KNOX SECURE_HASH_ALGORITHM %s: djtoken hashes with hashlib.sha512" % name)
+    lines = ["", "[REST_KNOX]", "VERSION = %s" % _q(version("django-rest-knox"))]
+    lines.append("AUTH_TOKEN_CHARACTER_LENGTH = %d" % int(knox.AUTH_TOKEN_CHARACTER_LENGTH))
+    lines.append("TOKEN_TTL = %s" % seconds(knox.TOKEN_TTL))
+    if knox.TOKEN_LIMIT_PER_USER is not None:
+        lines.append("TOKEN_LIMIT_PER_USER = %d" % int(knox.TOKEN_LIMIT_PER_USER))
+    lines.append("AUTO_REFRESH = %s" % ("true" if knox.AUTO_REFRESH else "false"))
+    if getattr(knox, "AUTO_REFRESH_MAX_TTL", None) is not None:
+        lines.append("AUTO_REFRESH_MAX_TTL = %s" % seconds(knox.AUTO_REFRESH_MAX_TTL))
+    lines.append("MIN_REFRESH_INTERVAL = %s" % _q(float(knox.MIN_REFRESH_INTERVAL)))
+    lines.append("AUTH_HEADER_PREFIX = %s" % _q(knox.AUTH_HEADER_PREFIX))
+    lines.append("EXPIRY_DATETIME_FORMAT = %s" % _q(knox.EXPIRY_DATETIME_FORMAT or "iso-8601"))
+    lines.append("TOKEN_PREFIX = %s" % _q(knox.TOKEN_PREFIX))
+    classes = ["%s.%s" % (c.__module__, c.__qualname__) for c in drf.DEFAULT_AUTHENTICATION_CLASSES]
+    lines += ["", "[REST_FRAMEWORK]", "DEFAULT_AUTHENTICATION_CLASSES = %s" % _q(classes)]
+    return lines
+
+
 def export(
     settings=None, *, secret_key_file: Optional[str] = None, secret_key_fallbacks_file: Optional[str] = None
 ) -> Export:
@@ -486,6 +523,7 @@ def export(
     lines.extend(_csrf(settings))
     lines.extend(_axes(problems))
     lines.extend(_simple_jwt(settings, problems))
+    lines.extend(_knox(settings, problems))
     for algorithm, factors in params.items():
         lines.append("")
         lines.append("[PASSWORD_HASHER_PARAMS.%s]" % algorithm)

@@ -11,6 +11,7 @@
 //! [`build`] naming it.
 
 mod drf_token;
+mod knox;
 mod session;
 mod simplejwt;
 mod tokenapi;
@@ -30,6 +31,7 @@ use crate::store::StoreError;
 use crate::user::User;
 
 pub use drf_token::DrfToken;
+pub use knox::Knox;
 pub use session::Session;
 pub use simplejwt::SimpleJwt;
 pub use tokenapi::Tokenapi;
@@ -81,17 +83,22 @@ pub trait AuthMethod: Send + Sync {
 }
 
 /// The names [`build`] knows.
-pub const METHODS: &[&str] = &["tokenapi", "session", "drf-token", "simplejwt"];
+pub const METHODS: &[&str] = &["tokenapi", "session", "drf-token", "simplejwt", "knox"];
 
 /// The methods `AUTHENTICATION_METHODS` lists, in order, over one authenticator and, for the
 /// `session` method, the project's sessions (`browser`, over the same user store), for the
-/// `simplejwt` method its configuration.
+/// `simplejwt` and `knox` methods their configurations.
 pub fn build(
     settings: &Settings,
     auth: &Arc<Authenticator<ServerRunner>>,
     browser: Option<&Arc<Browser>>,
     simplejwt: Option<&Arc<crate::simplejwt::Config>>,
+    knox: Option<&Arc<crate::knox::Config>>,
 ) -> Result<Vec<Box<dyn AuthMethod>>, SettingsError> {
+    let times = crate::store::NaiveTimes {
+        use_tz: settings.use_tz,
+        time_zone: settings.time_zone()?,
+    };
     settings
         .authentication_methods
         .iter()
@@ -99,6 +106,11 @@ pub fn build(
             match name.trim() {
                 "tokenapi" => Ok(Box::new(Tokenapi::new(Arc::clone(auth)))),
                 "drf-token" => Ok(Box::new(DrfToken::new(Arc::clone(auth)))),
+                "knox" => Ok(Box::new(Knox::new(
+                    Arc::clone(auth),
+                    Arc::clone(knox.expect("built when the knox method is configured")),
+                    times,
+                ))),
                 "simplejwt" => Ok(Box::new(SimpleJwt::new(
                     Arc::clone(auth),
                     Arc::clone(simplejwt.expect("built when the simplejwt method is configured")),

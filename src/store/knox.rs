@@ -1,0 +1,129 @@
+//! `knox_authtoken` (django-rest-knox's `AuthToken`: `digest` varchar(128) primary key,
+//! `token_key` varchar(25) indexed, `user_id`, `created`, `expiry` nullable): the SQL, written
+//! once for every dialect. Rows are found by `token_key`, compared by the database as knox's
+//! `filter(token_key=…)` compares them.
+
+use super::dialect::Dialect;
+
+/// The statements over `knox_authtoken`.
+#[derive(Clone, Debug)]
+pub struct KnoxQueries {
+    /// `$1` token_key: `user_id`, `digest`, `created`, `expiry` of each row with it.
+    pub by_key: String,
+    /// `$1` user id, `$2` digest, `$3` now: delete the user's other tokens that expired
+    /// (`_cleanup_token`).
+    pub delete_expired_others: String,
+    /// `$1` digest: delete that token.
+    pub delete: String,
+    /// `$1` user id: delete all the user's tokens (`LogoutAllView`).
+    pub delete_all: String,
+    /// `$1` expiry, `$2` digest: auto-refresh.
+    pub set_expiry: String,
+    /// `$1` digest, `$2` token_key, `$3` user id, `$4` created, `$5` expiry: a new token.
+    pub insert: String,
+    /// `$1` user id, `$2` now: the user's tokens that have not expired (5.1: and those that
+    /// never do).
+    pub count_live: String,
+    /// 5.0's count: only tokens with an expiry still ahead.
+    pub count_live_with_expiry: String,
+}
+
+const TABLE: &str = "\"knox_authtoken\"";
+
+impl KnoxQueries {
+    /// The statements in `dialect`.
+    pub fn new(dialect: Dialect) -> Self {
+        let p = |n| dialect.placeholder(n);
+        KnoxQueries {
+            by_key: format!(
+                "SELECT \"user_id\", \"digest\", \"created\", \"expiry\" FROM {TABLE} WHERE \"token_key\" = {}",
+                p(1)
+            ),
+            delete_expired_others: format!(
+                "DELETE FROM {TABLE} WHERE \"user_id\" = {} AND \"digest\" <> {} \
+                 AND \"expiry\" IS NOT NULL AND \"expiry\" < {}",
+                p(1),
+                p(2),
+                p(3)
+            ),
+            delete: format!("DELETE FROM {TABLE} WHERE \"digest\" = {}", p(1)),
+            delete_all: format!("DELETE FROM {TABLE} WHERE \"user_id\" = {}", p(1)),
+            set_expiry: format!(
+                "UPDATE {TABLE} SET \"expiry\" = {} WHERE \"digest\" = {}",
+                p(1),
+                p(2)
+            ),
+            insert: format!(
+                "INSERT INTO {TABLE} (\"digest\", \"token_key\", \"user_id\", \"created\", \"expiry\") VALUES ({})",
+                dialect.placeholders(5)
+            ),
+            count_live: format!(
+                "SELECT COUNT(*) FROM {TABLE} WHERE \"user_id\" = {} AND (\"expiry\" > {} OR \"expiry\" IS NULL)",
+                p(1),
+                p(2)
+            ),
+            count_live_with_expiry: format!(
+                "SELECT COUNT(*) FROM {TABLE} WHERE \"user_id\" = {} AND \"expiry\" > {}",
+                p(1),
+                p(2)
+            ),
+        }
+    }
+}
+
+/// A row of `knox_authtoken`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KnoxRow {
+    /// `user_id`.
+    pub user: crate::user::Pk,
+    /// `digest`.
+    pub digest: String,
+    /// `created`.
+    pub created: chrono::DateTime<chrono::Utc>,
+    /// `expiry`.
+    pub expiry: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A change to `knox_authtoken`.
+#[derive(Clone, Copy, Debug)]
+pub enum KnoxWrite<'a> {
+    /// `_cleanup_token`: the user's other tokens whose expiry has passed.
+    DeleteExpiredOthers {
+        /// The user.
+        user: &'a crate::user::Pk,
+        /// The token kept.
+        digest: &'a str,
+        /// Now.
+        now: chrono::DateTime<chrono::Utc>,
+    },
+    /// One token (logout, or its own expiry).
+    Delete {
+        /// Its digest.
+        digest: &'a str,
+    },
+    /// All the user's tokens (`LogoutAllView`).
+    DeleteAll {
+        /// The user.
+        user: &'a crate::user::Pk,
+    },
+    /// `AUTO_REFRESH`: a new expiry.
+    SetExpiry {
+        /// The token.
+        digest: &'a str,
+        /// The new expiry.
+        expiry: chrono::DateTime<chrono::Utc>,
+    },
+    /// `AuthToken.objects.create`.
+    Insert {
+        /// `digest`.
+        digest: &'a str,
+        /// `token_key`.
+        key: &'a str,
+        /// `user_id`.
+        user: &'a crate::user::Pk,
+        /// `created`.
+        created: chrono::DateTime<chrono::Utc>,
+        /// `expiry`.
+        expiry: Option<chrono::DateTime<chrono::Utc>>,
+    },
+}
