@@ -7,11 +7,12 @@
 mod common;
 
 use chrono::{DateTime, Utc};
+use common::db::{self, TempSqlite};
 use djtoken::drf::TokenHeader;
 use djtoken::knox::{self, Config};
 use djtoken::settings::KnoxSettings;
-use djtoken::store::{KnoxWrite, NaiveTimes, NewUser, StoreOptions, UserStore};
-use djtoken::user::{Pk, UserModel};
+use djtoken::store::{KnoxWrite, NaiveTimes};
+use djtoken::user::Pk;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -32,6 +33,7 @@ struct ConfigVectors {
     rows: Vec<Row>,
     authenticate: Vec<AuthRow>,
     views: Vec<ViewRow>,
+    schema: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -110,63 +112,28 @@ fn hex_from(first: u8, n: usize) -> String {
         .collect()
 }
 
-struct Db {
-    store: UserStore,
-    path: std::path::PathBuf,
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        if let Some(dir) = self.path.parent() {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
-}
-
-/// alice (active) and bob (inactive), and `knox_authtoken` as knox's migrations leave it on
-/// SQLite.
-async fn database(vectors: &Vectors) -> Db {
-    let mut bytes = [0u8; 6];
-    djtoken::crypto::fill_random(&mut bytes);
-    let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let dir = std::env::temp_dir().join(format!("djtoken-knox-{name}"));
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
-    let path = dir.join("db.sqlite3");
-    let url = format!("sqlite:{}", path.display());
-    let store = UserStore::open_or_create(&url, UserModel::default(), StoreOptions::default())
-        .await
-        .expect("a database");
-    store
-        .init_schema("6.1".parse().expect("a version"))
-        .await
-        .expect("auth tables");
-    for (username, pk) in [("alice", &vectors.alice), ("bob", &vectors.bob)] {
-        let made = store
-            .create_user(&NewUser {
-                username: username.into(),
-                email: String::new(),
-                password: "!".into(),
-                superuser: false,
-                date_joined: DateTime::UNIX_EPOCH.naive_utc(),
-            })
-            .await
-            .expect("a user");
-        assert_eq!(made.to_string(), *pk);
-    }
-    let conn = rusqlite::Connection::open(&path).expect("the database");
-    conn.execute_batch(
-        "UPDATE auth_user SET is_active = 0 WHERE username = 'bob';
-         CREATE TABLE knox_authtoken (digest varchar(128) NOT NULL PRIMARY KEY,
-             created datetime NOT NULL, user_id integer NOT NULL REFERENCES auth_user (id),
-             expiry datetime NULL, token_key varchar(25) NOT NULL);
-         CREATE INDEX knox_authtoken_token_key ON knox_authtoken (token_key);",
-    )
-    .expect("knox_authtoken");
-    Db { store, path }
+/// alice (active) and bob (inactive), and `knox_authtoken` as Django's schema editor wrote
+/// it for the vectors.
+async fn database(vectors: &Vectors, schema: &[String]) -> TempSqlite {
+    let users = [
+        db::UserRow {
+            username: "alice",
+            password: "!",
+            pk: &vectors.alice,
+            active: true,
+        },
+        db::UserRow {
+            username: "bob",
+            password: "!",
+            pk: &vectors.bob,
+            active: false,
+        },
+    ];
+    db::sqlite_with_users("knox", &users, schema).await
 }
 
 /// The table, as the generator lists it (by digest), with instants to compare.
-fn table(db: &Db) -> Vec<(String, String, Option<DateTime<Utc>>)> {
+fn table(db: &TempSqlite) -> Vec<(String, String, Option<DateTime<Utc>>)> {
     let conn = rusqlite::Connection::open(&db.path).expect("the database");
     let mut statement = conn
         .prepare("SELECT digest, token_key, expiry FROM knox_authtoken ORDER BY digest")
@@ -231,7 +198,7 @@ async fn authorization_headers_get_knoxs_answers_and_leave_its_rows() {
         let now = instant(&vectors.now);
         for c in &vectors.configs {
             let config = config(&vectors, c);
-            let db = database(&vectors).await;
+            let db = database(&vectors, &c.schema).await;
             for row in &c.rows {
                 let user = Pk::Int(row.user.parse().expect("an int pk"));
                 let insert = KnoxWrite::Insert {

@@ -6,12 +6,13 @@
 
 mod common;
 
+use common::db::{self, TempSqlite};
 use djtoken::crypto::SecretKey;
 use djtoken::settings::SimpleJwtSettings;
 use djtoken::simplejwt::views::{self, View};
 use djtoken::simplejwt::{self, Config, RawToken, Token, TokenType, Version};
-use djtoken::store::{NaiveTimes, NewUser, OutstandingToken, StoreOptions, UserStore};
-use djtoken::user::{Pk, UserModel};
+use djtoken::store::{NaiveTimes, OutstandingToken};
+use djtoken::user::Pk;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -110,68 +111,32 @@ fn times() -> NaiveTimes {
     }
 }
 
-struct Db {
-    store: UserStore,
-    _dir: TempDir,
-}
-
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// A SQLite database with alice (active) and bob (inactive) at the vectors' pks and
 /// passwords, and the blacklist tables as Django's schema editor wrote them.
-async fn database(c: &ConfigVectors) -> Db {
-    let mut bytes = [0u8; 6];
-    djtoken::crypto::fill_random(&mut bytes);
-    let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let dir = std::env::temp_dir().join(format!("djtoken-simplejwt-{name}"));
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
-    let path = dir.join("db.sqlite3");
-    let url = format!("sqlite:{}", path.display());
-    let options = StoreOptions::default();
-    let store = UserStore::open_or_create(&url, UserModel::default(), options)
-        .await
-        .expect("a database");
-    store
-        .init_schema("6.1".parse().expect("a version"))
-        .await
-        .expect("auth tables");
-    for (username, row) in [("alice", &c.alice), ("bob", &c.bob)] {
-        let password = if row.password.is_empty() {
+async fn database(c: &ConfigVectors) -> TempSqlite {
+    let password = |row: &UserRow| {
+        if row.password.is_empty() {
             "!".to_owned()
         } else {
             row.password.clone()
-        };
-        let pk = store
-            .create_user(&NewUser {
-                username: username.into(),
-                email: String::new(),
-                password,
-                superuser: false,
-                date_joined: chrono::DateTime::UNIX_EPOCH.naive_utc(),
-            })
-            .await
-            .expect("a user");
-        assert_eq!(pk.to_string(), row.pk);
-    }
-    let conn = rusqlite::Connection::open(&path).expect("the database");
-    conn.execute(
-        "UPDATE auth_user SET is_active = 0 WHERE username = 'bob'",
-        [],
-    )
-    .expect("bob inactive");
-    for statement in &c.schema {
-        conn.execute(statement, []).expect("the blacklist tables");
-    }
-    Db {
-        store,
-        _dir: TempDir(dir),
-    }
+        }
+    };
+    let (alice, bob) = (password(&c.alice), password(&c.bob));
+    let users = [
+        db::UserRow {
+            username: "alice",
+            password: &alice,
+            pk: &c.alice.pk,
+            active: true,
+        },
+        db::UserRow {
+            username: "bob",
+            password: &bob,
+            pk: &c.bob.pk,
+            active: false,
+        },
+    ];
+    db::sqlite_with_users("simplejwt", &users, &c.schema).await
 }
 
 fn alice(c: &ConfigVectors) -> djtoken::User {

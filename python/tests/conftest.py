@@ -216,6 +216,23 @@ def serve_as_the_readme_says(serve, tmp_path, marker):
     return user, serve([str(tmp_path / a) if a == "djtoken.toml" else a for a in command[2:]])
 
 
+def send(port, method, path, authorization=None, body=b"", content_type=None):
+    """One request to the server on 127.0.0.1:port, the Authorization header sent as its
+    latin-1 bytes: the response and its body as text."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.putrequest(method, path)
+    if authorization is not None:
+        conn.putheader("Authorization", authorization.encode("latin-1"))
+    if content_type:
+        conn.putheader("Content-Type", content_type)
+    conn.putheader("Content-Length", str(len(body)))
+    conn.endheaders(body)
+    response = conn.getresponse()
+    return response, response.read().decode()
+
+
 def redis_url(what):
     """DJTOKEN_TEST_REDIS_URL; without it, a visible notice that `what` is skipped, or a
     usage error when DJTOKEN_TEST_REQUIRE_REDIS=1 (CI)."""

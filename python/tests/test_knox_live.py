@@ -10,12 +10,12 @@ Run with DJTOKEN_FIXTURE_KNOX=1.
 
 import base64
 import datetime as dt
-import http.client
 import json
 import os
 import uuid
 
 import pytest
+from conftest import send
 from django.contrib.auth import get_user_model
 from django.test import Client, RequestFactory
 from django.utils import timezone
@@ -73,14 +73,7 @@ def knox_verdict(header):
 
 
 def get(port, path, header=None, method="GET"):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.putrequest(method, path)
-    if header is not None:
-        conn.putheader("Authorization", header.encode("latin-1"))
-    conn.putheader("Content-Length", "0")
-    conn.endheaders()
-    response = conn.getresponse()
-    return response, response.read().decode()
+    return send(port, method, path, header)
 
 
 def test_a_token_knox_made_passes_auth(server):

@@ -10,13 +10,13 @@ Run with DJTOKEN_FIXTURE_SIMPLEJWT=1.
 """
 
 import base64
-import http.client
 import json
 import os
 import time
 import uuid
 
 import pytest
+from conftest import send
 from django.contrib.auth import get_user_model
 from django.test import Client, RequestFactory
 from rest_framework import exceptions
@@ -78,13 +78,7 @@ def crafted(**claims):
 
 
 def get(port, path, header=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.putrequest("GET", path)
-    if header is not None:
-        conn.putheader("Authorization", header.encode("latin-1"))
-    conn.endheaders()
-    response = conn.getresponse()
-    return response, response.read().decode()
+    return send(port, "GET", path, header)
 
 
 def test_a_token_simplejwt_made_passes_auth(server):
@@ -143,10 +137,7 @@ def test_every_header_gets_simplejwts_verdict(server):
 
 
 def post(port, path, body, content_type):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("POST", path, body=body, headers={"Content-Type": content_type} if content_type else {})
-    response = conn.getresponse()
-    return response, response.read().decode()
+    return send(port, "POST", path, body=body, content_type=content_type)
 
 
 def post_json(port, path, data):
@@ -227,10 +218,7 @@ def test_the_views_answer_as_simplejwts(server):
     for method in ("GET", "OPTIONS", "PUT"):
         for path in ("/api/token/", "/api/token/refresh/", "/api/token/verify/", "/api/token/blacklist/"):
             theirs = client.generic(method, path)
-            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-            conn.request(method, path)
-            response = conn.getresponse()
-            same_answer("%s %s" % (method, path), (response, response.read().decode()), theirs, None)
+            same_answer("%s %s" % (method, path), send(server.port, method, path), theirs, None)
 
 
 def test_djtokens_tokens_and_blacklist_are_simplejwts(server):

@@ -31,13 +31,15 @@ pub async fn authenticate(
         return Ok(Err(INVALID_TOKEN));
     }
     let digest = hash_token(token);
-    for row in store.knox_by_key(token_key(token), times).await? {
-        let others = KnoxWrite::DeleteExpiredOthers {
-            user: &row.user,
-            digest: &row.digest,
-            now,
-        };
-        store.knox_write(others, times).await?;
+    for row in store.knox_by_key(token_key(token), now, times).await? {
+        if row.expired_others > 0 {
+            let others = KnoxWrite::DeleteExpiredOthers {
+                user: &row.user,
+                digest: &row.digest,
+                now,
+            };
+            store.knox_write(others, times).await?;
+        }
         if row.expiry.is_some_and(|expiry| expiry < now) {
             let this = KnoxWrite::Delete {
                 digest: &row.digest,

@@ -8,7 +8,10 @@ use super::dialect::Dialect;
 /// The statements over `knox_authtoken`.
 #[derive(Clone, Debug)]
 pub struct KnoxQueries {
-    /// `$1` token_key: `user_id`, `digest`, `created`, `expiry` of each row with it.
+    /// `$1` token_key, `$2` now: `user_id`, `digest`, `created`, `expiry` of each row with
+    /// it, and how many of its user's other tokens have expired (so that the clean-up
+    /// writes only when there is something to delete: a write per request would serialise
+    /// every check on SQLite).
     pub by_key: String,
     /// `$1` user id, `$2` digest, `$3` now: delete the user's other tokens that expired
     /// (`_cleanup_token`).
@@ -36,7 +39,11 @@ impl KnoxQueries {
         let p = |n| dialect.placeholder(n);
         KnoxQueries {
             by_key: format!(
-                "SELECT \"user_id\", \"digest\", \"created\", \"expiry\" FROM {TABLE} WHERE \"token_key\" = {}",
+                "SELECT t.\"user_id\", t.\"digest\", t.\"created\", t.\"expiry\", \
+                 (SELECT COUNT(*) FROM {TABLE} o WHERE o.\"user_id\" = t.\"user_id\" \
+                 AND o.\"digest\" <> t.\"digest\" AND o.\"expiry\" IS NOT NULL AND o.\"expiry\" < {}) \
+                 FROM {TABLE} t WHERE t.\"token_key\" = {}",
+                p(2),
                 p(1)
             ),
             delete_expired_others: format!(
@@ -82,6 +89,8 @@ pub struct KnoxRow {
     pub created: chrono::DateTime<chrono::Utc>,
     /// `expiry`.
     pub expiry: Option<chrono::DateTime<chrono::Utc>>,
+    /// How many of the user's other tokens had expired when the row was read.
+    pub expired_others: i64,
 }
 
 /// A change to `knox_authtoken`.

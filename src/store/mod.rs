@@ -419,13 +419,15 @@ impl UserStore {
         dispatch!(self, s => s.jwt_blacklist(jti, now, times).await)
     }
 
-    /// The `knox_authtoken` rows with this `token_key`.
+    /// The `knox_authtoken` rows with this `token_key`, each with the number of its user's
+    /// other tokens expired at `now`.
     pub async fn knox_by_key(
         &self,
         key: &str,
+        now: DateTime<Utc>,
         times: NaiveTimes,
     ) -> Result<Vec<KnoxRow>, StoreError> {
-        dispatch!(self, s => s.knox_by_key(key, times).await)
+        dispatch!(self, s => s.knox_by_key(key, now, times).await)
     }
 
     /// A change to `knox_authtoken`: the rows it changed.

@@ -791,8 +791,13 @@ impl Shared {
         Ok(())
     }
 
-    pub async fn knox_by_key(&self, key: &str, _: NaiveTimes) -> Result<Vec<KnoxRow>, StoreError> {
-        let rows = self.query(&self.knox.by_key, &[&key]).await?;
+    pub async fn knox_by_key(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        _: NaiveTimes,
+    ) -> Result<Vec<KnoxRow>, StoreError> {
+        let rows = self.query(&self.knox.by_key, &[&key, &now]).await?;
         rows.iter()
             .map(|row| {
                 let read = |e: tokio_postgres::Error| StoreError::Query {
@@ -804,6 +809,7 @@ impl Shared {
                     digest: row.try_get(1).map_err(read)?,
                     created: row.try_get(2).map_err(read)?,
                     expiry: row.try_get(3).map_err(read)?,
+                    expired_others: row.try_get(4).map_err(read)?,
                 })
             })
             .collect()

@@ -693,12 +693,14 @@ impl SqliteStore {
     pub async fn knox_by_key(
         &self,
         key: &str,
+        now: DateTime<Utc>,
         times: NaiveTimes,
     ) -> Result<Vec<KnoxRow>, StoreError> {
         let (sql, key, kind) = (self.knox.by_key.clone(), key.to_owned(), self.model.pk_kind);
+        let now = datetime_text(times.naive(now));
         self.read(move |conn, _| {
             let mut statement = conn.prepare_cached(&sql)?;
-            let rows = statement.query_map([&key], |row| {
+            let rows = statement.query_map([&key, &now], |row| {
                 let when =
                     |i: usize, text: Option<String>| -> rusqlite::Result<Option<DateTime<Utc>>> {
                         text.map(|t| {
@@ -717,6 +719,7 @@ impl SqliteStore {
                     digest: row.get(1)?,
                     created: when(2, row.get(2)?)?.unwrap_or_default(),
                     expiry: when(3, row.get(3)?)?,
+                    expired_others: row.get(4)?,
                 })
             })?;
             rows.collect()

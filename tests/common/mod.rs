@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests: the fixture vectors real Django wrote.
 #![allow(dead_code)]
 
+#[cfg(feature = "sqlite")]
+pub mod db;
+
 use std::path::{Path, PathBuf};
 
 use djtoken::Pk;
