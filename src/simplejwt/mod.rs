@@ -368,14 +368,14 @@ impl Token {
         token
             .payload
             .insert(config.token_type_claim.clone(), Value::from(kind.name()));
-        token.set_exp(config, "exp", config.lifetime(kind));
+        token.set_exp("exp", config.lifetime(kind));
         token.set_iat();
         token
             .payload
             .insert(config.jti_claim.clone(), Value::from(jti));
         if kind == TokenType::Sliding {
             let claim = config.sliding_refresh_exp_claim.clone();
-            token.set_exp(config, &claim, config.sliding_refresh_lifetime);
+            token.set_exp(&claim, config.sliding_refresh_lifetime);
         }
         token
     }
@@ -434,11 +434,11 @@ impl Token {
     pub fn rotate(&mut self, config: &Config, jti: String) {
         self.payload
             .insert(config.jti_claim.clone(), Value::from(jti));
-        self.set_exp(config, "exp", config.lifetime(self.kind));
+        self.set_exp("exp", config.lifetime(self.kind));
         self.set_iat();
     }
 
-    fn set_exp(&mut self, _config: &Config, claim: &str, lifetime: Micros) {
+    fn set_exp(&mut self, claim: &str, lifetime: Micros) {
         self.payload.insert(
             claim.into(),
             Value::from(epoch_seconds(self.current_time + lifetime)),
@@ -631,17 +631,13 @@ mod tests {
                 .encode(&config)
                 .ends_with(".F_H2jplRAWgH1W1g7woObSWn_0Q6BQrlz9zw9NJMGKk")
         );
-        let old = config_with(Version::V5_3);
+        let old = self::config(Version::V5_3);
         let refresh = Token::for_user(&old, TokenType::Refresh, &user, NOW, jti(1));
         assert!(
             refresh
                 .encode(&old)
                 .ends_with(".xFLVHkvmuwNwZjS2C1OzUonzUaIJXxsZLLoqVNbRRA0")
         );
-    }
-
-    fn config_with(version: Version) -> Config {
-        config(version)
     }
 
     #[test]
