@@ -1,6 +1,6 @@
 """Django + django-tokenapi under gunicorn against `djtoken serve`, on one database.
 
-    .venv/…/bin/python bench/http_compare.py [--duration 10] [--databases sqlite,postgres,redis]
+    .venv/…/bin/python bench/http_compare.py [--duration 10] [--databases sqlite,postgres,mysql,redis]
 
 Run by bench/http-compare (which builds djtoken and the virtualenv). For each database it
 creates the schema, a user and a session (a login through Django) with real Django, finds
@@ -17,7 +17,9 @@ the knox method alone, since DRF's keyword is knox's) and the login (--endpoints
 of: check auth session drf jwt knox login), and prints requests
 per second, p50/p99 latency, the ratios, and each server's peak memory (VmHWM; for gunicorn
 the sum over its processes). "redis" is the users on SQLite and the sessions in Redis (the
-cache engine, DJTOKEN_BENCH_REDIS_URL, default redis://127.0.0.1:6379/0).
+cache engine, DJTOKEN_BENCH_REDIS_URL, default redis://127.0.0.1:6379/0). "mysql" is a fresh
+database on DJTOKEN_BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306/test), Django on it
+through mysqlclient.
 """
 
 import argparse
@@ -198,11 +200,14 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--login-connections", type=int, default=4)
-    parser.add_argument("--databases", default="sqlite,postgres,redis")
+    parser.add_argument("--databases", default="sqlite,postgres,mysql,redis")
     parser.add_argument("--endpoints", default=",".join(ENDPOINTS))
     parser.add_argument("--redis", default=os.environ.get("DJTOKEN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
     parser.add_argument(
         "--postgres", default=os.environ.get("DJTOKEN_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+    )
+    parser.add_argument(
+        "--mysql", default=os.environ.get("DJTOKEN_BENCH_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
     )
     opts = parser.parse_args()
     endpoints = [e for e in opts.endpoints.split(",") if e]
@@ -216,6 +221,25 @@ def main():
         redis = opts.redis if database == "redis" else None
         if database in ("sqlite", "redis"):
             url = "sqlite:" + os.path.join(tmp, "bench-%s.sqlite3" % database)
+        elif database == "mysql":
+            from urllib.parse import unquote, urlsplit
+
+            import MySQLdb
+
+            parts = urlsplit(opts.mysql)
+            admin = MySQLdb.connect(
+                host=parts.hostname or "127.0.0.1",
+                port=parts.port or 3306,
+                user=unquote(parts.username or ""),
+                passwd=unquote(parts.password or ""),
+            )
+            name = "djtoken_http_bench_" + uuid.uuid4().hex[:8]
+            admin.cursor().execute("CREATE DATABASE `%s`" % name)
+            url = opts.mysql.rsplit("/", 1)[0] + "/" + name
+
+            def cleanup(admin=admin, name=name):
+                admin.cursor().execute("DROP DATABASE IF EXISTS `%s`" % name)
+
         else:
             import psycopg2
 

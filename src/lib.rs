@@ -17,7 +17,7 @@
 //!
 //! The core (`crypto`, `base36`, `clock`, `tokens`, `hashers`, `user`) does no I/O and is
 //! all the default features build; [`settings`] holds every setting with Django's name.
-//! The user store and login logic (`store`, `auth`: features `sqlite`, `postgres`), the HTTP
+//! The user store and login logic (`store`, `auth`: features `sqlite`, `postgres`, `mysql`), the HTTP
 //! server (`server`) and the Python binding (`python`) are features; the `djtoken` command is
 //! its own crate (`cli/` in the repository). `ARCHITECTURE.md` has the map.
 

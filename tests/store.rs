@@ -1,5 +1,6 @@
 //! The user store and the authenticator against real databases: SQLite in a temporary
-//! directory, PostgreSQL at DJTOKEN_TEST_DATABASE_URL (skipped with a notice without it).
+//! directory, PostgreSQL at DJTOKEN_TEST_DATABASE_URL and MySQL/MariaDB at
+//! DJTOKEN_TEST_MYSQL_URL (each skipped with a notice without it).
 //! Django-made databases are covered by python/tests/test_store_live.py.
 
 use std::sync::Arc;
@@ -22,6 +23,8 @@ fn runtime() -> tokio::runtime::Runtime {
 struct TempDb {
     url: String,
     cleanup: Option<(String, String)>,
+    /// A MySQL database to drop: the server's URL and the name.
+    mysql_cleanup: Option<(String, String)>,
     _dir: Option<TempDir>,
 }
 
@@ -41,7 +44,67 @@ impl Drop for TempDb {
                 &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
             );
         }
+        if let Some((server, name)) = &self.mysql_cleanup {
+            mysql(server, &format!("DROP DATABASE IF EXISTS `{name}`"));
+        }
     }
+}
+
+/// Run `sql` on the MySQL server of `url` with the `mysql` client; what it printed.
+fn mysql(url: &str, sql: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or_default();
+    let (userinfo, hostport) = authority.rsplit_once('@').unwrap_or(("", authority));
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let (host, port) = hostport.split_once(':').unwrap_or((hostport, "3306"));
+    let out = std::process::Command::new("mysql")
+        .args(["-N", "-B", "-h", host, "-P", port, "-u", user, "-e", sql])
+        .env("MYSQL_PWD", password)
+        .output()
+        .expect("the mysql client runs");
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A fresh MySQL/MariaDB database, or `None` (with a notice) when there is no server to use.
+fn mysql_db() -> Option<TempDb> {
+    let server = server_url(
+        "DJTOKEN_TEST_MYSQL_URL",
+        "DJTOKEN_TEST_REQUIRE_MYSQL",
+        "MySQL",
+    )?;
+    let name = format!("djtoken_store_{}", unique());
+    mysql(&server, &format!("CREATE DATABASE `{name}`"));
+    Some(TempDb {
+        url: with_database(&server, &name),
+        cleanup: None,
+        mysql_cleanup: Some((server, name)),
+        _dir: None,
+    })
+}
+
+/// The server URL in `variable`; without it `None` and a notice, or a failure when
+/// `require` is set to 1 (CI).
+fn server_url(variable: &str, require: &str, label: &str) -> Option<String> {
+    let Ok(server) = std::env::var(variable) else {
+        assert!(
+            std::env::var(require).as_deref() != Ok("1"),
+            "{variable} is required ({require}=1)"
+        );
+        eprintln!("*** {variable} is not set: {label} store tests SKIPPED ***");
+        return None;
+    };
+    Some(server)
+}
+
+/// The server's URL naming the database `name`.
+fn with_database(server: &str, name: &str) -> String {
+    let base = server.rsplit_once('/').map_or(server, |(base, _)| base);
+    format!("{base}/{name}")
 }
 
 fn psql(server: &str, sql: &str) -> bool {
@@ -63,32 +126,27 @@ fn sqlite_db() -> TempDb {
     TempDb {
         url: format!("sqlite:{}", dir.join("db.sqlite3").display()),
         cleanup: None,
+        mysql_cleanup: None,
         _dir: Some(TempDir(dir)),
     }
 }
 
 /// A fresh PostgreSQL database, or `None` (with a notice) when there is no server to use.
 fn postgres_db() -> Option<TempDb> {
-    let Ok(server) = std::env::var("DJTOKEN_TEST_DATABASE_URL") else {
-        assert!(
-            std::env::var("DJTOKEN_TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "DJTOKEN_TEST_DATABASE_URL is required (DJTOKEN_TEST_REQUIRE_POSTGRES=1)"
-        );
-        eprintln!("*** DJTOKEN_TEST_DATABASE_URL is not set: PostgreSQL store tests SKIPPED ***");
-        return None;
-    };
+    let server = server_url(
+        "DJTOKEN_TEST_DATABASE_URL",
+        "DJTOKEN_TEST_REQUIRE_POSTGRES",
+        "PostgreSQL",
+    )?;
     let name = format!("djtoken_store_{}", unique());
     assert!(
         psql(&server, &format!("CREATE DATABASE \"{name}\"")),
         "cannot create a database on {server}"
     );
-    let base = server
-        .rsplit_once('/')
-        .map_or(server.as_str(), |(base, _)| base)
-        .to_owned();
     Some(TempDb {
-        url: format!("{base}/{name}"),
+        url: with_database(&server, &name),
         cleanup: Some((server, name)),
+        mysql_cleanup: None,
         _dir: None,
     })
 }
@@ -143,7 +201,15 @@ fn cheap(version: DjangoVersion, iterations: u32) -> Hashers {
     Hashers::new(settings, None).expect("default hashers")
 }
 
-async fn login_and_tokens(url: &str) {
+/// How the database compares usernames: exactly (SQLite, PostgreSQL), or under MySQL's
+/// default collations, ignoring case and trailing spaces (as Django's lookups there do).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Usernames {
+    Exact,
+    Collated,
+}
+
+async fn login_and_tokens(url: &str, usernames: Usernames) {
     let store = init(url, DjangoVersion::V6_1).await;
     let old = cheap(DjangoVersion::V6_1, 1000);
     let pk = add_user(&store, "alice", "correct horse", &old).await;
@@ -183,10 +249,19 @@ async fn login_and_tokens(url: &str) {
         auth.login("alice", b"wrong").await,
         Err(AuthError::BadCredentials(BadCredentials::WrongPassword))
     );
-    assert_eq!(
-        auth.login("ALICE", b"correct horse").await,
-        Err(AuthError::BadCredentials(BadCredentials::NoSuchUser))
-    );
+    for other_spelling in ["ALICE", "alice  "] {
+        let found = auth
+            .login(other_spelling, b"correct horse")
+            .await
+            .map(|u| u.pk);
+        match usernames {
+            Usernames::Exact => assert_eq!(
+                found,
+                Err(AuthError::BadCredentials(BadCredentials::NoSuchUser))
+            ),
+            Usernames::Collated => assert_eq!(found, Ok(pk.clone()), "{other_spelling:?}"),
+        }
+    }
     assert_eq!(
         auth.login("nul\0name", b"x").await,
         Err(AuthError::BadCredentials(BadCredentials::NoSuchUser))
@@ -284,13 +359,20 @@ async fn concurrent_rehash(url: &str) {
 #[test]
 fn sqlite_login_tokens_and_rehash() {
     let db = sqlite_db();
-    runtime().block_on(login_and_tokens(&db.url));
+    runtime().block_on(login_and_tokens(&db.url, Usernames::Exact));
 }
 
 #[test]
 fn postgres_login_tokens_and_rehash() {
     if let Some(db) = postgres_db() {
-        runtime().block_on(login_and_tokens(&db.url));
+        runtime().block_on(login_and_tokens(&db.url, Usernames::Exact));
+    }
+}
+
+#[test]
+fn mysql_login_tokens_and_rehash() {
+    if let Some(db) = mysql_db() {
+        runtime().block_on(login_and_tokens(&db.url, Usernames::Collated));
     }
 }
 
@@ -305,6 +387,114 @@ fn postgres_concurrent_logins_during_a_rehash_keep_one_hash() {
     if let Some(db) = postgres_db() {
         runtime().block_on(concurrent_rehash(&db.url));
     }
+}
+
+#[test]
+fn mysql_concurrent_logins_during_a_rehash_keep_one_hash() {
+    if let Some(db) = mysql_db() {
+        runtime().block_on(concurrent_rehash(&db.url));
+    }
+}
+
+#[test]
+fn mysql_over_the_servers_socket() {
+    let Some(db) = mysql_db() else { return };
+    let (server, name) = db.mysql_cleanup.clone().expect("a MySQL database");
+    let socket = mysql(&server, "SELECT @@socket");
+    let user = server
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .map_or("root", |(userinfo, _)| {
+            userinfo.split(':').next().unwrap_or("root")
+        });
+    // The socket as dj-database-url writes it: the percent-encoded path in place of the host.
+    let encoded = socket.replace('/', "%2F");
+    runtime().block_on(async {
+        init(&db.url, DjangoVersion::V6_1).await;
+        let store = UserStore::open(
+            &format!("mysql://{user}@{encoded}/{name}"),
+            UserModel::default(),
+            options(),
+        )
+        .await
+        .expect("opens");
+        store.ping().await.expect("answers over the socket");
+        add_user(&store, "sam", "pw", &cheap(DjangoVersion::V6_1, 10)).await;
+        assert!(
+            store
+                .user_by_username("sam")
+                .await
+                .expect("reads")
+                .is_some()
+        );
+    });
+}
+
+#[test]
+fn unreachable_mysql_is_a_typed_error_without_the_password() {
+    runtime().block_on(async {
+        let store = UserStore::open(
+            "mysql://djtoken:hunter2-secret@127.0.0.1:1/nowhere",
+            UserModel::default(),
+            StoreOptions {
+                query_timeout: Duration::from_millis(500),
+                pool_size: Some(1),
+            },
+        )
+        .await
+        .expect("MySQL stores connect lazily");
+        let err = store.ping().await.expect_err("nothing listens on port 1");
+        assert!(err.is_unavailable(), "{err:?}");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        let lookup = store.user_by_username("x").await.expect_err("still down");
+        assert!(lookup.is_unavailable(), "{lookup:?}");
+    });
+}
+
+#[test]
+fn mysql_connections_killed_mid_service_are_replaced() {
+    let Some(db) = mysql_db() else { return };
+    let server = std::env::var("DJTOKEN_TEST_MYSQL_URL").expect("set when mysql_db() is Some");
+    runtime().block_on(async {
+        let store = init(&db.url, DjangoVersion::V6_1).await;
+        let dave = add_user(&store, "dave", "pw", &cheap(DjangoVersion::V6_1, 10)).await;
+        let name = db.url.rsplit('/').next().expect("a database name");
+        for round in 0..4 {
+            // Several pooled connections, all of them then killed by the server.
+            let reads = tokio::join!(
+                store.user_by_username("dave"),
+                store.user_by_username("dave"),
+                store.user_by_username("dave"),
+                store.user_by_username("dave")
+            );
+            for found in [reads.0, reads.1, reads.2, reads.3] {
+                assert!(found.expect("reads").is_some());
+            }
+            let ids = mysql(
+                &server,
+                &format!(
+                    "SELECT GROUP_CONCAT(ID) FROM information_schema.PROCESSLIST WHERE DB = '{name}'"
+                ),
+            );
+            let ids: Vec<&str> = ids
+                .split(',')
+                .filter(|id| !id.is_empty() && *id != "NULL")
+                .collect();
+            assert!(!ids.is_empty(), "the store keeps its connections");
+            for id in ids {
+                mysql(&server, &format!("KILL {id}"));
+            }
+            // A read that loses its connection runs again on a new one: no failed call.
+            for _ in 0..6 {
+                let found = if round % 2 == 0 {
+                    store.user_by_username("dave").await
+                } else {
+                    store.user_by_pk(&dave).await
+                };
+                assert!(found.expect("reconnected").is_some());
+            }
+        }
+    });
 }
 
 #[test]

@@ -206,7 +206,7 @@ impl Layer for SecretArgs {
 /// Where the users are, and how the user model maps onto the table.
 #[derive(Args, Clone, Debug)]
 pub struct StoreArgs {
-    /// Database URL: sqlite:PATH (sqlite:///relative, sqlite:////absolute) or postgres://…
+    /// Database URL: sqlite:PATH (sqlite:///relative, sqlite:////absolute), postgres://… or mysql://…
     /// [default: sqlite:db.sqlite3].
     #[arg(long, env = "DJTOKEN_DATABASE")]
     pub database: Option<String>,

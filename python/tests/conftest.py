@@ -1,10 +1,13 @@
 """Live tests: real Django (from the virtualenv running pytest) and djtoken on one database.
 
 Environment:
-  DJTOKEN_LIVE_DB               sqlite (default) or postgres
+  DJTOKEN_LIVE_DB               sqlite (default), postgres or mysql
   DJTOKEN_TEST_DATABASE_URL     a PostgreSQL server where a fresh database is created and
                                 dropped; without it the postgres run skips with a notice
   DJTOKEN_TEST_REQUIRE_POSTGRES 1: a skipped PostgreSQL run is a failure (CI)
+  DJTOKEN_TEST_MYSQL_URL        the same for MySQL/MariaDB (mysql://root@127.0.0.1:3306/test);
+                                Django's driver is mysqlclient (fixtures/requirements/mysql/)
+  DJTOKEN_TEST_REQUIRE_MYSQL    1: a skipped MySQL run is a failure (CI)
   DJTOKEN_FIXTURE_USER_MODEL    emailuser.EmailUser for the custom-user-model run
   DJTOKEN_BIN                   the djtoken binary (default target/debug/djtoken)
 """
@@ -26,7 +29,13 @@ warnings.simplefilter("ignore")
 
 LIVE_DB = os.environ.get("DJTOKEN_LIVE_DB", "sqlite")
 PG_URL = os.environ.get("DJTOKEN_TEST_DATABASE_URL")
-STATE = {"tmp": tempfile.mkdtemp(prefix="djtoken-live-"), "pg_database": None, "skip": None}
+MYSQL_URL = os.environ.get("DJTOKEN_TEST_MYSQL_URL")
+# The server a database run creates its databases on, and the variables that name it.
+SERVERS = {
+    "postgres": ("PostgreSQL", PG_URL, "DJTOKEN_TEST_DATABASE_URL", "DJTOKEN_TEST_REQUIRE_POSTGRES"),
+    "mysql": ("MySQL", MYSQL_URL, "DJTOKEN_TEST_MYSQL_URL", "DJTOKEN_TEST_REQUIRE_MYSQL"),
+}
+STATE = {"tmp": tempfile.mkdtemp(prefix="djtoken-live-"), "server_database": None, "skip": None}
 
 
 class ResetUser:
@@ -48,21 +57,56 @@ def _admin_connection(url):
     return conn
 
 
+def _mysql_admin(url):
+    from urllib.parse import unquote, urlsplit
+
+    import MySQLdb
+
+    parts = urlsplit(url)
+    return MySQLdb.connect(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 3306,
+        user=unquote(parts.username or ""),
+        passwd=unquote(parts.password or ""),
+    )
+
+
+def create_database(prefix):
+    """A fresh database on the live run's server (PostgreSQL or MySQL): its URL."""
+    name = prefix + uuid.uuid4().hex[:12]
+    if LIVE_DB == "postgres":
+        _admin_connection(PG_URL).cursor().execute('CREATE DATABASE "%s"' % name)
+        return PG_URL.rsplit("/", 1)[0] + "/" + name
+    conn = _mysql_admin(MYSQL_URL)
+    conn.cursor().execute("CREATE DATABASE `%s`" % name)
+    conn.close()
+    return MYSQL_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_database(url):
+    name = url.rsplit("/", 1)[1]
+    if LIVE_DB == "postgres":
+        _admin_connection(PG_URL).cursor().execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
+    else:
+        conn = _mysql_admin(MYSQL_URL)
+        conn.cursor().execute("DROP DATABASE IF EXISTS `%s`" % name)
+        conn.close()
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "database: needs the configured live database")
-    if LIVE_DB == "postgres":
-        if not PG_URL:
-            message = "DJTOKEN_TEST_DATABASE_URL is not set: the PostgreSQL live tests are SKIPPED"
-            if os.environ.get("DJTOKEN_TEST_REQUIRE_POSTGRES") == "1":
-                raise pytest.UsageError(message + ", and DJTOKEN_TEST_REQUIRE_POSTGRES=1 forbids that")
+    if LIVE_DB in SERVERS:
+        label, server, variable, require = SERVERS[LIVE_DB]
+        if not server:
+            message = "%s is not set: the %s live tests are SKIPPED" % (variable, label)
+            if os.environ.get(require) == "1":
+                raise pytest.UsageError(message + ", and %s=1 forbids that" % require)
             STATE["skip"] = message
             print("\n*** " + message + " ***\n", file=sys.stderr)
             url = "sqlite:" + os.path.join(STATE["tmp"], "unused.sqlite3")
         else:
-            name = "djtoken_live_" + uuid.uuid4().hex[:12]
-            _admin_connection(PG_URL).cursor().execute('CREATE DATABASE "%s"' % name)
-            STATE["pg_database"] = name
-            url = PG_URL.rsplit("/", 1)[0] + "/" + name
+            url = create_database("djtoken_live_")
+            STATE["server_database"] = url
     else:
         url = "sqlite:" + os.path.join(STATE["tmp"], "db.sqlite3")
     STATE["url"] = url
@@ -81,8 +125,8 @@ def pytest_unconfigure(config):
     from django.db import connections
 
     connections.close_all()
-    if STATE["pg_database"]:
-        _admin_connection(PG_URL).cursor().execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % STATE["pg_database"])
+    if STATE["server_database"]:
+        drop_database(STATE["server_database"])
     shutil.rmtree(STATE["tmp"], ignore_errors=True)
 
 

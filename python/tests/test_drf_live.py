@@ -9,6 +9,7 @@ Run with DJTOKEN_FIXTURE_DRF=1 (rest_framework.authtoken installed, its table mi
 import uuid
 
 import pytest
+from conftest import LIVE_DB
 from django.contrib.auth import get_user_model
 from django.test import RequestFactory
 from rest_framework import exceptions
@@ -73,6 +74,11 @@ def headers(active, inactive):
 def test_every_header_gets_drfs_verdict(server, tokens):
     active, inactive = tokens
     import http.client
+
+    # The key in upper case is the key under MySQL's case-insensitive collation, for DRF's
+    # lookup and so for djtoken's; elsewhere it is no key.
+    upper = drf_verdict("Token " + active.key.upper())
+    assert (upper[0] == "user") == (LIVE_DB == "mysql"), upper
 
     for header in headers(active.key, inactive.key):
         kind, value = drf_verdict(header)

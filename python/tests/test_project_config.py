@@ -158,13 +158,24 @@ def test_what_djtoken_cannot_honour_is_reported_not_dropped():
     assert any("HomegrownPasswordHasher" in p and "homegrown" in p for p in written.problems), written.problems
     assert "# Not carried over: PASSWORD_HASHERS: projecthashers.HomegrownPasswordHasher" in written.text
     assert tomllib.loads(written.text)["PASSWORD_HASHERS"][0] == "argon2"
-    for engine, words in [
-        ("django.db.backends.mysql", "MySQL"),
-        ("django.db.backends.oracle", "not one djtoken speaks"),
-    ]:
-        problems = []
-        assert _database_url({"ENGINE": engine, "NAME": "x"}, problems) is None
-        assert words in problems[0], problems
+    problems = []
+    assert _database_url({"ENGINE": "django.db.backends.oracle", "NAME": "x"}, problems) is None
+    assert "not one djtoken speaks" in problems[0], problems
+    # MySQL as dj-database-url writes it: the password left out and said so, a socket as the
+    # percent-encoded host, OPTIONS djtoken cannot carry named.
+    mysql = "django.db.backends.mysql"
+    problems = []
+    url = _database_url(
+        {"ENGINE": mysql, "NAME": "app", "USER": "u", "PASSWORD": "hunter2", "HOST": "db", "PORT": 3307}, problems
+    )
+    assert url == "mysql://u@db:3307/app" and "password" in problems[0], (url, problems)
+    problems = []
+    options = {"unix_socket": "/run/mysqld/mysqld.sock", "charset": "utf8mb4"}
+    url = _database_url({"ENGINE": mysql, "NAME": "app", "USER": "u", "OPTIONS": options}, problems)
+    assert url == "mysql://u@%2Frun%2Fmysqld%2Fmysqld.sock/app" and problems == [], (url, problems)
+    problems = []
+    url = _database_url({"ENGINE": mysql, "NAME": "app", "OPTIONS": {"read_default_file": "/etc/my.cnf"}}, problems)
+    assert url == "mysql://localhost/app" and "read_default_file" in problems[0], (url, problems)
     problems = []
     url = _database_url(
         {"ENGINE": "django.db.backends.postgresql", "NAME": "app", "USER": "u", "PASSWORD": "hunter2", "HOST": "db"},

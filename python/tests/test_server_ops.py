@@ -688,12 +688,13 @@ class Proxy:
 def test_a_database_outage_gives_503_then_service_resumes(serve, alice, database_url):
     user, token = alice
     path = "/token/%s/%s.json" % (token, user.pk)
-    if LIVE_DB == "postgres":
+    if LIVE_DB != "sqlite":
         from urllib.parse import urlsplit
 
         parts = urlsplit(database_url)
-        proxy = Proxy(parts.hostname or "127.0.0.1", parts.port or 5432)
-        via_proxy = database_url.replace("%s:%s" % (parts.hostname, parts.port or 5432), "127.0.0.1:%d" % proxy.port)
+        port = parts.port or {"postgres": 5432, "mysql": 3306}[LIVE_DB]
+        proxy = Proxy(parts.hostname or "127.0.0.1", port)
+        via_proxy = database_url.replace("%s:%s" % (parts.hostname, port), "127.0.0.1:%d" % proxy.port)
         server = serve(["--query-timeout", "1"], database=via_proxy)
         assert server.request("GET", path)[0] == 200
         proxy.cut()

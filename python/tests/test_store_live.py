@@ -8,7 +8,7 @@ import uuid
 
 import django
 import pytest
-from conftest import GEN, LIVE_DB, PG_URL, STATE, _admin_connection, run
+from conftest import GEN, LIVE_DB, STATE, create_database, drop_database, run
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password, identify_hasher
@@ -110,8 +110,18 @@ def test_wrong_password_unknown_user_and_exact_usernames(djtoken):
     assert login(djtoken, user, password="wrong")[0] == 1
     code, out, _ = djtoken("token", "new", "--username", "nobody-" + uuid.uuid4().hex, password="x")
     assert code == 1 and "Unable to log you in" in out
-    code, _, _ = djtoken("token", "new", "--username", username(user).upper(), password="correct horse")
-    assert code == 1  # Django's lookup is exact: no case folding, no NFKC
+    # Django's lookup is the database's: exact on SQLite and PostgreSQL, the column's
+    # collation on MySQL (case- and trailing-space-insensitive by default). No NFKC either way.
+    for spelling in [username(user).upper(), username(user) + "  ", username(user).title()]:
+        code, out, _ = djtoken("token", "new", "--username", spelling, password="correct horse")
+        django_user = authenticate(username=spelling, password="correct horse")
+        assert (code == 0) == (django_user == user), (spelling, code, out, django_user)
+        if code == 0:
+            assert str(token_of(out)[1]) == str(user.pk)
+    if LIVE_DB == "mysql":
+        assert authenticate(username=username(user).upper(), password="correct horse") == user
+    else:
+        assert authenticate(username=username(user).upper(), password="correct horse") is None
 
 
 @pytest.mark.skipif(CUSTOM, reason="the custom model has no is_active field")
@@ -211,10 +221,8 @@ def test_users_djtoken_creates_log_in_with_django(djtoken):
 
 @pytest.mark.skipif(CUSTOM, reason="db init creates Django's own auth tables")
 def test_db_init_leaves_nothing_for_migrate(djtoken_bin):
-    if LIVE_DB == "postgres":
-        name = "djtoken_init_" + uuid.uuid4().hex[:12]
-        _admin_connection(PG_URL).cursor().execute('CREATE DATABASE "%s"' % name)
-        url = PG_URL.rsplit("/", 1)[0] + "/" + name
+    if LIVE_DB != "sqlite":
+        url = create_database("djtoken_init_")
     else:
         url = "sqlite:" + os.path.join(STATE["tmp"], "init-%s.sqlite3" % uuid.uuid4().hex[:8])
     try:
@@ -230,6 +238,29 @@ def test_db_init_leaves_nothing_for_migrate(djtoken_bin):
             [sys.executable, "-W", "ignore", "-m", "django", "showmigrations", "auth", "contenttypes"], env=env
         )
         assert "[ ]" not in out and "[X]" in out, out
+        if LIVE_DB == "mysql":
+            created = mysql_tables(url)
+            assert "auth_user" in created and created == mysql_tables(STATE["url"], only=created)
     finally:
-        if LIVE_DB == "postgres":
-            _admin_connection(PG_URL).cursor().execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
+        if LIVE_DB != "sqlite":
+            drop_database(url)
+
+
+def mysql_tables(url, only=None):
+    """Each table's SHOW CREATE TABLE (types, indexes, keys, character set and collation),
+    without the AUTO_INCREMENT counter."""
+    import re
+
+    from conftest import _mysql_admin
+
+    conn = _mysql_admin(url)
+    cursor = conn.cursor()
+    name = url.rsplit("/", 1)[1]
+    cursor.execute("SHOW TABLES FROM `%s`" % name)
+    tables = sorted(row[0] for row in cursor.fetchall() if only is None or row[0] in only)
+    created = {}
+    for table in tables:
+        cursor.execute("SHOW CREATE TABLE `%s`.`%s`" % (name, table))
+        created[table] = re.sub(r" AUTO_INCREMENT=\d+", "", cursor.fetchone()[1])
+    conn.close()
+    return created

@@ -29,9 +29,9 @@ impl AuthtokenQueries {
                 dialect.placeholder(1)
             ),
             insert: format!(
-                "INSERT INTO \"authtoken_token\" (\"key\", \"created\", \"user_id\") VALUES ({}) \
-                 ON CONFLICT DO NOTHING",
-                dialect.placeholders(3)
+                "INSERT INTO \"authtoken_token\" (\"key\", \"created\", \"user_id\") VALUES ({}){}",
+                dialect.placeholders(3),
+                dialect.or_nothing()
             ),
         }
     }

@@ -35,19 +35,22 @@ impl BlacklistQueries {
             ),
             outstand: format!(
                 "INSERT INTO {OUTSTANDING} (\"jti\", \"token\", \"created_at\", \"expires_at\", \"user_id\") \
-                 VALUES ({}) ON CONFLICT DO NOTHING",
-                dialect.placeholders(5)
+                 VALUES ({}){}",
+                dialect.placeholders(5),
+                dialect.or_nothing()
             ),
             outstand_without_user: format!(
                 "INSERT INTO {OUTSTANDING} (\"jti\", \"token\", \"created_at\", \"expires_at\", \"user_id\") \
-                 VALUES ({}, NULL) ON CONFLICT DO NOTHING",
-                dialect.placeholders(4)
+                 VALUES ({}, NULL){}",
+                dialect.placeholders(4),
+                dialect.or_nothing()
             ),
             blacklist: format!(
                 "INSERT INTO {BLACKLISTED} (\"blacklisted_at\", \"token_id\") \
-                 SELECT {}, o.\"id\" FROM {OUTSTANDING} o WHERE o.\"jti\" = {} ON CONFLICT DO NOTHING",
+                 SELECT {}, o.\"id\" FROM {OUTSTANDING} o WHERE o.\"jti\" = {}{}",
                 p(1),
-                p(2)
+                p(2),
+                dialect.or_nothing()
             ),
         }
     }

@@ -10,6 +10,9 @@ pub enum Dialect {
     Sqlite,
     /// PostgreSQL: `$1` placeholders.
     Postgres,
+    /// MySQL and MariaDB: `?` placeholders; double-quoted names (each connection sets
+    /// `ANSI_QUOTES`).
+    Mysql,
 }
 
 impl Dialect {
@@ -18,6 +21,7 @@ impl Dialect {
         match self {
             Dialect::Sqlite => format!("?{n}"),
             Dialect::Postgres => format!("${n}"),
+            Dialect::Mysql => "?".to_owned(),
         }
     }
 
@@ -30,7 +34,7 @@ impl Dialect {
     }
 
     /// `"name"` (or `"schema"."name"`), for a name the user model's validation accepted.
-    /// Both dialects quote with double quotes.
+    /// Every dialect quotes with double quotes (MySQL under `ANSI_QUOTES`).
     pub fn quote(self, name: &str) -> String {
         crate::user::quote_identifier(name)
     }
@@ -40,6 +44,17 @@ impl Dialect {
         match self {
             Dialect::Sqlite => "sqlite",
             Dialect::Postgres => "postgresql",
+            Dialect::Mysql => "mysql",
+        }
+    }
+
+    /// What ends an `INSERT` that must do nothing when a unique key is taken (and report no
+    /// row). MySQL has no such clause that keeps other errors errors (`INSERT IGNORE` turns
+    /// a missing user into a warning): its store reads "duplicate entry" as no row instead.
+    pub fn or_nothing(self) -> &'static str {
+        match self {
+            Dialect::Sqlite | Dialect::Postgres => " ON CONFLICT DO NOTHING",
+            Dialect::Mysql => "",
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Django's user table on SQLite and PostgreSQL.
+//! Django's user table on SQLite, PostgreSQL and MySQL/MariaDB.
 //!
 //! A [`UserStore`] reads and updates the rows `django.contrib.auth` (or a custom
 //! `AUTH_USER_MODEL`, described by a [`UserModel`]) keeps, with prepared statements and
@@ -11,11 +11,13 @@ mod axes;
 pub mod blacklist;
 mod dialect;
 pub mod knox;
+#[cfg(feature = "mysql")]
+mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
-#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+#[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
 compile_error!(
-    "djtoken's store (and server) needs a database: enable the `sqlite` or `postgres` feature"
+    "djtoken's store (and server) needs a database: enable the `sqlite`, `postgres` or `mysql` feature"
 );
 
 mod schema;
@@ -39,7 +41,7 @@ pub use sessions::{NaiveTimes, SessionRow};
 /// Why the database could not answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
-    /// The URL is not `sqlite:…` or `postgres://…`, or is malformed.
+    /// The URL is not `sqlite:…`, `postgres://…` or `mysql://…`, or is malformed.
     #[error("invalid database URL: {0}")]
     InvalidUrl(String),
     /// A table or column name from configuration is not a plain identifier.
@@ -94,6 +96,10 @@ pub enum DatabaseUrl {
     Sqlite(std::path::PathBuf),
     /// `postgres://user:password@host:port/name?options` (also `postgresql://`, `pgsql://`).
     Postgres(String),
+    /// `mysql://user:password@host:port/name?options` (also `mysql2://`, `mysqlgis://`,
+    /// `mariadb://`); a percent-encoded path as the host (`%2Frun%2Fmysqld%2Fmysqld.sock`) or
+    /// `?socket=PATH` is the server's Unix socket.
+    Mysql(String),
 }
 
 impl DatabaseUrl {
@@ -124,8 +130,13 @@ impl DatabaseUrl {
                 return Ok(DatabaseUrl::Postgres(format!("postgresql://{rest}")));
             }
         }
+        for scheme in ["mysql://", "mysql2://", "mysqlgis://", "mariadb://"] {
+            if let Some(rest) = url.strip_prefix(scheme) {
+                return Ok(DatabaseUrl::Mysql(format!("mysql://{rest}")));
+            }
+        }
         Err(StoreError::InvalidUrl(format!(
-            "{} is neither sqlite:PATH nor postgres://…",
+            "{} is none of sqlite:PATH, postgres://… and mysql://…",
             redact(url)
         )))
     }
@@ -134,14 +145,14 @@ impl DatabaseUrl {
     pub fn redacted(&self) -> String {
         match self {
             DatabaseUrl::Sqlite(path) => format!("sqlite:{}", path.display()),
-            DatabaseUrl::Postgres(url) => redact(url),
+            DatabaseUrl::Postgres(url) | DatabaseUrl::Mysql(url) => redact(url),
         }
     }
 
     /// The password in the URL, if any (to scrub it from driver messages).
-    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
     fn password(&self) -> Option<String> {
-        let DatabaseUrl::Postgres(url) = self else {
+        let (DatabaseUrl::Postgres(url) | DatabaseUrl::Mysql(url)) = self else {
             return None;
         };
         let rest = url.split_once("://")?.1;
@@ -197,7 +208,8 @@ pub struct StoreOptions {
     /// fails with [`StoreError::Timeout`].
     pub query_timeout: Duration,
     /// PostgreSQL: connections that carry reads (one more carries writes). SQLite: handles
-    /// kept open between calls. `None` chooses: one reading connection per core, 16 handles.
+    /// kept open between calls. MySQL: the pool's connections. `None` chooses: one reading
+    /// connection per core, 16 handles, two MySQL connections per core and two more.
     pub pool_size: Option<usize>,
 }
 
@@ -244,6 +256,9 @@ pub enum UserStore {
     /// PostgreSQL through tokio-postgres, on shared pipelined connections.
     #[cfg(feature = "postgres")]
     Postgres(postgres::PgStore),
+    /// MySQL or MariaDB through mysql_async, on a small pool.
+    #[cfg(feature = "mysql")]
+    Mysql(mysql::MysqlStore),
 }
 
 macro_rules! dispatch {
@@ -253,6 +268,8 @@ macro_rules! dispatch {
             UserStore::Sqlite($store) => $call,
             #[cfg(feature = "postgres")]
             UserStore::Postgres($store) => $call,
+            #[cfg(feature = "mysql")]
+            UserStore::Mysql($store) => $call,
         }
     };
 }
@@ -294,6 +311,10 @@ impl UserStore {
             url @ DatabaseUrl::Postgres(_) => Ok(UserStore::Postgres(postgres::PgStore::open(
                 url, model, options,
             )?)),
+            #[cfg(feature = "mysql")]
+            url @ DatabaseUrl::Mysql(_) => Ok(UserStore::Mysql(mysql::MysqlStore::open(
+                url, model, options,
+            )?)),
             #[allow(unreachable_patterns)]
             other => Err(StoreError::InvalidUrl(format!(
                 "{} needs a djtoken built with that database's feature",
@@ -319,6 +340,8 @@ impl UserStore {
             UserStore::Sqlite(_) => Dialect::Sqlite,
             #[cfg(feature = "postgres")]
             UserStore::Postgres(_) => Dialect::Postgres,
+            #[cfg(feature = "mysql")]
+            UserStore::Mysql(_) => Dialect::Mysql,
         }
     }
 
@@ -338,8 +361,9 @@ impl UserStore {
         dispatch!(self, s => s.user_by_pk(pk).await)
     }
 
-    /// The user whose `USERNAME_FIELD` is exactly `username` (Django's exact lookup: no
-    /// normalisation, case-sensitive).
+    /// The user whose `USERNAME_FIELD` equals `username` as the database compares it
+    /// (Django's exact lookup: no normalisation; case-sensitive on SQLite and PostgreSQL,
+    /// the column's collation on MySQL, case- and trailing-space-insensitive by default).
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
         dispatch!(self, s => s.user_by_username(username).await)
     }
@@ -546,8 +570,23 @@ fn uuid4() -> uuid::Uuid {
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
+/// An error and its causes, `outer: inner: …` ("error connecting to server: Connection refused").
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn with_sources(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// Scrub a driver message of the URL's password, in case a driver ever echoes it.
-#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
 fn scrub(message: String, url: &DatabaseUrl) -> String {
     match url.password() {
         Some(password) if message.contains(&password) => message.replace(&password, "***"),
@@ -571,7 +610,7 @@ mod tests {
         assert_eq!(path("sqlite:////var/db.sqlite3"), "/var/db.sqlite3");
         assert!(DatabaseUrl::parse("sqlite://host/db").is_err());
         assert!(DatabaseUrl::parse("sqlite::memory:").is_err());
-        assert!(DatabaseUrl::parse("mysql://x").is_err());
+        assert!(DatabaseUrl::parse("oracle://x").is_err());
     }
 
     #[test]
@@ -595,7 +634,10 @@ mod tests {
             "postgresql:///app?host=/run&password=***&user=bob"
         );
         assert!(!format!("{options:?}").contains("hunter2"));
-        let err = DatabaseUrl::parse("mysql://root:hunter2@localhost/db").expect_err("unsupported");
+        let err = DatabaseUrl::parse("mssql://root:hunter2@localhost/db").expect_err("unsupported");
         assert!(!err.to_string().contains("hunter2"));
+        let mysql = DatabaseUrl::parse("mysql2://root:hunter2@localhost/db").expect("a MySQL URL");
+        assert_eq!(mysql.redacted(), "mysql://root:***@localhost/db");
+        assert_eq!(mysql.password().as_deref(), Some("hunter2"));
     }
 }

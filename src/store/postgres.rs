@@ -33,25 +33,11 @@ use super::blacklist::{BlacklistQueries, OutstandingToken};
 use super::knox::{KnoxQueries, KnoxRow, KnoxWrite};
 use super::sessions::{NaiveTimes, SessionQueries, SessionRow};
 use super::users::{UserInsert, UserQueries, Value};
-use super::{DatabaseUrl, Dialect, StoreError, StoreOptions, scrub};
+use super::{DatabaseUrl, Dialect, StoreError, StoreOptions, scrub, with_sources};
 use crate::axes::{AxesFailures, AxesField};
 use crate::user::{Pk, PkKind, User, UserModel};
 
 type Param = Box<dyn ToSql + Sync + Send>;
-
-/// An error and its causes, `outer: inner: …` ("error connecting to server: Connection refused").
-fn with_sources(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text = format!("{text}: {cause_text}");
-        }
-        source = cause.source();
-    }
-    text
-}
 
 /// What a call does, which decides the connection it runs on.
 #[derive(Clone, Copy)]

@@ -12,6 +12,7 @@ macro_rules! scripts {
                 $(
                     (DjangoVersion::$version, Dialect::Sqlite) => include_str!(concat!("../../fixtures/schema/django-", $series, "/sqlite.sql")),
                     (DjangoVersion::$version, Dialect::Postgres) => include_str!(concat!("../../fixtures/schema/django-", $series, "/postgresql.sql")),
+                    (DjangoVersion::$version, Dialect::Mysql) => include_str!(concat!("../../fixtures/schema/django-", $series, "/mysql.sql")),
                 )*
             }
         }

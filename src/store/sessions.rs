@@ -84,8 +84,9 @@ impl SessionQueries {
             ),
             insert: format!(
                 "INSERT INTO \"django_session\" (\"session_key\", \"session_data\", \"expire_date\") \
-                 VALUES ({}) ON CONFLICT (\"session_key\") DO NOTHING",
-                dialect.placeholders(3)
+                 VALUES ({}){}",
+                dialect.placeholders(3),
+                dialect.or_nothing()
             ),
             update: format!(
                 "UPDATE \"django_session\" SET \"session_data\" = {}, \"expire_date\" = {} \

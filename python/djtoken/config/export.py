@@ -63,6 +63,12 @@ def _supported_algorithms() -> set:
     return {a for v in _native.django_versions() for a in _native.profile(v)["available"]}
 
 
+_PASSWORD_LEFT_OUT = (
+    "the database password is not written (it is a secret): set DJTOKEN_DATABASE to the "
+    "full URL, %s://user:password@host:port/name, where djtoken runs"
+)
+
+
 def _database_url(db: dict, problems: list) -> Optional[str]:
     from urllib.parse import quote
 
@@ -78,10 +84,7 @@ def _database_url(db: dict, problems: list) -> Optional[str]:
         host = str(db.get("HOST") or "")
         port = str(db.get("PORT") or "")
         if db.get("PASSWORD"):
-            problems.append(
-                "the database password is not written (it is a secret): set DJTOKEN_DATABASE to the "
-                "full URL, postgres://user:password@host:port/name, where djtoken runs"
-            )
+            problems.append(_PASSWORD_LEFT_OUT % "postgres")
         if host.startswith("/"):
             authority = "%s@" % user if user else ""
             query = "?host=" + quote(host, safe="/")
@@ -97,10 +100,39 @@ def _database_url(db: dict, problems: list) -> Optional[str]:
             )
         return "postgres://%s/%s%s" % (authority, quote(str(db.get("NAME", "")), safe=""), query)
     if engine.endswith("mysql"):
-        problems.append("the default database is MySQL/MariaDB, which djtoken does not speak yet")
+        return _mysql_url(db, problems)
     else:
         problems.append("the default database engine %s is not one djtoken speaks" % engine)
     return None
+
+
+def _mysql_url(db: dict, problems: list) -> str:
+    """mysql://user@host:port/name as dj-database-url writes it; a socket (a HOST that is a
+    path, or OPTIONS unix_socket) as the percent-encoded host."""
+    from urllib.parse import quote
+
+    user = quote(str(db.get("USER") or ""), safe="")
+    host = str(db.get("HOST") or "")
+    port = str(db.get("PORT") or "")
+    if db.get("PASSWORD"):
+        problems.append(_PASSWORD_LEFT_OUT % "mysql")
+    options = dict(db.get("OPTIONS") or {})
+    socket = options.pop("unix_socket", None) or (host if host.startswith("/") else None)
+    charset = options.pop("charset", None)
+    if charset and not str(charset).startswith("utf8"):
+        problems.append("the database charset %r is not carried over: djtoken speaks utf8mb4" % charset)
+    if options:
+        problems.append(
+            "the database OPTIONS %s are not carried over: add them to DATABASE_URL as "
+            "?key=value where djtoken understands them" % sorted(options)
+        )
+    if socket:
+        where = quote(str(socket), safe="")
+    else:
+        # mysqlclient reads an empty HOST or "localhost" as the server's default socket;
+        # djtoken connects over TCP to localhost there.
+        where = (host or "localhost") + (":%s" % port if port else "")
+    return "mysql://%s%s/%s" % ("%s@" % user if user else "", where, quote(str(db.get("NAME", "")), safe=""))
 
 
 def _hashers(settings, problems: list):
