@@ -11,7 +11,7 @@
 //! double-quoted names every dialect shares are names here too. Datetimes are `datetime(6)`
 //! columns holding wall times, which [`NaiveTimes`] turns into instants (`USE_TZ`).
 //!
-//! A call that finds its connection dead (the server restarted, the connection was killed)
+//! A read that finds its connection dead (the server restarted, the connection was killed)
 //! runs once more on a new connection; every call, connecting included, is bounded by the
 //! query timeout; a server that is down is [`StoreError::Unavailable`] until it is back. TLS
 //! is not supported: connect over a trusted network or the server's Unix socket.
