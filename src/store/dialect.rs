@@ -16,7 +16,8 @@ pub enum Dialect {
 }
 
 impl Dialect {
-    /// The `n`th (1-based) parameter placeholder.
+    /// The `n`th (1-based) parameter placeholder. Number them in the order they are written:
+    /// MySQL's `?` are positional, whatever number was asked for.
     pub fn placeholder(self, n: usize) -> String {
         match self {
             Dialect::Sqlite => format!("?{n}"),

@@ -8,7 +8,7 @@ use super::dialect::Dialect;
 /// The statements over `knox_authtoken`.
 #[derive(Clone, Debug)]
 pub struct KnoxQueries {
-    /// `$1` token_key, `$2` now: `user_id`, `digest`, `created`, `expiry` of each row with
+    /// `$1` now, `$2` token_key: `user_id`, `digest`, `created`, `expiry` of each row with
     /// it, and how many of its user's other tokens have expired (so that the clean-up
     /// writes only when there is something to delete: a write per request would serialise
     /// every check on SQLite).
@@ -43,8 +43,8 @@ impl KnoxQueries {
                  (SELECT COUNT(*) FROM {TABLE} o WHERE o.\"user_id\" = t.\"user_id\" \
                  AND o.\"digest\" <> t.\"digest\" AND o.\"expiry\" IS NOT NULL AND o.\"expiry\" < {}) \
                  FROM {TABLE} t WHERE t.\"token_key\" = {}",
-                p(2),
-                p(1)
+                p(1),
+                p(2)
             ),
             delete_expired_others: format!(
                 "DELETE FROM {TABLE} WHERE \"user_id\" = {} AND \"digest\" <> {} \

@@ -596,7 +596,6 @@ impl MysqlStore {
         now: DateTime<Utc>,
         times: NaiveTimes,
     ) -> Result<Vec<KnoxRow>, StoreError> {
-        // `?` placeholders go in the order they are written: the time comes first there.
         let params = vec![datetime_value(times.naive(now)), text(key)];
         let rows = self.rows(&self.knox.by_key, params).await?;
         rows.iter()

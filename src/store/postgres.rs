@@ -783,7 +783,7 @@ impl Shared {
         now: DateTime<Utc>,
         _: NaiveTimes,
     ) -> Result<Vec<KnoxRow>, StoreError> {
-        let rows = self.query(&self.knox.by_key, &[&key, &now]).await?;
+        let rows = self.query(&self.knox.by_key, &[&now, &key]).await?;
         rows.iter()
             .map(|row| {
                 let read = |e: tokio_postgres::Error| StoreError::Query {

@@ -700,7 +700,7 @@ impl SqliteStore {
         let now = datetime_text(times.naive(now));
         self.read(move |conn, _| {
             let mut statement = conn.prepare_cached(&sql)?;
-            let rows = statement.query_map([&key, &now], |row| {
+            let rows = statement.query_map([&now, &key], |row| {
                 let when =
                     |i: usize, text: Option<String>| -> rusqlite::Result<Option<DateTime<Utc>>> {
                         text.map(|t| {
