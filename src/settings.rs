@@ -964,6 +964,9 @@ pub struct ServeSettings {
     /// `None`: one per core / 16.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pool_size: Option<usize>,
+    /// PostgreSQL: keep users read by pk while the user table's trigger (`djtoken db
+    /// notify-trigger`) announces no change, instead of reading them for every check.
+    pub user_cache_notify: bool,
     /// Password hashes at once; `None`: the number of cores.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hash_concurrency: Option<usize>,
@@ -1034,6 +1037,7 @@ impl Default for ServeSettings {
             knox_logoutall_path: None,
             forwarded_uri_header: None,
             pool_size: None,
+            user_cache_notify: false,
             hash_concurrency: None,
             hash_queue_timeout: 5.0,
             hash_memory_mib: 1024,
@@ -1841,11 +1845,13 @@ mod runtime {
     use crate::store::{StoreOptions, UserStore};
 
     impl Settings {
-        /// Connection settings: `QUERY_TIMEOUT` and `serve.pool_size`.
+        /// Connection settings: `QUERY_TIMEOUT`, `serve.pool_size` and
+        /// `serve.user_cache_notify`.
         pub fn store_options(&self) -> Result<StoreOptions, SettingsError> {
             Ok(StoreOptions {
                 query_timeout: self.query_timeout()?,
                 pool_size: self.serve.pool_size.map(|n| n.max(1)),
+                user_cache_notify: self.serve.user_cache_notify,
             })
         }
 

@@ -155,6 +155,7 @@ fn options() -> StoreOptions {
     StoreOptions {
         query_timeout: Duration::from_secs(2),
         pool_size: Some(4),
+        ..StoreOptions::default()
     }
 }
 
@@ -439,6 +440,7 @@ fn unreachable_mysql_is_a_typed_error_without_the_password() {
             StoreOptions {
                 query_timeout: Duration::from_millis(500),
                 pool_size: Some(1),
+                ..StoreOptions::default()
             },
         )
         .await
@@ -512,6 +514,7 @@ fn a_locked_sqlite_database_is_a_typed_error_then_recovers() {
             StoreOptions {
                 query_timeout: Duration::from_millis(300),
                 pool_size: Some(2),
+                ..StoreOptions::default()
             },
         )
         .await
@@ -548,6 +551,7 @@ fn reads_beyond_the_sqlite_handles_queue_through_a_brief_lock() {
                 StoreOptions {
                     query_timeout: Duration::from_secs(10),
                     pool_size: Some(2),
+                    ..StoreOptions::default()
                 },
             )
             .await
@@ -665,6 +669,7 @@ fn unreachable_postgres_is_a_typed_error_without_the_password() {
             StoreOptions {
                 query_timeout: Duration::from_millis(500),
                 pool_size: Some(1),
+                ..StoreOptions::default()
             },
         )
         .await
@@ -770,6 +775,7 @@ fn a_postgres_write_waiting_on_a_row_lock_does_not_hold_up_reads() {
             StoreOptions {
                 query_timeout: Duration::from_secs(3),
                 pool_size: Some(1),
+                ..StoreOptions::default()
             },
         )
         .await
@@ -860,4 +866,151 @@ fn wait_for(url: &str, sql: &str) {
         assert!(std::time::Instant::now() < deadline, "never true: {sql}");
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// Whether a read shows a change.
+type Seen = fn(&Option<djtoken::user::User>) -> bool;
+
+/// Poll (without sleeping past `limit`) until `done` says so.
+async fn eventually(limit: Duration, what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !done().await {
+        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[test]
+fn postgres_users_kept_by_pk_follow_the_tables_change_notifications() {
+    let Some(db) = postgres_db() else { return };
+    let server =
+        std::env::var("DJTOKEN_TEST_DATABASE_URL").expect("set when postgres_db() is Some");
+    let name = db
+        .url
+        .rsplit('/')
+        .next()
+        .expect("a database name")
+        .to_owned();
+    let rt = runtime();
+    rt.block_on(async {
+        let plain = init(&db.url, DjangoVersion::V6_1).await;
+        let pk = add_user(&plain, "erin", "pw", &cheap(DjangoVersion::V6_1, 10)).await;
+        let store = UserStore::open(
+            &db.url,
+            UserModel::default(),
+            StoreOptions {
+                user_cache_notify: true,
+                ..options()
+            },
+        )
+        .await
+        .expect("opens");
+        // Without the trigger nothing is kept: a change made elsewhere is read at once.
+        store.watch_changes();
+        assert!(read(&store, &pk).await.expect("erin").is_active);
+        psql(
+            &db.url,
+            "UPDATE auth_user SET first_name = 'no trigger yet'",
+        );
+        assert!(!store.notified_cache_live());
+        store
+            .notify_trigger(true)
+            .await
+            .expect("the trigger is added");
+        eventually(Duration::from_secs(10), "the cache is on", async || {
+            store.notified_cache_live()
+        })
+        .await;
+        // Every kind of change made elsewhere (as Django would) is seen, as soon as
+        // PostgreSQL's notification arrives.
+        let changes: [(&str, Seen); 4] = [
+            (
+                "UPDATE auth_user SET password = 'pbkdf2_sha256$1$changed$x'",
+                |u| {
+                    u.as_ref()
+                        .is_some_and(|u| u.password == "pbkdf2_sha256$1$changed$x")
+                },
+            ),
+            ("UPDATE auth_user SET is_active = false", |u| {
+                u.as_ref().is_some_and(|u| !u.is_active)
+            }),
+            ("DELETE FROM auth_user", |u| u.is_none()),
+            (
+                "INSERT INTO auth_user (id, password, is_superuser, username, first_name, \
+                 last_name, email, is_staff, is_active, date_joined) VALUES (1, 'p', false, \
+                 'erin', '', '', '', false, true, now())",
+                |u| u.as_ref().is_some_and(|u| u.is_active && u.password == "p"),
+            ),
+        ];
+        assert_eq!(pk, Pk::Int(1));
+        for (sql, seen) in changes {
+            read(&store, &pk).await;
+            assert!(psql(&db.url, sql), "{sql}");
+            eventually(Duration::from_secs(2), sql, async || {
+                seen(&read(&store, &pk).await)
+            })
+            .await;
+        }
+        // The answers do come from the cache: a change that sends no notification (the
+        // trigger disabled) is not seen while the listener has not noticed the trigger gone.
+        assert!(read(&store, &pk).await.expect("erin").is_active);
+        assert!(psql(
+            &db.url,
+            "ALTER TABLE auth_user DISABLE TRIGGER djtoken_user_changed; \
+             UPDATE auth_user SET is_active = false"
+        ));
+        assert!(read(&store, &pk).await.expect("erin").is_active, "kept");
+        // It notices within a few seconds, and stops keeping users.
+        eventually(
+            Duration::from_secs(10),
+            "a disabled trigger is noticed",
+            async || !read(&store, &pk).await.expect("erin").is_active,
+        )
+        .await;
+        assert!(!store.notified_cache_live());
+        assert!(psql(
+            &db.url,
+            "ALTER TABLE auth_user ENABLE TRIGGER djtoken_user_changed"
+        ));
+        eventually(
+            Duration::from_secs(10),
+            "the cache is back on",
+            async || store.notified_cache_live(),
+        )
+        .await;
+        // A listener whose connection is killed stops the cache at once: nothing it might
+        // have missed is served, and it comes back by itself.
+        read(&store, &pk).await;
+        assert!(psql(
+            &server,
+            &format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            )
+        ));
+        eventually(
+            Duration::from_secs(2),
+            "the lost listener is noticed",
+            async || !store.notified_cache_live(),
+        )
+        .await;
+        assert!(psql(&db.url, "UPDATE auth_user SET is_active = true"));
+        assert!(read(&store, &pk).await.expect("erin").is_active);
+        eventually(
+            Duration::from_secs(10),
+            "the listener reconnects",
+            async || store.notified_cache_live(),
+        )
+        .await;
+        store
+            .notify_trigger(false)
+            .await
+            .expect("the trigger is removed");
+        eventually(
+            Duration::from_secs(10),
+            "a removed trigger is noticed",
+            async || !store.notified_cache_live(),
+        )
+        .await;
+    });
 }

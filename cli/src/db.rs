@@ -1,5 +1,5 @@
-//! `djtoken db init` and `djtoken user …`: the user table from the command line, and the
-//! database and user-model flags every database command shares.
+//! `djtoken db init`, `djtoken db notify-trigger` and `djtoken user …`: the user table from the
+//! command line, and the database and user-model flags every database command shares.
 
 use std::io::IsTerminal;
 
@@ -19,6 +19,15 @@ pub enum DbCommand {
     Init {
         #[command(flatten)]
         version: VersionArg,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Add to the user table the trigger whose notifications let `serve --user-cache-notify`
+    /// keep users between checks (PostgreSQL; the database user must own the table).
+    NotifyTrigger {
+        /// Remove the trigger instead.
+        #[arg(long)]
+        drop: bool,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -63,7 +72,10 @@ pub enum UserCommand {
 }
 
 pub fn run_db(command: DbCommand) -> Result<Outcome, Fail> {
-    let DbCommand::Init { version, store } = command;
+    let (version, store) = match command {
+        DbCommand::Init { version, store } => (version, store),
+        DbCommand::NotifyTrigger { drop, store } => return notify_trigger(drop, &store),
+    };
     let settings = settings(&[&version, &store])?;
     let django_version = settings.version();
     super::block_on(async {
@@ -79,6 +91,28 @@ pub fn run_db(command: DbCommand) -> Result<Outcome, Fail> {
                     db.database()
                 )
             }
+        }
+        Ok(Outcome::Yes)
+    })
+}
+
+/// `db notify-trigger`: add or remove the user table's change-notification trigger.
+fn notify_trigger(drop: bool, store: &StoreArgs) -> Result<Outcome, Fail> {
+    let settings = settings(&[store])?;
+    super::block_on(async {
+        let db = settings.store().await?;
+        db.notify_trigger(!drop).await?;
+        let table = &db.model().table;
+        if drop {
+            println!(
+                "removed the change-notification trigger from {table} in {}",
+                db.database()
+            );
+        } else {
+            println!(
+                "added the change-notification trigger to {table} in {}; serve --user-cache-notify uses it",
+                db.database()
+            );
         }
         Ok(Outcome::Yes)
     })

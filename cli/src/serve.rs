@@ -9,7 +9,7 @@ use djtoken::Settings;
 use djtoken::crypto::{RANDOM_STRING_CHARS, get_random_string};
 use djtoken::server::{AppState, shutdown_signal};
 use djtoken::settings::LogFormat;
-use djtoken::store::{DatabaseUrl, InitOutcome, NewUser};
+use djtoken::store::{DatabaseUrl, Dialect, InitOutcome, NewUser};
 
 use super::config::Layered;
 use super::flags::{
@@ -91,6 +91,18 @@ pub struct ServeArgs {
     /// SQLite handles kept open [default: one per core; 16].
     #[arg(long, env = "DJTOKEN_POOL_SIZE")]
     pool_size: Option<usize>,
+    /// PostgreSQL: keep users read by pk while the user table's trigger announces no change
+    /// (add it with `djtoken db notify-trigger`), instead of reading them for every check
+    /// [default: false].
+    #[arg(
+        long,
+        env = "DJTOKEN_USER_CACHE_NOTIFY",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        value_name = "BOOL"
+    )]
+    user_cache_notify: Option<bool>,
     /// Password hashes at once [default: the number of cores].
     #[arg(long, env = "DJTOKEN_HASH_CONCURRENCY")]
     hash_concurrency: Option<usize>,
@@ -251,6 +263,12 @@ impl Layer for ServeArgs {
         to.put("serve.pool_size", "pool_size", &some(self.pool_size), |s| {
             &mut s.serve.pool_size
         });
+        to.put(
+            "serve.user_cache_notify",
+            "user_cache_notify",
+            &self.user_cache_notify,
+            |s| &mut s.serve.user_cache_notify,
+        );
         to.put(
             "serve.hash_concurrency",
             "hash_concurrency",
@@ -508,6 +526,16 @@ async fn start(mut settings: Settings) -> Result<Outcome, Fail> {
         None => tracing::info!(
             "no --forwarded-uri-header: /auth reads only its own query string (X-Original-URI and X-Forwarded-Uri are ignored)"
         ),
+    }
+    if serve.user_cache_notify {
+        if store.dialect() != Dialect::Postgres {
+            return Err(Fail(format!(
+                "serve.user_cache_notify needs PostgreSQL's change notifications, and {} is not \
+                 a PostgreSQL database (SQLite keeps users read by pk without it)",
+                store.database()
+            )));
+        }
+        store.watch_changes();
     }
     if let Some(browser) = &state.browser {
         let config = browser.auth.sessions().config();

@@ -729,6 +729,58 @@ def test_a_database_outage_gives_503_then_service_resumes(serve, alice, database
     assert server.request("GET", "/readyz")[0] == 200
 
 
+@pytest.mark.skipif(LIVE_DB != "postgres", reason="PostgreSQL's change notifications")
+def test_users_kept_between_checks_follow_every_change_django_makes(serve, djtoken_bin, database_url):
+    """`serve --user-cache-notify` with the trigger `db notify-trigger` adds: whatever Django
+    changes (deactivation, a new password, a deletion) djtoken answers as Django's tokenapi
+    view does, as soon as PostgreSQL's notification arrives."""
+    from django.test import Client
+
+    trigger = [djtoken_bin, "db", "notify-trigger", "--database", database_url]
+    subprocess.run(trigger, check=True, capture_output=True)
+    try:
+        user = User.objects.create_user("kept-" + uuid.uuid4().hex[:8], "kept@example.com", PASSWORD)
+        server = serve(["--user-cache-notify"])
+        deadline = time.time() + 10
+        while "users read by pk are cached" not in server.read_log():
+            assert time.time() < deadline, server.read_log()
+            time.sleep(0.05)
+        client = Client(raise_request_exception=False)
+
+        def agree(token, pk):
+            """djtoken's token view answers as Django's (polled: the notification is on its way)."""
+            path = "/token/%s/%s.json" % (token, pk)
+            expected = client.get(path)
+            expected = (expected.status_code, expected.content)
+            deadline = time.time() + 2
+            while True:
+                status, _, body = server.request("GET", path)
+                if (status, body) == expected:
+                    return status
+                assert time.time() < deadline, (path, (status, body), expected)
+                time.sleep(0.01)
+
+        token = token_generator.make_token(user)
+        assert agree(token, user.pk) == 200
+        assert agree(token, user.pk) == 200
+        user.is_active = False
+        user.save()
+        assert agree(token, user.pk) == 401
+        user.is_active = True
+        user.save()
+        assert agree(token, user.pk) == 200
+        user.set_password("another horse")
+        user.save()
+        assert agree(token, user.pk) == 401
+        token = token_generator.make_token(user)
+        assert agree(token, user.pk) == 200
+        pk = user.pk
+        user.delete()
+        assert agree(token, pk) == 401
+    finally:
+        subprocess.run([*trigger, "--drop"], check=True, capture_output=True)
+
+
 SOAK_LUA = r"""
 local requests = {}
 local n = 0

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use axum::Extension;
 use axum::body::{Body, Bytes};
+use axum::extract::Request;
 use axum::extract::State;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, Method, StatusCode, Uri, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
@@ -60,16 +62,27 @@ fn match_tokenapi(rest: &str) -> Option<TokenapiUrl<'_>> {
         .then_some(TokenapiUrl::Token { token, user })
 }
 
+/// A request's method, URI, headers and body, taken rather than copied (axum's `HeaderMap`
+/// and `Uri` extractors clone them).
+fn take_parts(request: Request) -> (Method, Uri, HeaderMap, Body) {
+    let (parts, body) = request.into_parts();
+    let Parts {
+        method,
+        uri,
+        headers,
+        ..
+    } = parts;
+    (method, uri, headers, body)
+}
+
 /// The fallback: tokenapi's URLs under the prefix, Django's 404 for anything else. The
 /// answer is tagged with the route it decided on, for the metrics.
 pub async fn tokenapi(
     State(state): State<Arc<AppState>>,
     peer: Option<Extension<Peer>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> (Extension<Route>, Reply) {
+    let (method, uri, headers, body) = take_parts(request);
     let path = decode_path(uri.path());
     let Some(rest) = path.strip_prefix(state.prefix.as_str()) else {
         return (Extension(Route::Other), Reply::NotFound);
@@ -391,13 +404,8 @@ async fn read_credentials(
 }
 
 /// `/auth`: the configured methods in order; the first that is not "not mine" decides.
-pub async fn forward_auth(
-    State(state): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Reply {
+pub async fn forward_auth(State(state): State<Arc<AppState>>, request: Request) -> Reply {
+    let (method, uri, headers, body) = take_parts(request);
     let request = match read_credentials(&state, method, &uri, headers, body).await {
         Ok(request) => request,
         Err(reply) => return reply,

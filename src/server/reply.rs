@@ -1,6 +1,6 @@
 //! Every answer the server gives, and the one place that decides its status, headers and body.
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::metrics::Route;
@@ -133,6 +133,9 @@ pub fn protect(route: Route, response: &mut Response) {
 /// Header-safe text: printable ASCII as is, every other byte (and `%`) percent-encoded.
 fn header_text(text: &str) -> HeaderValue {
     const KEEP: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b'%').add(b' ');
+    if text.bytes().all(|b| b.is_ascii_graphic() && b != b'%') {
+        return HeaderValue::from_str(text).expect("printable ASCII is a valid header value");
+    }
     let encoded = percent_encoding::utf8_percent_encode(text, KEEP).to_string();
     HeaderValue::from_str(&encoded).expect("percent-encoded text is a valid header value")
 }
@@ -249,31 +252,38 @@ impl IntoResponse for Reply {
             }
             Reply::ForwardAuth(answer) => {
                 // Cache-Control and the empty X-Auth-* headers are added by `protect`.
-                let mut headers = HeaderMap::new();
-                let (status, body) = match answer {
-                    ForwardAuth::Allow(user) => {
-                        headers.insert(USER_ID, header_text(&user.pk.to_string()));
-                        headers.insert(USERNAME, header_text(&user.username));
-                        headers.insert(EMAIL, header_text(&user.email));
-                        (StatusCode::OK, responses::SUCCESS.to_owned())
-                    }
-                    ForwardAuth::Challenge { scheme, message } => {
+                let (status, body, headers) = match answer {
+                    ForwardAuth::Allow(user) => (
+                        StatusCode::OK,
+                        responses::SUCCESS.to_owned(),
+                        vec![
+                            (USER_ID, header_text(&user.pk.to_string())),
+                            (USERNAME, header_text(&user.username)),
+                            (EMAIL, header_text(&user.email)),
+                        ],
+                    ),
+                    ForwardAuth::Challenge { scheme, message } => (
+                        StatusCode::UNAUTHORIZED,
+                        responses::error(message),
                         // From the settings; one that cannot be a header is not sent.
-                        if let Ok(value) = HeaderValue::from_str(&scheme) {
-                            headers.insert(header::WWW_AUTHENTICATE, value);
-                        }
-                        (StatusCode::UNAUTHORIZED, responses::error(message))
-                    }
+                        HeaderValue::from_str(&scheme)
+                            .map(|value| vec![(header::WWW_AUTHENTICATE, value)])
+                            .unwrap_or_default(),
+                    ),
                     ForwardAuth::Deny(message) => {
-                        (StatusCode::FORBIDDEN, responses::error(message))
+                        (StatusCode::FORBIDDEN, responses::error(message), Vec::new())
                     }
                     ForwardAuth::CsrfFailed(reason) => (
                         StatusCode::FORBIDDEN,
                         responses::error(&format!("CSRF Failed: {reason}")),
+                        Vec::new(),
                     ),
                 };
                 let mut response = json(status, body);
-                response.headers_mut().extend(headers);
+                let response_headers = response.headers_mut();
+                for (name, value) in headers {
+                    response_headers.insert(name, value);
+                }
                 response
             }
         }

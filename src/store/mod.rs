@@ -14,6 +14,8 @@ pub mod knox;
 #[cfg(feature = "mysql")]
 mod mysql;
 #[cfg(feature = "postgres")]
+mod pg_notify;
+#[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
 compile_error!(
@@ -211,6 +213,10 @@ pub struct StoreOptions {
     /// kept open between calls. MySQL: the pool's connections. `None` chooses: one reading
     /// connection per core, 16 handles, two MySQL connections per core and two more.
     pub pool_size: Option<usize>,
+    /// PostgreSQL: keep users read by pk while the user table's trigger announces no change
+    /// (see `djtoken db notify-trigger`). Ignored by the other databases (SQLite's cache
+    /// needs no trigger; MySQL has no notifications).
+    pub user_cache_notify: bool,
 }
 
 impl Default for StoreOptions {
@@ -218,6 +224,7 @@ impl Default for StoreOptions {
         StoreOptions {
             query_timeout: Duration::from_secs(5),
             pool_size: None,
+            user_cache_notify: false,
         }
     }
 }
@@ -342,6 +349,44 @@ impl UserStore {
             UserStore::Postgres(_) => Dialect::Postgres,
             #[cfg(feature = "mysql")]
             UserStore::Mysql(_) => Dialect::Mysql,
+        }
+    }
+
+    /// Add (or, with `install` false, remove) the trigger on the user table whose
+    /// notifications let a PostgreSQL store keep users read by pk
+    /// ([`StoreOptions::user_cache_notify`]). PostgreSQL only.
+    pub async fn notify_trigger(&self, install: bool) -> Result<(), StoreError> {
+        match self {
+            #[cfg(feature = "postgres")]
+            UserStore::Postgres(s) => s.notify_trigger(install).await,
+            #[allow(unreachable_patterns)]
+            _ => Err(StoreError::Refused(
+                "the change-notification trigger is for PostgreSQL only (SQLite's cache needs \
+                 none; MySQL and MariaDB have no notifications)"
+                    .into(),
+            )),
+        }
+    }
+
+    /// Start listening for the user table's change notifications now rather than at the
+    /// first lookup by pk, when [`StoreOptions::user_cache_notify`] asks for them (PostgreSQL;
+    /// nothing elsewhere). Needs a tokio runtime.
+    pub fn watch_changes(&self) {
+        #[cfg(feature = "postgres")]
+        if let UserStore::Postgres(s) = self {
+            s.watch_changes();
+        }
+    }
+
+    /// Whether users read by pk are being kept now on the strength of the user table's change
+    /// notifications (a PostgreSQL store with [`StoreOptions::user_cache_notify`] whose
+    /// listener is connected and has found the trigger).
+    pub fn notified_cache_live(&self) -> bool {
+        match self {
+            #[cfg(feature = "postgres")]
+            UserStore::Postgres(s) => s.notified_cache_live(),
+            #[allow(unreachable_patterns)]
+            _ => false,
         }
     }
 

@@ -8,6 +8,8 @@
 //! server, the lookups that arrive on the same connection wait and then travel together as one
 //! `pk = ANY($1)` query, so under load the server parses, plans and answers one query for many
 //! checks, and an idle server still answers a lone check in one round trip.
+//! With `StoreOptions::user_cache_notify` the users read by pk are also kept between checks
+//! while the user table's trigger announces no change (`pg_notify`).
 //! Writes (a password upgraded at login, `user set-password`) have a connection of their own:
 //! an UPDATE waiting on a row lock that a Django transaction holds delays other writes, never
 //! the reads pipelined behind it.
@@ -31,6 +33,7 @@ use super::authtoken::AuthtokenQueries;
 use super::axes::failures_sql;
 use super::blacklist::{BlacklistQueries, OutstandingToken};
 use super::knox::{KnoxQueries, KnoxRow, KnoxWrite};
+use super::pg_notify::{self, UserCache};
 use super::sessions::{NaiveTimes, SessionQueries, SessionRow};
 use super::users::{UserInsert, UserQueries, Value};
 use super::{DatabaseUrl, Dialect, StoreError, StoreOptions, scrub, with_sources};
@@ -107,6 +110,8 @@ pub struct Shared {
     config: tokio_postgres::Config,
     slots: Vec<Slot>,
     next: AtomicUsize,
+    /// Users read by pk, while the user table's trigger announces no change (opt-in).
+    cache: Option<Arc<UserCache>>,
 }
 
 impl PgStore {
@@ -153,13 +158,49 @@ impl PgStore {
             // The readers, then the writer.
             slots: (0..readers + 1).map(|_| Slot::default()).collect(),
             next: AtomicUsize::new(0),
+            cache: options
+                .user_cache_notify
+                .then(|| Arc::new(UserCache::new())),
         })))
     }
 
     /// The user with this pk. Integer and UUID keys are looked up in batches (see the module
     /// documentation); text keys one by one, so that matching rows to requests never depends
     /// on how the column's collation compares text.
+    /// Start the listener of the user cache, if there is one.
+    pub fn watch_changes(&self) {
+        if let Some(cache) = &self.cache {
+            cache.start(
+                &self.config,
+                &self.model.table,
+                &self.database,
+                self.options.query_timeout,
+            );
+        }
+    }
+
+    /// See [`super::UserStore::notified_cache_live`].
+    pub fn notified_cache_live(&self) -> bool {
+        self.cache.as_ref().is_some_and(|cache| cache.is_live())
+    }
+
     pub async fn user_by_pk(&self, pk: &Pk) -> Result<Option<User>, StoreError> {
+        let Some(cache) = &self.cache else {
+            return self.user_by_pk_from_database(pk).await;
+        };
+        self.watch_changes();
+        if let Some(user) = cache.get(pk) {
+            return Ok(user);
+        }
+        let epoch = cache.begin();
+        let user = self.user_by_pk_from_database(pk).await?;
+        if let Some(epoch) = epoch {
+            cache.put(epoch, pk, &user);
+        }
+        Ok(user)
+    }
+
+    async fn user_by_pk_from_database(&self, pk: &Pk) -> Result<Option<User>, StoreError> {
         if matches!(pk, Pk::Str(_)) || matches!(self.model.pk_kind, PkKind::String) {
             return self.user_by_one_pk(pk).await;
         }
@@ -925,6 +966,21 @@ impl Shared {
 
     /// Run a schema script as one transaction: all of it or nothing.
     pub async fn run_schema(&self, script: &'static str) -> Result<(), StoreError> {
+        self.run_script(script).await
+    }
+
+    /// Add or remove the user table's change-notification trigger (see `pg_notify`).
+    pub async fn notify_trigger(&self, install: bool) -> Result<(), StoreError> {
+        let script = if install {
+            pg_notify::install_sql(&self.model.table)
+        } else {
+            pg_notify::drop_sql(&self.model.table)
+        };
+        self.run_script(&script).await
+    }
+
+    /// Statements in one simple-query string, on the writing connection.
+    async fn run_script(&self, script: &str) -> Result<(), StoreError> {
         let work = async {
             let conn = self.connection(self.pick(Use::Write)).await?;
             // One simple-query string runs as one transaction.
