@@ -4,16 +4,17 @@
 //! `djtoken db notify-trigger` adds a statement-level trigger to the user table that sends
 //! `NOTIFY djtoken_user_changed` after every `INSERT`, `UPDATE`, `DELETE` and `TRUNCATE`. A
 //! connection of the store's own `LISTEN`s, and each notification starts the cache afresh: the
-//! same rule as SQLite's change counter (any change to the table empties it), with PostgreSQL
-//! telling instead of a file header being read.
+//! rule of SQLite's change counter (a change empties the cache), with PostgreSQL telling
+//! instead of a file header being read.
 //!
 //! A lookup keeps its answer only if no notification arrived while it ran, so an answer read
 //! before a change is never kept after the change's notification. PostgreSQL sends it when the
 //! change commits; a check in the moment between that commit and the notification's arrival
 //! (well under a millisecond on one host) can still see the user as they were, as a check
-//! already under way would. The cache is used only while the listening connection is up and
-//! has found the trigger, which it looks for again every few seconds: a lost connection turns
-//! the cache off at once, a dropped trigger within those seconds, until both are back.
+//! already under way would. The cache is used only while the listening connection is up,
+//! hears a notification it sends itself, and has found the trigger; it checks the last two
+//! again every few seconds: a lost connection turns the cache off at once, a dropped trigger
+//! (or notifications that stopped coming back) within those seconds, until all are back.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
