@@ -164,9 +164,6 @@ impl PgStore {
         })))
     }
 
-    /// The user with this pk. Integer and UUID keys are looked up in batches (see the module
-    /// documentation); text keys one by one, so that matching rows to requests never depends
-    /// on how the column's collation compares text.
     /// Start the listener of the user cache, if there is one.
     pub fn watch_changes(&self) {
         if let Some(cache) = &self.cache {
@@ -184,6 +181,10 @@ impl PgStore {
         self.cache.as_ref().is_some_and(|cache| cache.is_live())
     }
 
+    /// The user with this pk: from the notified cache when there is one, else the database.
+    /// Integer and UUID keys are looked up in batches (see the module documentation); text
+    /// keys one by one, so that matching rows to requests never depends on how the column's
+    /// collation compares text.
     pub async fn user_by_pk(&self, pk: &Pk) -> Result<Option<User>, StoreError> {
         let Some(cache) = &self.cache else {
             return self.user_by_pk_from_database(pk).await;
@@ -964,11 +965,6 @@ impl Shared {
         Ok(rows.first().map_or(0, |r| r.get::<_, i64>(0)))
     }
 
-    /// Run a schema script as one transaction: all of it or nothing.
-    pub async fn run_schema(&self, script: &'static str) -> Result<(), StoreError> {
-        self.run_script(script).await
-    }
-
     /// Add or remove the user table's change-notification trigger (see `pg_notify`).
     pub async fn notify_trigger(&self, install: bool) -> Result<(), StoreError> {
         let script = if install {
@@ -976,11 +972,11 @@ impl Shared {
         } else {
             pg_notify::drop_sql(&self.model.table)
         };
-        self.run_script(&script).await
+        self.run_schema(&script).await
     }
 
-    /// Statements in one simple-query string, on the writing connection.
-    async fn run_script(&self, script: &str) -> Result<(), StoreError> {
+    /// Run a schema script as one transaction: all of it or nothing.
+    pub async fn run_schema(&self, script: &str) -> Result<(), StoreError> {
         let work = async {
             let conn = self.connection(self.pick(Use::Write)).await?;
             // One simple-query string runs as one transaction.
