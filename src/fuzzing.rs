@@ -115,8 +115,37 @@ pub fn exercise_signing(data: &[u8]) {
 }
 
 /// Any bytes as a cached session: the pickle reader must answer or fail with a typed error,
-/// within its bounds, never panic; what it reads must survive the writer and read back.
+/// within its bounds, never panic or overflow its stack; what it reads must survive the
+/// writer and read back.
+///
+/// The bytes are also read as a shape: `[n_hi, n_lo, split, rest…]` repeats
+/// `rest[split..]` up to 65,535 times after `rest[..split]` and closes it with what
+/// Django's pickler writes last (`s.`, `a`, `e`…), so the fuzzer reaches deep nesting (a
+/// tuple of tuples, lists in lists), long runs of one reference (a string shared 100,000
+/// times) and dicts of many keys with a few bytes of input.
 pub fn exercise_pickle(data: &[u8]) {
+    read_pickle(data);
+    if let [n_hi, n_lo, split, rest @ ..] = data {
+        let count = usize::from(u16::from_be_bytes([*n_hi, *n_lo]));
+        let split = usize::from(*split).min(rest.len());
+        let (head, unit) = rest.split_at(split);
+        if unit.is_empty() || unit.len() * count > 1 << 21 {
+            return;
+        }
+        let mut shaped = Vec::with_capacity(head.len() + unit.len() * count + 2);
+        shaped.extend_from_slice(head);
+        for _ in 0..count {
+            shaped.extend_from_slice(unit);
+        }
+        for tail in [&b"s."[..], b"."] {
+            shaped.extend_from_slice(tail);
+            read_pickle(&shaped);
+            shaped.truncate(shaped.len() - tail.len());
+        }
+    }
+}
+
+fn read_pickle(data: &[u8]) {
     use crate::sessions::pickle::{dumps_dict, loads_dict};
 
     if let Ok(dict) = loads_dict(data) {

@@ -16,6 +16,19 @@ use serde_json::{Map, Value};
 struct Pickles {
     dumps: Vec<DumpRow>,
     loads: Vec<LoadRow>,
+    /// Damaged copies of the dumps (the first and the latest series only).
+    #[serde(default)]
+    corrupted: Vec<CorruptedRow>,
+}
+
+#[derive(Deserialize)]
+struct CorruptedRow {
+    base: usize,
+    /// `[position, "set" | "ins" | "del", byte]`, applied in order.
+    edits: Vec<(usize, String, u8)>,
+    ok: Option<Map<String, Value>>,
+    error: Option<String>,
+    python_type: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -93,4 +106,42 @@ fn djtoken_reads_pickles_as_pickle_loads_does() {
         }
     }
     assert!(checked >= 40, "only {checked} loads vectors");
+}
+
+#[test]
+fn every_damaged_pickle_cpython_refuses_is_refused() {
+    let mut checked = 0;
+    for (series, v) in vectors::<Pickles>("pickles") {
+        for (i, row) in v.corrupted.iter().enumerate() {
+            let mut data = unhex(&v.dumps[row.base].hex);
+            for (at, kind, byte) in &row.edits {
+                match kind.as_str() {
+                    "set" => data[*at] = *byte,
+                    "ins" => data.insert(*at, *byte),
+                    "del" => {
+                        data.remove(*at);
+                    }
+                    other => panic!("{series}: case {i}: unknown edit {other}"),
+                }
+            }
+            let ours = loads_dict(&data);
+            match (&row.ok, &row.error, &row.python_type) {
+                (Some(expected), _, _) => {
+                    assert_eq!(ours.as_ref(), Ok(expected), "{series}: case {i}")
+                }
+                (_, Some(error), _) => {
+                    assert!(
+                        ours.is_err(),
+                        "{series}: case {i}: CPython {error}, djtoken {ours:?}"
+                    )
+                }
+                (_, _, Some(kind)) => {
+                    assert!(ours.is_err(), "{series}: case {i}: CPython read a {kind}")
+                }
+                _ => panic!("{series}: case {i}: no expectation"),
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4_000, "only {checked} damaged pickles");
 }

@@ -6,9 +6,13 @@
 //! lists, tuples (read as lists) and dicts with `str` keys — what a JSON-serialisable session
 //! holds. Anything else (bytes, sets, a `datetime`, any other object: opcodes that name a
 //! class) is [`PickleError::Unsupported`], naming what was found; nothing is imported or
-//! called. Hostile input cannot make the reader allocate or work beyond a bound: shared
-//! references count once per use against [`MAX_NODES`], and nesting is limited to
-//! [`MAX_DEPTH`].
+//! called. Hostile input cannot make the reader allocate or work beyond a bound, crash it or
+//! stall it: shared references count once per use against [`MAX_NODES`], and the text they
+//! expand to against a budget proportional to the input ([`expansion_budget`]); nesting is
+//! limited to [`MAX_DEPTH`] when the result is read, and what was built is dropped without
+//! recursion however deep it is; dict keys are found by hash, as Python finds them; a
+//! `FRAME` longer than what is left is refused as CPython refuses it. Names that go into an
+//! error (and from there into a log) are escaped and cut short.
 //!
 //! Why not a crate: serde-pickle 1.2 (the maintained one) reads into a `BTreeMap`, losing a
 //! dict's order; it clones shared references eagerly, so a few hundred bytes of `BINGET`s
@@ -17,6 +21,8 @@
 //! CPython's pickler emits for the same dict.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::rc::Rc;
 
 use serde_json::{Map, Number, Value};
@@ -25,6 +31,13 @@ use serde_json::{Map, Number, Value};
 pub const MAX_NODES: usize = 100_000;
 /// At most this deep a nesting of containers.
 pub const MAX_DEPTH: usize = 64;
+
+/// Bytes of text a pickle of `len` bytes may expand to: four times its own size and a MiB.
+/// Django's pickler writes a repeated object once and refers to it after: a list repeating
+/// one 10 kB string 100,000 times is 210 kB of pickle and would be a gigabyte of copies.
+pub fn expansion_budget(len: usize) -> usize {
+    len.saturating_mul(4).saturating_add(1 << 20)
+}
 
 /// Why a pickle was not read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,7 +66,105 @@ enum Obj {
     Str(Rc<str>),
     List(Shared<Vec<Obj>>),
     Tuple(Rc<Vec<Obj>>),
-    Dict(Shared<Vec<(Obj, Obj)>>),
+    Dict(Shared<Dict>),
+    /// Data djtoken does not read but CPython builds without running code (bytes, a set):
+    /// refused only if the session holds it, as a leftover on the stack is not.
+    Foreign(&'static str),
+}
+
+impl Drop for Obj {
+    /// Without recursion: 50,000 nested tuples are 50 kB of pickle, and dropping them the
+    /// usual way, each inside the other, overflows the stack.
+    fn drop(&mut self) {
+        let mut pending = Vec::new();
+        self.take_children(&mut pending);
+        while let Some(mut obj) = pending.pop() {
+            obj.take_children(&mut pending);
+            // `obj` holds no children now: dropping it goes no deeper.
+        }
+    }
+}
+
+impl Obj {
+    /// Move this value's items into `into`, if nothing else refers to it.
+    fn take_children(&mut self, into: &mut Vec<Obj>) {
+        match self {
+            Obj::Tuple(items) => {
+                if let Some(items) = Rc::get_mut(items) {
+                    into.append(items);
+                }
+            }
+            Obj::List(items) => {
+                if let Some(items) = Rc::get_mut(items) {
+                    into.append(items.get_mut());
+                }
+            }
+            Obj::Dict(dict) => {
+                if let Some(dict) = Rc::get_mut(dict) {
+                    dict.get_mut().drain_into(into);
+                }
+            }
+            Obj::Null
+            | Obj::Bool(_)
+            | Obj::Int(_)
+            | Obj::Float(_)
+            | Obj::Str(_)
+            | Obj::Foreign(_) => {}
+        }
+    }
+}
+
+/// A dict key as Python's dict hashes and compares it (`1 == True`); other keys (floats,
+/// tuples) are never equal to another here.
+#[derive(PartialEq, Eq, Hash)]
+enum Key {
+    Str(Rc<str>),
+    Int(i64),
+    Null,
+}
+
+impl Key {
+    fn of(obj: &Obj) -> Option<Key> {
+        match obj {
+            Obj::Str(s) => Some(Key::Str(Rc::clone(s))),
+            Obj::Int(v) => Some(Key::Int(*v)),
+            Obj::Bool(v) => Some(Key::Int(i64::from(*v))),
+            Obj::Null => Some(Key::Null),
+            _ => None,
+        }
+    }
+}
+
+/// A dict: its items in insertion order, and where each key is (40,000 keys are found by
+/// hash, not by a search through the others).
+#[derive(Default)]
+struct Dict {
+    entries: Vec<(Obj, Obj)>,
+    index: HashMap<Key, usize>,
+}
+
+impl Dict {
+    /// `d[key] = value`: a repeated key keeps its place and takes the new value.
+    fn set(&mut self, key: Obj, value: Obj) {
+        match Key::of(&key) {
+            Some(k) => match self.index.entry(k) {
+                Entry::Occupied(at) => self.entries[*at.get()].1 = value,
+                Entry::Vacant(slot) => {
+                    slot.insert(self.entries.len());
+                    self.entries.push((key, value));
+                }
+            },
+            None => self.entries.push((key, value)),
+        }
+    }
+
+    fn drain_into(&mut self, into: &mut Vec<Obj>) {
+        self.index.clear();
+        for (key, value) in self.entries.drain(..) {
+            into.push(key);
+            into.push(value);
+        }
+    }
 }
 
 /// One entry of the stack: a value or a MARK.
@@ -74,21 +185,24 @@ struct Reader<'a> {
 
 impl Drop for Reader<'_> {
     fn drop(&mut self) {
-        for obj in self.made.drain(..) {
+        // Empty every list and dict, breaking cycles; what they held is dropped one by one.
+        let mut pending = Vec::new();
+        for obj in &self.made {
             match obj {
                 Obj::List(items) => {
                     if let Ok(mut items) = items.try_borrow_mut() {
-                        items.clear();
+                        pending.append(&mut items);
                     }
                 }
-                Obj::Dict(entries) => {
-                    if let Ok(mut entries) = entries.try_borrow_mut() {
-                        entries.clear();
+                Obj::Dict(dict) => {
+                    if let Ok(mut dict) = dict.try_borrow_mut() {
+                        dict.drain_into(&mut pending);
                     }
                 }
                 _ => {}
             }
         }
+        drop(pending);
     }
 }
 
@@ -218,28 +332,33 @@ impl<'a> Reader<'a> {
         if !items.len().is_multiple_of(2) {
             return malformed("a key without a value");
         }
-        let Obj::Dict(dict) = self.pop()? else {
+        let target = self.pop()?;
+        let Obj::Dict(dict) = &target else {
             return malformed("SETITEMS on something that is not a dict");
         };
-        let mut pairs = items.into_iter();
-        while let (Some(k), Some(v)) = (pairs.next(), pairs.next()) {
-            let mut entries = dict.borrow_mut();
-            // Python's dict: a repeated key keeps its place and takes the new value.
-            match entries.iter_mut().find(|(key, _)| same_key(key, &k)) {
-                Some(entry) => entry.1 = v,
-                None => entries.push((k, v)),
+        {
+            let Ok(mut dict) = dict.try_borrow_mut() else {
+                return malformed("a dict updated while it is read");
+            };
+            let mut pairs = items.into_iter();
+            while let (Some(k), Some(v)) = (pairs.next(), pairs.next()) {
+                dict.set(k, v);
             }
         }
-        self.push(Obj::Dict(dict));
+        self.push(target);
         Ok(())
     }
 
     fn append(&mut self, items: Vec<Obj>) -> Result<(), PickleError> {
-        let Obj::List(list) = self.pop()? else {
+        let target = self.pop()?;
+        let Obj::List(list) = &target else {
             return malformed("APPENDS on something that is not a list");
         };
-        list.borrow_mut().extend(items);
-        self.push(Obj::List(list));
+        match list.try_borrow_mut() {
+            Ok(mut list) => list.extend(items),
+            Err(_) => return malformed("a list extended while it is read"),
+        }
+        self.push(target);
         Ok(())
     }
 
@@ -256,9 +375,13 @@ impl<'a> Reader<'a> {
                         return Err(PickleError::Unsupported("a pickle protocol above 5".into()));
                     }
                 }
-                // FRAME: a length prefix that only helps buffering.
+                // FRAME: a length prefix that only helps buffering, but CPython refuses one
+                // longer than what is left ("pickle data was truncated").
                 0x95 => {
-                    self.take(8)?;
+                    let len = self.le(8)?;
+                    if usize::try_from(len).map_or(true, |len| len > self.data.len() - self.pos) {
+                        return malformed("a FRAME longer than the pickle");
+                    }
                 }
                 b'.' => return self.pop(),
                 b'(' => self.stack.push(Slot::Mark),
@@ -436,26 +559,47 @@ impl<'a> Reader<'a> {
                     let module = String::from_utf8_lossy(self.line()?).into_owned();
                     let name = String::from_utf8_lossy(self.line()?).into_owned();
                     return Err(PickleError::Unsupported(format!(
-                        "a Python object ({module}.{name})"
+                        "a Python object ({}.{})",
+                        printable(&module),
+                        printable(&name)
                     )));
                 }
                 0x93 => {
                     let name = self.pop()?;
                     let module = self.pop()?;
-                    let what = match (module, name) {
-                        (Obj::Str(m), Obj::Str(n)) => format!("a Python object ({m}.{n})"),
+                    let what = match (&module, &name) {
+                        (Obj::Str(m), Obj::Str(n)) => {
+                            format!("a Python object ({}.{})", printable(m), printable(n))
+                        }
                         _ => "a Python object".into(),
                     };
                     return Err(PickleError::Unsupported(what));
                 }
-                b'B' | b'C' | 0x8e | 0x96 => {
-                    return Err(PickleError::Unsupported("bytes".into()));
+                // SHORT_BINBYTES, BINBYTES, BINBYTES8, BYTEARRAY8.
+                b'C' | b'B' | 0x8e | 0x96 => {
+                    let width = match op {
+                        b'C' => 1,
+                        b'B' => 4,
+                        _ => 8,
+                    };
+                    let n = self.length(width)?;
+                    self.take(n)?;
+                    self.push(Obj::Foreign("bytes"));
                 }
                 b'S' | b'T' | b'U' => {
                     return Err(PickleError::Unsupported("a Python 2 str".into()));
                 }
-                0x8f..=0x91 => {
-                    return Err(PickleError::Unsupported("a set".into()));
+                // EMPTY_SET, ADDITEMS, FROZENSET.
+                0x8f => self.push(Obj::Foreign("a set")),
+                0x90 => {
+                    self.pop_mark()?;
+                    if !matches!(self.stack.last(), Some(Slot::Obj(Obj::Foreign("a set")))) {
+                        return malformed("ADDITEMS on something that is not a set");
+                    }
+                }
+                0x91 => {
+                    self.pop_mark()?;
+                    self.push(Obj::Foreign("a set"));
                 }
                 b'R' | b'b' | b'i' | b'o' | 0x81 | 0x92 | 0x82 | 0x83 | 0x84 | b'P' | b'Q'
                 | 0x97 | 0x98 => {
@@ -507,18 +651,19 @@ fn raw_unicode_escape(bytes: &[u8]) -> Result<String, PickleError> {
     Ok(out)
 }
 
-/// Dict keys compare as Python compares `str`, `int` and `bool` keys (`1 == True`).
-fn same_key(a: &Obj, b: &Obj) -> bool {
-    let int = |o: &Obj| match o {
-        Obj::Int(v) => Some(*v),
-        Obj::Bool(v) => Some(i64::from(*v)),
-        _ => None,
-    };
-    match (a, b) {
-        (Obj::Str(x), Obj::Str(y)) => x == y,
-        (Obj::Null, Obj::Null) => true,
-        _ => matches!((int(a), int(b)), (Some(x), Some(y)) if x == y),
+/// A name from the pickle as an error (and a log line) may show it: control characters and
+/// quotes escaped, at most 80 characters.
+fn printable(name: &str) -> String {
+    const MOST: usize = 80;
+    let mut out: String = name
+        .chars()
+        .take(MOST)
+        .flat_map(char::escape_debug)
+        .collect();
+    if name.chars().nth(MOST).is_some() {
+        out.push('…');
     }
+    out
 }
 
 fn long_from_le(bytes: &[u8]) -> Result<Obj, PickleError> {
@@ -534,9 +679,11 @@ fn long_from_le(bytes: &[u8]) -> Result<Obj, PickleError> {
     Ok(Obj::Int(i64::from_le_bytes(buf)))
 }
 
-/// Expands shared values into JSON values, counting every use against the budget.
+/// Expands shared values into JSON values, counting every use against the budgets.
 struct Expander {
     nodes: usize,
+    /// Bytes of text still allowed.
+    text: usize,
 }
 
 impl Expander {
@@ -560,11 +707,20 @@ impl Expander {
                     ));
                 }
             },
-            Obj::Str(s) => Value::String(s.to_string()),
+            Obj::Str(s) => Value::String(self.text(s)?),
             Obj::List(items) => self.array(&items.borrow(), depth)?,
             Obj::Tuple(items) => self.array(items, depth)?,
-            Obj::Dict(entries) => Value::Object(self.object(&entries.borrow(), depth)?),
+            Obj::Dict(dict) => Value::Object(self.object(&dict.borrow().entries, depth)?),
+            Obj::Foreign(what) => return Err(PickleError::Unsupported((*what).into())),
         })
+    }
+
+    fn text(&mut self, s: &str) -> Result<String, PickleError> {
+        self.text = self
+            .text
+            .checked_sub(s.len())
+            .ok_or(PickleError::TooLarge("text"))?;
+        Ok(s.to_owned())
     }
 
     fn array(&mut self, items: &[Obj], depth: usize) -> Result<Value, PickleError> {
@@ -587,7 +743,8 @@ impl Expander {
                     "a dict key that is not a str".into(),
                 ));
             };
-            map.insert(key.to_string(), self.value(value, depth + 1)?);
+            let key = self.text(key)?;
+            map.insert(key, self.value(value, depth + 1)?);
         }
         Ok(map)
     }
@@ -603,13 +760,16 @@ pub fn loads_dict(data: &[u8]) -> Result<Map<String, Value>, PickleError> {
         made: Vec::new(),
     };
     let obj = reader.run()?;
-    let Obj::Dict(entries) = &obj else {
+    let Obj::Dict(dict) = &obj else {
         return Err(PickleError::Unsupported(
             "something other than a dict".into(),
         ));
     };
-    let mut expander = Expander { nodes: 0 };
-    expander.object(&entries.borrow(), 0)
+    let mut expander = Expander {
+        nodes: 0,
+        text: expansion_budget(data.len()),
+    };
+    expander.object(&dict.borrow().entries, 0)
 }
 
 /// `pickle.dumps(data, protocol)` (protocol 4 or 5, the ones Django's caches write) as
@@ -755,6 +915,139 @@ mod tests {
         // l = []; l.append(l); {"k": l}
         let data = b"\x80\x05}\x94\x8c\x01k\x94]\x94h\x02as.";
         assert_eq!(loads_dict(data), Err(PickleError::TooLarge("nesting")));
+    }
+
+    /// `f` on a thread with a small stack: a reader that recurses once per nesting level
+    /// overflows it (and aborts the process) long before 50,000 levels.
+    fn on_a_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(f)
+            .expect("a thread")
+            .join()
+            .expect("no stack overflow")
+    }
+
+    #[test]
+    fn deeply_nested_containers_are_refused_and_dropped_without_recursion() {
+        const LEVELS: usize = 50_000;
+        // The review's pickle: () wrapped in 50,000 one-tuples.
+        let mut tuples = b"\x80\x05)".to_vec();
+        tuples.extend(std::iter::repeat_n(0x85, LEVELS));
+        tuples.push(b'.');
+        // 50,000 lists, each appended to the one before, inside a dict.
+        let mut lists = b"\x80\x05}\x8c\x01k".to_vec();
+        lists.extend(std::iter::repeat_n(b']', LEVELS));
+        lists.extend(std::iter::repeat_n(b'a', LEVELS - 1));
+        lists.extend_from_slice(b"s.");
+        // The same with MARK and LIST, and dicts nested by SETITEM, left on the stack.
+        let mut marks = b"\x80\x05".to_vec();
+        marks.extend(std::iter::repeat_n(b'(', LEVELS));
+        marks.extend(std::iter::repeat_n(b'l', LEVELS));
+        let mut dicts = b"\x80\x05".to_vec();
+        for _ in 1..LEVELS {
+            dicts.extend_from_slice(b"}\x8c\x01k");
+        }
+        dicts.push(b'}');
+        dicts.extend(std::iter::repeat_n(b's', LEVELS - 1));
+        let answers = on_a_small_stack(move || {
+            [tuples, lists, marks, dicts]
+                .iter()
+                .map(|data| loads_dict(data))
+                .collect::<Vec<_>>()
+        });
+        assert_eq!(
+            answers[0],
+            Err(PickleError::Unsupported(
+                "something other than a dict".into()
+            ))
+        );
+        assert_eq!(answers[1], Err(PickleError::TooLarge("nesting")));
+        assert_eq!(answers[2], Err(PickleError::Malformed("truncated")));
+        assert_eq!(answers[3], Err(PickleError::Malformed("truncated")));
+    }
+
+    #[test]
+    fn a_string_shared_a_hundred_thousand_times_is_refused_not_copied() {
+        // {"l": [s] * 99_990} with a 10 kB s, as Django's pickler writes it: s once, then a
+        // BINGET per repetition. 210 kB of pickle; a gigabyte if each reference were copied.
+        let mut data = b"\x80\x05}\x8c\x01l](X\x10\x27\x00\x00".to_vec();
+        data.extend(std::iter::repeat_n(b'x', 10_000));
+        data.extend_from_slice(b"q\x01");
+        for _ in 1..99_990 {
+            data.extend_from_slice(b"h\x01");
+        }
+        data.extend_from_slice(b"es.");
+        assert_eq!(loads_dict(&data), Err(PickleError::TooLarge("text")));
+        // Sharing within the budget reads as Python reads it.
+        let mut small = b"\x80\x05}\x8c\x01l](\x8c\x03abcq\x01".to_vec();
+        small.extend_from_slice(b"h\x01h\x01es.");
+        let dict = loads_dict(&small).expect("three references to one str");
+        assert_eq!(dict["l"], serde_json::json!(["abc", "abc", "abc"]));
+    }
+
+    #[test]
+    fn forty_thousand_keys_keep_pythons_order_and_last_value() {
+        let mut map = Map::new();
+        for i in 0..40_000 {
+            map.insert(format!("key-{i}"), Value::from(i));
+        }
+        let mut data = dumps_dict(&map, 5);
+        // Append a SETITEM that repeats the first key: it keeps its place, takes the value.
+        data.pop();
+        data.extend_from_slice(b"\x8c\x05key-0K\x07s.");
+        let back = loads_dict(&data).expect("a dict");
+        assert_eq!(back.len(), 40_000);
+        assert_eq!(back.keys().next().map(String::as_str), Some("key-0"));
+        assert_eq!(back["key-0"], Value::from(7));
+        assert_eq!(back["key-39999"], Value::from(39_999));
+        // int and bool keys are one key, as in Python (then refused: not str keys).
+        let ints = b"\x80\x05}(K\x01\x8c\x01a\x88\x8c\x01bu.";
+        assert_eq!(
+            loads_dict(ints),
+            Err(PickleError::Unsupported(
+                "a dict key that is not a str".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn a_frame_longer_than_the_pickle_is_refused_as_cpython_refuses_it() {
+        let mut map = Map::new();
+        map.insert("k".into(), Value::from("v"));
+        let good = dumps_dict(&map, 5);
+        assert!(loads_dict(&good).is_ok());
+        let mut long = good.clone();
+        long[3] += 1;
+        assert_eq!(
+            loads_dict(&long),
+            Err(PickleError::Malformed("a FRAME longer than the pickle"))
+        );
+        let mut huge = good;
+        huge[10] = 0xff;
+        assert!(loads_dict(&huge).is_err());
+    }
+
+    #[test]
+    fn class_names_in_errors_are_escaped_and_short() {
+        let global = b"\x80\x05cos\rx\x1b[31m\nsystem\n.";
+        let Err(PickleError::Unsupported(what)) = loads_dict(global) else {
+            panic!("a GLOBAL is refused");
+        };
+        assert_eq!(what, "a Python object (os\\rx\\u{1b}[31m.system)");
+        let mut stack_global = b"\x80\x05\x8c\x05a\nb\"c\x8c".to_vec();
+        let long = "n".repeat(200);
+        stack_global.push(200);
+        stack_global.extend_from_slice(long.as_bytes());
+        stack_global.extend_from_slice(b"\x93.");
+        let Err(PickleError::Unsupported(what)) = loads_dict(&stack_global) else {
+            panic!("a STACK_GLOBAL is refused");
+        };
+        assert!(
+            what.starts_with("a Python object (a\\nb\\\"c.nnn"),
+            "{what}"
+        );
+        assert!(what.ends_with("…)") && what.len() < 120, "{what}");
     }
 
     #[test]

@@ -23,6 +23,11 @@ use crate::signing::{SignerOptions, TimestampSigner};
 use crate::store::{NaiveTimes, StoreError, UserStore};
 use crate::version::DjangoVersion;
 
+/// Cached sessions up to this size are unpickled where they are read (a few microseconds);
+/// larger ones on the blocking pool.
+#[cfg(feature = "redis")]
+const INLINE_PICKLE_BYTES: usize = 16 << 10;
+
 #[cfg(feature = "redis")]
 use super::cache::RedisCache;
 
@@ -243,7 +248,16 @@ impl SessionStore {
                 "the cache holds an integer, not a session".into(),
             ));
         }
-        match super::pickle::loads_dict(&raw) {
+        // Reading is linear in the pickle, within bounds; a large one still takes a while,
+        // and not on an async worker, where it would hold up every request behind it.
+        let loaded = if raw.len() <= INLINE_PICKLE_BYTES {
+            super::pickle::loads_dict(&raw)
+        } else {
+            tokio::task::spawn_blocking(move || super::pickle::loads_dict(&raw))
+                .await
+                .map_err(|_| SessionError::Unreadable("the pickle reader stopped".into()))?
+        };
+        match loaded {
             Ok(data) => Ok(Some(data)),
             // Django's cache raises on a garbage pickle and load() swallows it: no session.
             Err(super::pickle::PickleError::Malformed(_)) => Ok(None),
