@@ -54,6 +54,7 @@ pub mod simplejwt;
 #[cfg(feature = "store")]
 pub mod store;
 pub mod tokens;
+pub mod urls;
 pub mod user;
 pub mod version;
 

@@ -106,6 +106,14 @@ pub struct Settings {
     /// The database, as `dj-database-url` writes it.
     #[serde(rename = "DATABASE_URL")]
     pub database_url: String,
+    /// A file holding the database password (one trailing newline ignored), for a
+    /// `DATABASE_URL` without one: no password need be in a URL, a settings file or the
+    /// environment.
+    #[serde(
+        rename = "DATABASE_PASSWORD_FILE",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub database_password_file: Option<PathBuf>,
     /// Seconds one database call (or a connection) may take.
     #[serde(rename = "QUERY_TIMEOUT")]
     pub query_timeout: f64,
@@ -189,6 +197,13 @@ pub struct Settings {
     /// `LOCATION`s after commas.
     #[serde(rename = "SESSION_CACHE_URL", skip_serializing_if = "Option::is_none")]
     pub session_cache_url: Option<String>,
+    /// A file holding the session cache's password, for every location of a
+    /// `SESSION_CACHE_URL` without one.
+    #[serde(
+        rename = "SESSION_CACHE_PASSWORD_FILE",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub session_cache_password_file: Option<PathBuf>,
     /// `SESSION_FILE_PATH` (unset: the system's temporary directory, as Django).
     #[serde(rename = "SESSION_FILE_PATH", skip_serializing_if = "Option::is_none")]
     pub session_file_path: Option<PathBuf>,
@@ -296,6 +311,7 @@ impl Default for Settings {
             password_hashers: Vec::new(),
             password_hasher_params: BTreeMap::new(),
             database_url: "sqlite:db.sqlite3".into(),
+            database_password_file: None,
             query_timeout: 5.0,
             user_model: UserModelSettings::default(),
             signed_cookie_legacy_salt_fallback: None,
@@ -318,6 +334,7 @@ impl Default for Settings {
             session_cookie_samesite: "Lax".into(),
             session_expire_at_browser_close: false,
             session_cache_url: None,
+            session_cache_password_file: None,
             session_file_path: None,
             authentication_methods: vec!["tokenapi".into()],
             allowed_hosts: Vec::new(),
@@ -1425,6 +1442,47 @@ impl Settings {
         self.secret_key.is_some() || self.secret_key_file.is_some()
     }
 
+    /// `DATABASE_URL` with the password of `DATABASE_PASSWORD_FILE` in it, when one is named
+    /// (see [`crate::urls::with_password`]).
+    pub fn database_connection_url(&self) -> Result<String, SettingsError> {
+        let Some(path) = &self.database_password_file else {
+            return Ok(self.database_url.clone());
+        };
+        if self.database_url.starts_with("sqlite:") {
+            return Err(invalid(
+                "DATABASE_PASSWORD_FILE",
+                "a SQLite database has no password",
+            ));
+        }
+        let password = strip_newline(read("DATABASE_PASSWORD_FILE", path)?);
+        crate::urls::with_password(&self.database_url, &password)
+            .map_err(|e| invalid("DATABASE_PASSWORD_FILE", e.to_string()))
+    }
+
+    /// `SESSION_CACHE_URL` with the password of `SESSION_CACHE_PASSWORD_FILE` in each of its
+    /// locations, when one is named.
+    pub fn session_cache_connection_url(&self) -> Result<Option<String>, SettingsError> {
+        let (Some(url), Some(path)) = (&self.session_cache_url, &self.session_cache_password_file)
+        else {
+            if self.session_cache_password_file.is_some() {
+                return Err(invalid(
+                    "SESSION_CACHE_PASSWORD_FILE",
+                    "names a password for no SESSION_CACHE_URL",
+                ));
+            }
+            return Ok(self.session_cache_url.clone());
+        };
+        let password = strip_newline(read("SESSION_CACHE_PASSWORD_FILE", path)?);
+        let locations = url
+            .split(',')
+            .map(|location| {
+                crate::urls::with_password(location.trim(), &password)
+                    .map_err(|e| invalid("SESSION_CACHE_PASSWORD_FILE", e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(locations.join(",")))
+    }
+
     /// tokenapi's generator: these keys, `TOKEN_TIMEOUT_DAYS`, and days counted in
     /// `TIME_ZONE` on the system clock.
     pub fn tokenapi_generator(
@@ -1580,9 +1638,9 @@ impl Settings {
         if self.session_cookie_name.is_empty() {
             return Err(invalid("SESSION_COOKIE_NAME", "must not be empty"));
         }
-        let cache = match (&self.session_cache_url, engine.uses_cache()) {
+        let cache = match (self.session_cache_connection_url()?, engine.uses_cache()) {
             (Some(url), _) => {
-                Some(CacheConfig::parse(url).map_err(|e| invalid("SESSION_CACHE_URL", e))?)
+                Some(CacheConfig::parse(&url).map_err(|e| invalid("SESSION_CACHE_URL", e))?)
             }
             (None, true) => {
                 return Err(invalid(
@@ -1797,6 +1855,11 @@ impl Settings {
                 &mut self.secret_key_fallbacks_file,
             ),
             ("SESSION_FILE_PATH", &mut self.session_file_path),
+            ("DATABASE_PASSWORD_FILE", &mut self.database_password_file),
+            (
+                "SESSION_CACHE_PASSWORD_FILE",
+                &mut self.session_cache_password_file,
+            ),
         ] {
             if let Some(path) = path.as_mut().filter(|p| p.is_relative() && in_file(key)) {
                 *path = dir.join(&*path);
@@ -1895,7 +1958,7 @@ mod runtime {
         /// The user store at `DATABASE_URL`.
         pub async fn store(&self) -> Result<UserStore, SettingsError> {
             Ok(UserStore::open(
-                &self.database_url,
+                &self.database_connection_url()?,
                 self.user_model()?,
                 self.store_options()?,
             )
@@ -1905,7 +1968,7 @@ mod runtime {
         /// As [`Settings::store`], creating a missing SQLite file (for `db init`).
         pub async fn store_or_create(&self) -> Result<UserStore, SettingsError> {
             Ok(UserStore::open_or_create(
-                &self.database_url,
+                &self.database_connection_url()?,
                 self.user_model()?,
                 self.store_options()?,
             )
@@ -1944,6 +2007,45 @@ mod tests {
     fn fallbacks_are_one_per_line() {
         let keys = split_keys("a\r\n\nb c\n");
         assert_eq!(keys, vec![SecretKey::new("a"), SecretKey::new("b c")]);
+    }
+
+    #[test]
+    fn passwords_from_files_complete_the_connection_urls() {
+        let dir = std::env::temp_dir().join(format!("djtoken-pw-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a folder");
+        let file = dir.join("password");
+        std::fs::write(&file, "p@ss/w:rd\n").expect("written");
+        let mut settings = Settings {
+            database_url: "postgres://alice@db/app".into(),
+            database_password_file: Some(file.clone()),
+            session_cache_url: Some(
+                "redis://cache:6379/0?key_prefix=p, redis://replica:6379/0".into(),
+            ),
+            session_cache_password_file: Some(file.clone()),
+            ..Settings::default()
+        };
+        assert_eq!(
+            settings.database_connection_url().as_deref(),
+            Ok("postgres://alice:p%40ss%2Fw%3Ard@db/app")
+        );
+        assert_eq!(
+            settings.session_cache_connection_url(),
+            Ok(Some(
+                "redis://:p%40ss%2Fw%3Ard@cache:6379/0?key_prefix=p,redis://:p%40ss%2Fw%3Ard@replica:6379/0"
+                    .into()
+            ))
+        );
+        // A password given both ways, or to a database that has none, is an error.
+        settings.database_url = "postgres://alice:old@db/app".into();
+        let both = settings
+            .database_connection_url()
+            .expect_err("two passwords");
+        assert!(!both.to_string().contains("old"), "{both}");
+        settings.database_url = "sqlite:db.sqlite3".into();
+        assert!(settings.database_connection_url().is_err());
+        settings.session_cache_url = None;
+        assert!(settings.session_cache_connection_url().is_err());
+        std::fs::remove_dir_all(&dir).expect("removed");
     }
 
     #[test]

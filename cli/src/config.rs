@@ -227,8 +227,17 @@ fn show(layered: &Layered) -> String {
             djtoken::DjangoVersion::LATEST
         ));
     }
+    // Connection URLs with their passwords masked (a password file is only named).
+    let mut shown = settings.clone();
+    shown.database_url = djtoken::urls::redact(&shown.database_url);
+    shown.session_cache_url = shown.session_cache_url.as_deref().map(|url| {
+        url.split(',')
+            .map(|location| djtoken::urls::redact(location.trim()))
+            .collect::<Vec<_>>()
+            .join(",")
+    });
     let mut table = String::new();
-    for line in settings.to_toml().lines() {
+    for line in shown.to_toml().lines() {
         let trimmed = line.trim();
         if let Some(header) = trimmed.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
             table = format!("{header}.");

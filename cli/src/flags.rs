@@ -210,6 +210,10 @@ pub struct StoreArgs {
     /// [default: sqlite:db.sqlite3].
     #[arg(long, env = "DJTOKEN_DATABASE")]
     pub database: Option<String>,
+    /// A file holding the database password, for a --database URL without one (one
+    /// trailing newline ignored).
+    #[arg(long, env = "DJTOKEN_DATABASE_PASSWORD_FILE", value_name = "PATH")]
+    pub database_password_file: Option<PathBuf>,
     /// AUTH_USER_MODEL's table [default: auth_user].
     #[arg(long, env = "DJTOKEN_USER_TABLE")]
     pub user_table: Option<String>,
@@ -245,6 +249,13 @@ impl Layer for StoreArgs {
         to.put("DATABASE_URL", "database", &self.database, |s| {
             &mut s.database_url
         });
+        let file = self.database_password_file.clone().map(Some);
+        to.put(
+            "DATABASE_PASSWORD_FILE",
+            "database_password_file",
+            &file,
+            |s| &mut s.database_password_file,
+        );
         to.put("USER_MODEL.TABLE", "user_table", &self.user_table, |s| {
             &mut s.user_model.table
         });
@@ -323,6 +334,10 @@ pub struct SessionArgs {
     /// after commas.
     #[arg(long, env = "DJTOKEN_SESSION_CACHE_URL")]
     pub session_cache_url: Option<String>,
+    /// A file holding the session cache's password, for --session-cache-url locations
+    /// without one (one trailing newline ignored).
+    #[arg(long, env = "DJTOKEN_SESSION_CACHE_PASSWORD_FILE", value_name = "PATH")]
+    pub session_cache_password_file: Option<PathBuf>,
     /// SESSION_FILE_PATH (file engine) [default: the system's temporary directory].
     #[arg(long, env = "DJTOKEN_SESSION_FILE_PATH", value_name = "DIR")]
     pub session_file_path: Option<PathBuf>,
@@ -340,6 +355,13 @@ impl Layer for SessionArgs {
         to.put("SESSION_CACHE_URL", "session_cache_url", &url, |s| {
             &mut s.session_cache_url
         });
+        let file = self.session_cache_password_file.clone().map(Some);
+        to.put(
+            "SESSION_CACHE_PASSWORD_FILE",
+            "session_cache_password_file",
+            &file,
+            |s| &mut s.session_cache_password_file,
+        );
         let path = self.session_file_path.clone().map(Some);
         to.put("SESSION_FILE_PATH", "session_file_path", &path, |s| {
             &mut s.session_file_path

@@ -155,6 +155,52 @@ def test_config_show_says_where_each_value_came_from(djtoken_bin, tmp_path):
     assert "hunter2" not in out and "DJTOKEN_SECRET_KEY is set" in out, out
 
 
+def test_no_connection_password_is_ever_printed(djtoken_bin, tmp_path):
+    """config show, the start-up log and /readyz show connection URLs with the password
+    masked, whatever it holds (a '/' once cut the old masking short: the URL in clear)."""
+    database = "postgres://postgres:pa/ss@127.0.0.1:1/app"
+    cache = "redis://:r3d/s3cret@127.0.0.1:1/0"
+    args = ["--database", database, "--session-cache-url", cache]
+    code, out, err = djtoken(djtoken_bin, "config", "show", *args, env={"DJTOKEN_SECRET_KEY": "k"}, cwd=tmp_path)
+    assert "pa/ss" not in out + err and "r3d/s3cret" not in out + err, out + err
+    assert 'DATABASE_URL = "postgres://***@127.0.0.1:1/app"' in out, out
+    # A password with a '/' is no URL to the parser: everything before the '@' is masked.
+    assert 'SESSION_CACHE_URL = "redis://***@127.0.0.1:1/0"' in out, out
+    (tmp_path / "secret").write_text("pa/ss\n")
+    code, out, err = djtoken(
+        djtoken_bin,
+        "config",
+        "show",
+        "--database",
+        "postgres://postgres@127.0.0.1:1/app",
+        "--database-password-file",
+        str(tmp_path / "secret"),
+        env={"DJTOKEN_SECRET_KEY": "k"},
+        cwd=tmp_path,
+    )
+    assert "pa/ss" not in out and 'DATABASE_PASSWORD_FILE = "' in out, out
+    # The Redis client refuses a URL with a '/' in the password (its error is masked too):
+    # the server runs with a plain one.
+    cache = "redis://:r3d-s3cret@127.0.0.1:1/0"
+    args = ["--database", database, "--session-cache-url", cache]
+    proc, port = start(
+        djtoken_bin,
+        [*args, "--authentication", "session,tokenapi", "--session-engine", "django.contrib.sessions.backends.cache"],
+        tmp_path,
+        env={"DJTOKEN_SECRET_KEY": "k", "DJTOKEN_QUERY_TIMEOUT": "1"},
+    )
+    try:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen("http://127.0.0.1:%d/readyz" % port, timeout=30)
+        body = refused.value.read().decode()
+        assert refused.value.code == 503 and "***" in body, body
+    finally:
+        stop(proc)
+    log = "".join(p.read_text() for p in tmp_path.glob("serve-*.log"))
+    assert "pa/ss" not in log + body and "r3d-s3cret" not in log + body, log + body
+    assert "postgresql://***@127.0.0.1:1/app" in log, log
+
+
 def wait_listening(log_path, proc):
     deadline = time.time() + 30
     while time.time() < deadline:

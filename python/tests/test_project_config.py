@@ -182,3 +182,47 @@ def test_what_djtoken_cannot_honour_is_reported_not_dropped():
         problems,
     )
     assert url == "postgres://u@db/app" and "hunter2" not in url and "password" in problems[0], (url, problems)
+
+
+def test_no_password_is_written_into_the_file_and_each_can_go_to_a_file_of_its_own(tmp_path):
+    """The database's and the session cache's passwords are withheld from djtoken.toml (the
+    report says how to give them); --database-password-file and --cache-password-file write
+    them to files only their owner can read, which the configuration names."""
+    from django.test.utils import override_settings
+    from djtoken.config.export import export
+
+    caches = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://:r3d%2Fs3cret@cache.example:6379/1",
+        }
+    }
+    database = dict(settings.DATABASES["default"], PASSWORD="db-s3cret")
+    with override_settings(
+        CACHES=caches, SESSION_ENGINE="django.contrib.sessions.backends.cache", DATABASES={"default": database}
+    ):
+        written = export()
+        assert "r3d" not in written.text and "db-s3cret" not in written.text, written.text
+        parsed = tomllib.loads(written.text)
+        assert parsed["SESSION_CACHE_URL"].startswith("redis://cache.example:6379/1?"), parsed
+        if not database["ENGINE"].endswith("sqlite3"):
+            assert any("--database-password-file" in p for p in written.problems), written.problems
+        assert any("--cache-password-file" in p for p in written.problems), written.problems
+        output = tmp_path / "djtoken.toml"
+        call_command(
+            "djtoken_config",
+            output=str(output),
+            database_password_file=str(tmp_path / "db.password"),
+            cache_password_file=str(tmp_path / "cache.password"),
+        )
+    parsed = tomllib.loads(output.read_text())
+    assert parsed["SESSION_CACHE_PASSWORD_FILE"] == str(tmp_path / "cache.password"), parsed
+    assert (tmp_path / "cache.password").read_text() == "r3d/s3cret\n"
+    assert stat.S_IMODE((tmp_path / "cache.password").stat().st_mode) == 0o600
+    if database["ENGINE"].endswith("sqlite3"):
+        assert "DATABASE_PASSWORD_FILE" not in parsed and not (tmp_path / "db.password").exists()
+    else:
+        assert parsed["DATABASE_PASSWORD_FILE"] == str(tmp_path / "db.password"), parsed
+        assert (tmp_path / "db.password").read_text() == "db-s3cret\n"
+        assert stat.S_IMODE((tmp_path / "db.password").stat().st_mode) == 0o600
+    assert "s3cret" not in output.read_text()

@@ -150,25 +150,6 @@ impl DatabaseUrl {
             DatabaseUrl::Postgres(url) | DatabaseUrl::Mysql(url) => redact(url),
         }
     }
-
-    /// The password in the URL, if any (to scrub it from driver messages).
-    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
-    fn password(&self) -> Option<String> {
-        let (DatabaseUrl::Postgres(url) | DatabaseUrl::Mysql(url)) = self else {
-            return None;
-        };
-        let rest = url.split_once("://")?.1;
-        let authority = rest.split(['/', '?']).next()?;
-        let in_userinfo = authority
-            .rsplit_once('@')
-            .and_then(|(userinfo, _)| userinfo.split_once(':'))
-            .map(|(_, p)| p.to_owned());
-        let in_options = rest
-            .split_once('?')
-            .and_then(|(_, query)| query.split('&').find_map(|kv| kv.strip_prefix("password=")))
-            .map(str::to_owned);
-        in_userinfo.or(in_options).filter(|p| !p.is_empty())
-    }
 }
 
 impl fmt::Debug for DatabaseUrl {
@@ -177,30 +158,8 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
-/// `scheme://user:secret@host/…` → `scheme://user:***@host/…`; also `password=` options.
 fn redact(url: &str) -> String {
-    let mut out = match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, tail) = match rest.find(['/', '?']) {
-                Some(i) => rest.split_at(i),
-                None => (rest, ""),
-            };
-            let authority = match authority.rsplit_once('@') {
-                Some((userinfo, host)) => match userinfo.split_once(':') {
-                    Some((user, _)) => format!("{user}:***@{host}"),
-                    None => format!("{userinfo}@{host}"),
-                },
-                None => authority.to_owned(),
-            };
-            format!("{scheme}://{authority}{tail}")
-        }
-        None => url.to_owned(),
-    };
-    if let Some(at) = out.find("password=") {
-        let end = out[at..].find('&').map_or(out.len(), |e| at + e);
-        out.replace_range(at + "password=".len()..end, "***");
-    }
-    out
+    crate::urls::redact(url)
 }
 
 /// Connection settings.
@@ -633,9 +592,11 @@ fn with_sources(e: &dyn std::error::Error) -> String {
 /// Scrub a driver message of the URL's password, in case a driver ever echoes it.
 #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
 fn scrub(message: String, url: &DatabaseUrl) -> String {
-    match url.password() {
-        Some(password) if message.contains(&password) => message.replace(&password, "***"),
-        _ => message,
+    match url {
+        DatabaseUrl::Postgres(text) | DatabaseUrl::Mysql(text) => {
+            crate::urls::scrub(&message, text)
+        }
+        DatabaseUrl::Sqlite(_) => message,
     }
 }
 
@@ -667,10 +628,9 @@ mod tests {
             url.redacted(),
             "postgresql://alice:***@db.example:5432/app?sslmode=disable"
         );
-        assert_eq!(url.password().as_deref(), Some("s3cr%40t"));
         assert_eq!(
-            scrub("auth failed for s3cr%40t".into(), &url),
-            "auth failed for ***"
+            scrub("auth failed for 's3cr@t'".into(), &url),
+            "auth failed for '***'"
         );
         let options = DatabaseUrl::parse("postgres:///app?host=/run&password=hunter2&user=bob")
             .expect("a URL");
@@ -683,6 +643,5 @@ mod tests {
         assert!(!err.to_string().contains("hunter2"));
         let mysql = DatabaseUrl::parse("mysql2://root:hunter2@localhost/db").expect("a MySQL URL");
         assert_eq!(mysql.redacted(), "mysql://root:***@localhost/db");
-        assert_eq!(mysql.password().as_deref(), Some("hunter2"));
     }
 }

@@ -64,12 +64,59 @@ def _supported_algorithms() -> set:
 
 
 _PASSWORD_LEFT_OUT = (
-    "the database password is not written (it is a secret): set DJTOKEN_DATABASE to the "
-    "full URL, %s://user:password@host:port/name, where djtoken runs"
+    "the database password is not written (it is a secret): rerun with --database-password-file "
+    "PATH to write it to a file only its owner can read, or set DJTOKEN_DATABASE_PASSWORD_FILE "
+    "(or DJTOKEN_DATABASE, the full %s://user:password@host:port/name URL) where djtoken runs"
+)
+_CACHE_PASSWORD_LEFT_OUT = (
+    "the session cache's password is not written (it is a secret): rerun with "
+    "--cache-password-file PATH to write it to a file only its owner can read, or set "
+    "DJTOKEN_SESSION_CACHE_PASSWORD_FILE where djtoken runs"
 )
 
 
-def _database_url(db: dict, problems: list) -> Optional[str]:
+def database_password(settings=None) -> str:
+    """The default database's password (what ``--database-password-file`` writes)."""
+    if settings is None:
+        from django.conf import settings
+    return str(settings.DATABASES["default"].get("PASSWORD") or "")
+
+
+def _split_password(location: str):
+    """A Redis LOCATION without its password, and the password (percent-decoded)."""
+    from urllib.parse import unquote, urlsplit, urlunsplit
+
+    parts = urlsplit(location)
+    if parts.password is None:
+        return location, ""
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[1]
+    netloc = ("%s@" % user if user else "") + host
+    return urlunsplit(parts._replace(netloc=netloc)), unquote(parts.password)
+
+
+def _cache_locations(cache: dict) -> list:
+    location = cache.get("LOCATION", "")
+    if isinstance(location, str):
+        location = [part for part in location.replace(";", ",").split(",") if part.strip()]
+    return [part.strip() for part in location]
+
+
+def cache_password(settings=None) -> str:
+    """The session cache's password, from its LOCATION or OPTIONS (what
+    ``--cache-password-file`` writes); empty when it has none."""
+    if settings is None:
+        from django.conf import settings
+    cache = settings.CACHES.get(getattr(settings, "SESSION_CACHE_ALIAS", "default")) or {}
+    options = cache.get("OPTIONS") or {}
+    for location in _cache_locations(cache):
+        password = _split_password(location)[1]
+        if password:
+            return password
+    return str(options.get("PASSWORD") or options.get("password") or "")
+
+
+def _database_url(db: dict, problems: list, password_in_file: bool = False) -> Optional[str]:
     from urllib.parse import quote
 
     engine = db.get("ENGINE", "")
@@ -83,7 +130,7 @@ def _database_url(db: dict, problems: list) -> Optional[str]:
         user = quote(str(db.get("USER") or ""), safe="")
         host = str(db.get("HOST") or "")
         port = str(db.get("PORT") or "")
-        if db.get("PASSWORD"):
+        if db.get("PASSWORD") and not password_in_file:
             problems.append(_PASSWORD_LEFT_OUT % "postgres")
         if host.startswith("/"):
             authority = "%s@" % user if user else ""
@@ -100,13 +147,13 @@ def _database_url(db: dict, problems: list) -> Optional[str]:
             )
         return "postgres://%s/%s%s" % (authority, quote(str(db.get("NAME", "")), safe=""), query)
     if engine.endswith("mysql"):
-        return _mysql_url(db, problems)
+        return _mysql_url(db, problems, password_in_file)
     else:
         problems.append("the default database engine %s is not one djtoken speaks" % engine)
     return None
 
 
-def _mysql_url(db: dict, problems: list) -> str:
+def _mysql_url(db: dict, problems: list, password_in_file: bool = False) -> str:
     """mysql://user@host:port/name as dj-database-url writes it; a socket (a HOST that is a
     path, or OPTIONS unix_socket) as the percent-encoded host."""
     from urllib.parse import quote
@@ -114,7 +161,7 @@ def _mysql_url(db: dict, problems: list) -> str:
     user = quote(str(db.get("USER") or ""), safe="")
     host = str(db.get("HOST") or "")
     port = str(db.get("PORT") or "")
-    if db.get("PASSWORD"):
+    if db.get("PASSWORD") and not password_in_file:
         problems.append(_PASSWORD_LEFT_OUT % "mysql")
     options = dict(db.get("OPTIONS") or {})
     socket = options.pop("unix_socket", None) or (host if host.startswith("/") else None)
@@ -261,9 +308,10 @@ _DJANGO_REDIS_DEFAULTS = {
 }
 
 
-def _cache_url(alias: str, settings, problems: list) -> Optional[str]:
-    """``CACHES[alias]`` as a ``SESSION_CACHE_URL``, or None (with the reason) when djtoken
-    cannot read that cache."""
+def _cache_url(alias: str, settings, problems: list, password_file: Optional[str] = None) -> Optional[str]:
+    """``CACHES[alias]`` as a ``SESSION_CACHE_URL`` without its password (a secret, reported
+    unless ``password_file`` will hold it), or None (with the reason) when djtoken cannot
+    read that cache."""
     import pickle
     from urllib.parse import quote
 
@@ -291,13 +339,16 @@ def _cache_url(alias: str, settings, problems: list) -> Optional[str]:
     if cache.get("KEY_FUNCTION"):
         problems.append("CACHES[%r] KEY_FUNCTION: djtoken builds keys as Django's default_key_func" % alias)
         return None
-    location = cache.get("LOCATION", "")
-    if isinstance(location, str):
-        location = [part for part in location.replace(";", ",").split(",") if part.strip()]
-    location = [part.strip() for part in location]
-    if not location:
+    split = [_split_password(part) for part in _cache_locations(cache)]
+    if not split:
         problems.append("CACHES[%r] has no LOCATION" % alias)
         return None
+    location = [part for part, _ in split]
+    passwords = {p for _, p in split if p} | {str(options[k]) for k in ("PASSWORD", "password") if options.get(k)}
+    if len(passwords) > 1:
+        problems.append("CACHES[%r] has a password per location: djtoken takes one for all" % alias)
+    if passwords and not password_file:
+        problems.append(_CACHE_PASSWORD_LEFT_OUT)
     prefix = quote(cache.get("KEY_PREFIX", ""), safe="")
     query = "key_prefix=%s&version=%d&client=%s" % (prefix, int(cache.get("VERSION", 1)), client)
     if protocol in (4, 5):
@@ -306,7 +357,7 @@ def _cache_url(alias: str, settings, problems: list) -> Optional[str]:
     return ",".join([first] + location[1:])
 
 
-def _sessions(settings, problems: list) -> list:
+def _sessions(settings, problems: list, cache_password_file: Optional[str] = None) -> list:
     """SESSION_* and AUTHENTICATION_BACKENDS."""
     from importlib import import_module
 
@@ -345,9 +396,11 @@ def _sessions(settings, problems: list) -> list:
         lines.append("%s = %s" % (name, "true" if getattr(settings, name) else "false"))
     lines.append("SESSION_COOKIE_SAMESITE = %s" % _q(settings.SESSION_COOKIE_SAMESITE or ""))
     if base.endswith(("cache", "cached_db")):
-        url = _cache_url(settings.SESSION_CACHE_ALIAS, settings, problems)
+        url = _cache_url(settings.SESSION_CACHE_ALIAS, settings, problems, cache_password_file)
         if url:
             lines.append("SESSION_CACHE_URL = %s" % _q(url))
+            if cache_password_file:
+                lines.append("SESSION_CACHE_PASSWORD_FILE = %s" % _q(cache_password_file))
     elif getattr(settings, "SESSION_CACHE_ALIAS", "default") in getattr(settings, "CACHES", {}):
         url = _cache_url(settings.SESSION_CACHE_ALIAS, settings, [])
         if url:
@@ -499,9 +552,16 @@ def _knox(settings, problems: list) -> list:
 
 
 def export(
-    settings=None, *, secret_key_file: Optional[str] = None, secret_key_fallbacks_file: Optional[str] = None
+    settings=None,
+    *,
+    secret_key_file: Optional[str] = None,
+    secret_key_fallbacks_file: Optional[str] = None,
+    database_password_file: Optional[str] = None,
+    cache_password_file: Optional[str] = None,
 ) -> Export:
-    """The ``djtoken.toml`` for ``settings`` (default: the running project's)."""
+    """The ``djtoken.toml`` for ``settings`` (default: the running project's). Secrets are
+    never in it: the ``*_file`` arguments name the files that hold them (which the command
+    writes), and without them the report says how to give each."""
     import django
 
     if settings is None:
@@ -530,9 +590,11 @@ def export(
         else:
             lines.append("# SECRET_KEY_FALLBACKS (%d) are not written: set" % len(fallbacks))
             lines.append("# DJTOKEN_SECRET_KEY_FALLBACKS, one per line, or rerun with --secret-key-file PATH.")
-    url = _database_url(settings.DATABASES["default"], problems)
+    url = _database_url(settings.DATABASES["default"], problems, bool(database_password_file))
     if url:
         lines.append("DATABASE_URL = %s" % _q(url))
+        if database_password_file and database_password(settings) and not url.startswith("sqlite:"):
+            lines.append("DATABASE_PASSWORD_FILE = %s" % _q(database_password_file))
     else:
         lines.append("# DATABASE_URL: the default database cannot be shared with djtoken (see the report)")
     from django.conf import global_settings
@@ -551,7 +613,7 @@ def export(
     lines.append("PASSWORD_HASHERS = %s" % _q(names))
     if getattr(settings, "DEFAULT_HASHING_ALGORITHM", "sha256") == "sha1":
         lines.append('DEFAULT_HASHING_ALGORITHM = "sha1"')
-    lines.extend(_sessions(settings, problems))
+    lines.extend(_sessions(settings, problems, cache_password_file if cache_password(settings) else None))
     lines.extend(_csrf(settings))
     lines.extend(_axes(problems))
     lines.extend(_simple_jwt(settings, problems))

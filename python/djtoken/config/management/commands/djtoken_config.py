@@ -4,7 +4,7 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from djtoken.config.export import export, write_private
+from djtoken.config.export import cache_password, database_password, export, write_private
 
 
 class Command(BaseCommand):
@@ -25,11 +25,33 @@ class Command(BaseCommand):
             help="also write SECRET_KEY_FALLBACKS here, one per line (mode 0600); "
             "default: the secret key file's name with .fallbacks, when there are fallbacks",
         )
+        parser.add_argument(
+            "--database-password-file",
+            help="also write the default database's PASSWORD to this file (mode 0600) and name it in the configuration",
+        )
+        parser.add_argument(
+            "--cache-password-file",
+            help="also write the session cache's password to this file (mode 0600) and name it in the configuration",
+        )
         parser.add_argument("--force", action="store_true", help="overwrite existing files")
 
-    def handle(self, *args, output=None, secret_key_file=None, secret_key_fallbacks_file=None, force=False, **kw):
+    def handle(
+        self,
+        *args,
+        output=None,
+        secret_key_file=None,
+        secret_key_fallbacks_file=None,
+        database_password_file=None,
+        cache_password_file=None,
+        force=False,
+        **kw,
+    ):
         from django.conf import settings
 
+        passwords = [
+            ("DATABASE_PASSWORD_FILE", database_password_file, database_password(settings)),
+            ("SESSION_CACHE_PASSWORD_FILE", cache_password_file, cache_password(settings)),
+        ]
         fallbacks = list(getattr(settings, "SECRET_KEY_FALLBACKS", []) or [])
         if secret_key_file and fallbacks and not secret_key_fallbacks_file:
             secret_key_fallbacks_file = secret_key_file + ".fallbacks"
@@ -38,12 +60,18 @@ class Command(BaseCommand):
             secret_key_fallbacks_file=(
                 os.path.abspath(secret_key_fallbacks_file) if secret_key_fallbacks_file and fallbacks else None
             ),
+            database_password_file=os.path.abspath(database_password_file) if database_password_file else None,
+            cache_password_file=os.path.abspath(cache_password_file) if cache_password_file else None,
         )
         try:
             if secret_key_file:
                 write_private(secret_key_file, settings.SECRET_KEY + "\n", force)
             if secret_key_fallbacks_file and fallbacks:
                 write_private(secret_key_fallbacks_file, "".join(k + "\n" for k in fallbacks), force)
+            for key, path, password in passwords:
+                # Only a file the configuration names (a cache the sessions do not use has none).
+                if path and password and "\n%s = " % key in written.text:
+                    write_private(path, password + "\n", force)
             if output:
                 if os.path.exists(output) and not force:
                     raise FileExistsError(output)
