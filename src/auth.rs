@@ -166,8 +166,26 @@ impl<R: HashRunner> Authenticator<R> {
 
     /// `ModelBackend.authenticate(username=username, password=password)`.
     pub async fn login(&self, username: &str, password: &[u8]) -> Result<User, AuthError> {
+        let found = self.login_user(username).await?;
+        self.check_login(found, password).await
+    }
+
+    /// The first half of [`login`](Self::login): the user `USERNAME_FIELD` names, as the
+    /// database compares it (a case-insensitive collation or a `citext` column finds `alice`
+    /// for `ALICE`). A login throttle keys its count by what this finds.
+    pub async fn login_user(&self, username: &str) -> Result<Option<User>, AuthError> {
+        Ok(self.store.user_by_username(username).await?)
+    }
+
+    /// The second half of [`login`](Self::login): `password` against the user
+    /// [`login_user`](Self::login_user) found, or for none one run of the default hasher.
+    pub async fn check_login(
+        &self,
+        found: Option<User>,
+        password: &[u8],
+    ) -> Result<User, AuthError> {
         let password: Arc<[u8]> = Arc::from(password);
-        let Some(user) = self.store.user_by_username(username).await? else {
+        let Some(user) = found else {
             // Run the default password hasher once, as Django does (#20760).
             let (hashers, password) = (Arc::clone(&self.hashers), Arc::clone(&password));
             self.runner

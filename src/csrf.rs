@@ -241,7 +241,8 @@ impl CsrfConfig {
 /// The parts of a request the check reads.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CsrfRequest<'a> {
-    /// The method, as sent (Django upper-cases it).
+    /// The method, as sent (Django upper-cases it); empty for one a proxy did not report,
+    /// which is unsafe and not a POST.
     pub method: &'a str,
     /// `request.is_secure()`.
     pub secure: bool,

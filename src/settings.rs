@@ -977,6 +977,14 @@ pub struct ServeSettings {
     /// proxy passes through, so trusting whichever is present would let it choose.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub forwarded_uri_header: Option<String>,
+    /// The one request header `/auth` trusts for the original method (`X-Original-Method` as
+    /// the nginx recipe sets it, `X-Forwarded-Method` behind Traefik and Caddy); a value that
+    /// is missing or not a method counts as an unsafe method, so the session method's CSRF
+    /// check applies. With none, `/auth`'s own method is the original (Envoy), unless the
+    /// request carries `X-Original-Method` or `X-Forwarded-Method`: a proxy nobody named is in
+    /// front, and the method counts as unsafe.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forwarded_method_header: Option<String>,
     /// PostgreSQL reading connections (plus one for writes) / SQLite handles kept open;
     /// `None`: one per core / 16.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1053,6 +1061,7 @@ impl Default for ServeSettings {
             knox_logout_path: None,
             knox_logoutall_path: None,
             forwarded_uri_header: None,
+            forwarded_method_header: None,
             pool_size: None,
             user_cache_notify: false,
             hash_concurrency: None,
@@ -1241,6 +1250,10 @@ impl ServeSettings {
         }
         for (key, header) in [
             ("serve.forwarded_uri_header", &self.forwarded_uri_header),
+            (
+                "serve.forwarded_method_header",
+                &self.forwarded_method_header,
+            ),
             ("serve.client_address_header", &self.client_address_header),
         ] {
             if let Some(name) = header {

@@ -69,6 +69,12 @@ pub struct ServeArgs {
     /// only /auth's own query string is read (Envoy).
     #[arg(long, env = "DJTOKEN_FORWARDED_URI_HEADER", value_name = "HEADER")]
     forwarded_uri_header: Option<String>,
+    /// The one header /auth trusts for the original request's method: X-Original-Method as
+    /// the nginx recipe sets it, X-Forwarded-Method behind Traefik and Caddy. Missing or not a
+    /// method, it counts as unsafe (the session method's CSRF check applies); without the
+    /// flag, /auth's own method is the original (Envoy).
+    #[arg(long, env = "DJTOKEN_FORWARDED_METHOD_HEADER", value_name = "HEADER")]
+    forwarded_method_header: Option<String>,
     /// The authentication methods of /auth, in order, comma-separated: tokenapi, session,
     /// drf-token, simplejwt, knox [default: tokenapi].
     #[arg(long, env = "DJTOKEN_AUTHENTICATION", value_delimiter = ',')]
@@ -259,6 +265,13 @@ impl Layer for ServeArgs {
             "forwarded_uri_header",
             &header,
             |s| &mut s.serve.forwarded_uri_header,
+        );
+        let header = self.forwarded_method_header.clone().map(Some);
+        to.put(
+            "serve.forwarded_method_header",
+            "forwarded_method_header",
+            &header,
+            |s| &mut s.serve.forwarded_method_header,
         );
         to.put("serve.pool_size", "pool_size", &some(self.pool_size), |s| {
             &mut s.serve.pool_size
@@ -525,6 +538,15 @@ async fn start(mut settings: Settings) -> Result<Outcome, Fail> {
         ),
         None => tracing::info!(
             "no --forwarded-uri-header: /auth reads only its own query string (X-Original-URI and X-Forwarded-Uri are ignored)"
+        ),
+    }
+    match &serve.forwarded_method_header {
+        Some(name) => tracing::info!(
+            header = %name,
+            "/auth reads the original method from this header only; missing or not a method, it counts as unsafe"
+        ),
+        None => tracing::info!(
+            "no --forwarded-method-header: /auth's own method is the original; a request carrying X-Original-Method or X-Forwarded-Method counts as unsafe"
         ),
     }
     if serve.user_cache_notify {

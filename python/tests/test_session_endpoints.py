@@ -69,7 +69,8 @@ def start(djtoken_bin, database_url, scratch_dir):
     path = os.path.join(scratch_dir, "endpoints-%s.toml" % uuid.uuid4().hex[:8])
     with open(path, "w") as f:
         f.write(export().text)
-    return Served(djtoken_bin, database_url, scratch_dir, ["--config", path, "--authentication", "session,tokenapi"])
+    args = ["--config", path, "--authentication", "session,tokenapi", "--forwarded-method-header", "X-Original-Method"]
+    return Served(djtoken_bin, database_url, scratch_dir, args)
 
 
 @pytest.fixture(scope="module", params=engines())

@@ -37,7 +37,16 @@ def config(tmp_path_factory):
 
 @pytest.fixture
 def server(serve, config):
-    return serve(args=["--config", config, "--authentication", "session,tokenapi"])
+    return serve(
+        args=[
+            "--config",
+            config,
+            "--authentication",
+            "session,tokenapi",
+            "--forwarded-method-header",
+            "X-Original-Method",
+        ]
+    )
 
 
 @pytest.fixture

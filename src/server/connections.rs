@@ -263,20 +263,22 @@ mod tests {
     }
 }
 
-/// A warning logged at most once per interval, with the number of times it was held back:
-/// an outage must not turn every request into a log line.
+/// A warning logged at most `burst` times per interval (once, by default), then counted:
+/// the next line says how many were held back. An outage or an attack must not turn every
+/// request into a log line.
 pub struct Throttled {
-    /// Milliseconds (on [`now_ms`]'s clock) of the last line, plus one so that 0 is "never".
+    /// Milliseconds (on [`now_ms`]'s clock) of the interval's first line, plus one so that 0
+    /// is "never".
     last: AtomicU64,
+    /// Lines logged in the current interval.
+    in_interval: AtomicU64,
+    burst: u64,
     held_back: AtomicU64,
 }
 
 impl Default for Throttled {
     fn default() -> Self {
-        Throttled {
-            last: AtomicU64::new(0),
-            held_back: AtomicU64::new(0),
-        }
+        Throttled::with_burst(1)
     }
 }
 
@@ -289,6 +291,16 @@ impl Throttled {
         self.allow_at(now_ms() + 1)
     }
 
+    /// At most `burst` lines per interval.
+    pub fn with_burst(burst: u64) -> Self {
+        Throttled {
+            last: AtomicU64::new(0),
+            in_interval: AtomicU64::new(0),
+            burst: burst.max(1),
+            held_back: AtomicU64::new(0),
+        }
+    }
+
     /// [`Throttled::allow`] at `now` (milliseconds, never 0).
     fn allow_at(&self, now: u64) -> Option<u64> {
         let last = self.last.load(Ordering::Relaxed);
@@ -299,15 +311,21 @@ impl Throttled {
                 .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
         {
+            self.in_interval.store(1, Ordering::Relaxed);
             return Some(self.held_back.swap(0, Ordering::Relaxed));
+        }
+        if !due && self.in_interval.fetch_add(1, Ordering::Relaxed) < self.burst {
+            return Some(0);
         }
         self.held_back.fetch_add(1, Ordering::Relaxed);
         None
     }
 }
 
+/// Refusals logged per interval before they are only counted.
+pub const REFUSALS_PER_INTERVAL: u64 = 20;
+
 /// The warnings the request path can repeat.
-#[derive(Default)]
 pub struct Warnings {
     /// The database is down, slow or locked.
     pub database_unavailable: Throttled,
@@ -321,6 +339,25 @@ pub struct Warnings {
     pub unreadable_hash: Throttled,
     /// Logins refused by the login throttle or django-axes.
     pub login_throttled: Throttled,
+    /// A request to `/auth` with a proxy's method header and no `--forwarded-method-header`.
+    pub method_header_unset: Throttled,
+    /// Refused requests and logins, with their reasons (info lines).
+    pub refusals: Throttled,
+}
+
+impl Default for Warnings {
+    fn default() -> Self {
+        Warnings {
+            database_unavailable: Throttled::default(),
+            database_broken: Throttled::default(),
+            overloaded: Throttled::default(),
+            not_ready: Throttled::default(),
+            unreadable_hash: Throttled::default(),
+            login_throttled: Throttled::default(),
+            method_header_unset: Throttled::default(),
+            refusals: Throttled::with_burst(REFUSALS_PER_INTERVAL),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -336,5 +373,15 @@ mod throttle_tests {
         assert_eq!(warning.allow_at(interval), None);
         assert_eq!(warning.allow_at(interval + 1), Some(2));
         assert_eq!(warning.allow_at(interval + 2), None);
+    }
+
+    #[test]
+    fn a_burst_of_lines_then_a_count() {
+        let lines = Throttled::with_burst(3);
+        let interval = Throttled::INTERVAL.as_millis() as u64;
+        let allowed: Vec<_> = (1..=5).map(|t| lines.allow_at(t)).collect();
+        assert_eq!(allowed, [Some(0), Some(0), Some(0), None, None]);
+        assert_eq!(lines.allow_at(interval + 1), Some(2));
+        assert_eq!(lines.allow_at(interval + 2), Some(0));
     }
 }

@@ -16,6 +16,7 @@ use super::methods::{Credentials, Outcome, Refusal, parse_cookie};
 use super::metrics::Route;
 use super::reply::{ForwardAuth, Reply};
 use super::request::{Params, decode_path, post_params};
+use super::throttle::Account;
 use super::{AppState, Peer};
 use crate::auth::{AuthError, BadCredentials};
 use crate::axes::AxesAttempt;
@@ -163,7 +164,18 @@ pub(super) fn database_error(state: &AppState, e: &StoreError) -> Reply {
         }
     } else {
         if let Some(held_back) = state.warnings.database_broken.allow() {
-            tracing::error!(error = %e, held_back, "database error that waiting will not fix: check the user table and column settings against the database");
+            match e {
+                StoreError::Authentication { .. } => tracing::error!(
+                    error = %e,
+                    held_back,
+                    "a store refused djtoken's credentials: check the user and password of its URL (DATABASE_URL, SESSION_CACHE_URL) or password file"
+                ),
+                _ => tracing::error!(
+                    error = %e,
+                    held_back,
+                    "database error that waiting will not fix: check the user table and column settings against the database"
+                ),
+            }
         }
         Reply::ServerError
     }
@@ -269,9 +281,10 @@ pub(super) enum LoginFailure {
     Refused(AuthError),
 }
 
-/// A login by username and password, as `token_new` and the session login make it: djtoken's
-/// throttle and django-axes' lockouts before the password, then `ModelBackend.authenticate`
-/// through the hashing slots (with the configured rehash).
+/// A login by username and password, as `token_new` and the session login make it: the user
+/// looked up, djtoken's throttle (counted against the user found, or the text for none) and
+/// django-axes' lockouts before the password, then `ModelBackend.authenticate` through the
+/// hashing slots (with the configured rehash).
 pub(super) async fn password_login(
     state: &AppState,
     peer: Option<Peer>,
@@ -280,15 +293,34 @@ pub(super) async fn password_login(
     password: &str,
 ) -> Result<crate::user::User, LoginFailure> {
     let address = client_address(state, headers, peer);
-    let attempt = match state.throttle.begin(username, address, Instant::now()) {
+    // The database decides which spellings name the user (collations, citext): the throttle
+    // counts by the user it found.
+    let found = match state.auth.login_user(username).await {
+        Ok(found) => found,
+        Err(e) => {
+            let reply = server_side(state, &e).unwrap_or(Reply::ServerError);
+            return Err(LoginFailure::Reply(reply));
+        }
+    };
+    let account = match &found {
+        Some(user) => Account::User(&user.pk),
+        None => Account::Unknown(username),
+    };
+    let attempt = match state.throttle.begin(account, address, Instant::now()) {
         Ok(attempt) => attempt,
-        Err(wait) => return Err(LoginFailure::Reply(throttled(state, Some(wait)))),
+        Err(wait) => {
+            log_refusal(state, "login", "password", "throttled");
+            return Err(LoginFailure::Reply(throttled(state, Some(wait))));
+        }
     };
     if let Some(refusal) = axes_refusal(state, username, address, headers).await {
         state.throttle.undecided(attempt);
+        if matches!(refusal, Reply::Throttled { .. }) {
+            log_refusal(state, "login", "password", "locked out by django-axes");
+        }
         return Err(LoginFailure::Reply(refusal));
     }
-    match state.auth.login(username, password.as_bytes()).await {
+    match state.auth.check_login(found, password.as_bytes()).await {
         Ok(user) => {
             state.throttle.succeeded(attempt);
             Ok(user)
@@ -300,6 +332,15 @@ pub(super) async fn password_login(
             }
             // A failure: it stays counted.
             None => {
+                let reason = match e {
+                    AuthError::BadCredentials(BadCredentials::NoSuchUser) => "unknown user",
+                    AuthError::BadCredentials(BadCredentials::UnreadableHash) => {
+                        "unreadable password hash"
+                    }
+                    AuthError::Inactive => "inactive user",
+                    _ => "wrong password",
+                };
+                log_refusal(state, "login", "password", reason);
                 if matches!(e, AuthError::BadCredentials(BadCredentials::UnreadableHash))
                     && let Some(held_back) = state.warnings.unreadable_hash.allow()
                 {
@@ -350,13 +391,34 @@ fn original_query<'a>(
     uri.query().unwrap_or("").as_bytes()
 }
 
-/// The original request's method, as the proxy reports it.
-fn original_method(headers: &HeaderMap, own: Method) -> Method {
-    ["x-original-method", "x-forwarded-method"]
-        .iter()
-        .find_map(|name| headers.get(*name))
-        .and_then(|v| Method::from_bytes(v.as_bytes()).ok())
-        .unwrap_or(own)
+/// The original request's method, as the proxy reports it in the one configured header;
+/// `None` (counted as unsafe) when that header is missing or not a method. Without a
+/// configured header, this request's own method, unless it carries a method header a proxy
+/// writes: then a proxy nobody named is in front, and its client may have written the header
+/// itself, so the method is `None` too.
+fn original_method(
+    state: &AppState,
+    trusted: Option<&HeaderName>,
+    headers: &HeaderMap,
+    own: Method,
+) -> Option<Method> {
+    let Some(name) = trusted else {
+        let proxied = ["x-original-method", "x-forwarded-method"]
+            .iter()
+            .any(|name| headers.contains_key(*name));
+        if !proxied {
+            return Some(own);
+        }
+        if let Some(held_back) = state.warnings.method_header_unset.allow() {
+            tracing::warn!(
+                held_back,
+                "a request to /auth carries X-Original-Method or X-Forwarded-Method, but --forwarded-method-header names none: its method counts as unsafe"
+            );
+        }
+        return None;
+    };
+    // Any token is a method ("junk" is an unsafe extension method); "junk(" is none.
+    Method::from_bytes(headers.get(name)?.as_bytes()).ok()
 }
 
 /// The request's cookies as Django's `request.COOKIES` reads them: WSGI hands Django each
@@ -397,7 +459,12 @@ async fn read_credentials(
     Ok(Credentials {
         query,
         post,
-        method: original_method(&headers, method),
+        method: original_method(
+            state,
+            state.forwarded_method_header.as_ref(),
+            &headers,
+            method,
+        ),
         cookies,
         headers,
     })
@@ -416,12 +483,15 @@ pub async fn forward_auth(State(state): State<Arc<AppState>>, request: Request) 
             Outcome::User(user) => return Reply::ForwardAuth(ForwardAuth::Allow(user)),
             Outcome::Refused(refusal) => refusal,
         };
+        if let Some(reason) = refusal.reason() {
+            log_refusal(&state, "/auth", method.name(), reason);
+        }
         return match refusal {
             Refusal::Challenge(message) => Reply::ForwardAuth(ForwardAuth::Challenge {
                 scheme: method.www_authenticate().to_owned(),
                 message,
             }),
-            Refusal::Forbidden(message) => Reply::ForwardAuth(ForwardAuth::Deny(message)),
+            Refusal::Forbidden { message, .. } => Reply::ForwardAuth(ForwardAuth::Deny(message)),
             Refusal::Csrf(reason) => Reply::ForwardAuth(ForwardAuth::CsrfFailed(reason)),
             Refusal::Overloaded => overloaded(&state),
             Refusal::Database(e) => {
@@ -431,10 +501,22 @@ pub async fn forward_auth(State(state): State<Arc<AppState>>, request: Request) 
         };
     }
     let first = &state.methods[0];
+    log_refusal(&state, "/auth", "none", "no credentials");
     Reply::ForwardAuth(ForwardAuth::Challenge {
         scheme: first.www_authenticate().to_owned(),
         message: first.missing_message(),
     })
+}
+
+/// One info line for a refused request, saying why (never the credential): `/auth` answers
+/// behind a proxy that replaces the body with its own page, so the log is where an operator
+/// sees the reason. At most
+/// [`REFUSALS_PER_INTERVAL`](super::connections::REFUSALS_PER_INTERVAL) lines per
+/// interval, then a count.
+pub(super) fn log_refusal(state: &AppState, route: &'static str, method: &str, reason: &str) {
+    if let Some(held_back) = state.warnings.refusals.allow() {
+        tracing::info!(route, method, reason, held_back, "refused");
+    }
 }
 
 /// `/healthz`: the process answers.
@@ -442,12 +524,18 @@ pub async fn healthz() -> Reply {
     Reply::Json(StatusCode::OK, "{\"status\": \"ok\"}".to_owned())
 }
 
-/// `/readyz`: the database answers, and has the user table and columns the settings name.
+/// `/readyz`: every store `/auth`'s methods need answers — the database, with the user table
+/// and columns the settings name, and for the session method the session engine's own store
+/// (the Redis cache of the `cache` engine, the `file` engine's folder).
 pub async fn readyz(State(state): State<Arc<AppState>>) -> Reply {
     let store = state.auth.store();
     let check = async {
         store.ping().await?;
-        store.check_user_table().await
+        store.check_user_table().await?;
+        if let Some(browser) = &state.browser {
+            browser.auth.sessions().check_ready().await?;
+        }
+        Ok::<(), StoreError>(())
     };
     match tokio::time::timeout(Duration::from_secs(2), check).await {
         Ok(Ok(())) => Reply::Json(StatusCode::OK, "{\"ready\": true}".to_owned()),
@@ -458,7 +546,9 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> Reply {
             }
             Reply::NotReady(e.to_string())
         }
-        Err(_) => Reply::NotReady("the database did not answer within 2 s".to_owned()),
+        Err(_) => Reply::NotReady(
+            "the database or the session store did not answer within 2 s".to_owned(),
+        ),
     }
 }
 

@@ -105,6 +105,8 @@ pub struct AppState {
     pub methods: Vec<Box<dyn AuthMethod>>,
     /// The one header trusted for the original URI; `None`: `/auth`'s own query string.
     pub forwarded_uri_header: Option<axum::http::HeaderName>,
+    /// The one header trusted for the original method; `None`: `/auth`'s own.
+    pub forwarded_method_header: Option<axum::http::HeaderName>,
     /// The tokenapi prefix, normalised.
     pub prefix: String,
     /// The project's sessions and CSRF rules, when the `session` method is configured.
@@ -255,6 +257,10 @@ impl AppState {
             forwarded_uri_header: header(
                 "serve.forwarded_uri_header",
                 &serve.forwarded_uri_header,
+            )?,
+            forwarded_method_header: header(
+                "serve.forwarded_method_header",
+                &serve.forwarded_method_header,
             )?,
             client_address_header: header(
                 "serve.client_address_header",

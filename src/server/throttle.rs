@@ -1,4 +1,10 @@
-//! Login throttling: failed logins counted per username and per client address, in memory.
+//! Login throttling: failed logins counted per account and per client address, in memory.
+//!
+//! The account is the user the database found for the submitted username, by its pk: the
+//! database compares usernames (a MySQL `_ci` collation finds `alice` for `Alice`, `ALICE`
+//! and `alice ` alike, a PostgreSQL `citext` column ignores case), so every spelling that
+//! logs in as one user spends that user's one budget. A username that names no one is
+//! counted by the exact text submitted.
 //!
 //! Django has none (django-axes adds it, and [`crate::axes`] reads axes' lockouts). A login
 //! is counted as failed *before* its password is checked and uncounted if it succeeds or the
@@ -16,6 +22,8 @@ use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use crate::user::Pk;
 
 /// Keys remembered per kind (username, address): about 3 MB each at most.
 pub const MAX_KEYS: usize = 100_000;
@@ -81,6 +89,15 @@ struct Counters {
     address: Option<Counter>,
 }
 
+/// Whose failures a login counts against.
+#[derive(Clone, Copy, Debug)]
+pub enum Account<'a> {
+    /// The user the database found, whatever spelling of the username found it.
+    User(&'a Pk),
+    /// The submitted username, which names no user.
+    Unknown(&'a str),
+}
+
 /// The throttle of one server: off unless a limit is configured.
 pub struct LoginThrottle {
     window: Duration,
@@ -128,11 +145,11 @@ impl LoginThrottle {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Count a login by `username` from `address` as failed, or refuse it: `Err` holds the
+    /// Count a login to `account` from `address` as failed, or refuse it: `Err` holds the
     /// time until it may try again (the longer of the two when both are throttled).
     pub fn begin(
         &self,
-        username: &str,
+        account: Account<'_>,
         address: Option<IpAddr>,
         now: Instant,
     ) -> Result<Attempt, Duration> {
@@ -141,9 +158,10 @@ impl LoginThrottle {
             username: by_username,
             address: by_address,
         } = &mut *counters;
-        let username = by_username
-            .as_ref()
-            .map(|_| self.hasher.hash_one(("username", username)));
+        let username = by_username.as_ref().map(|_| match account {
+            Account::User(pk) => self.hasher.hash_one(("user", pk)),
+            Account::Unknown(username) => self.hasher.hash_one(("username", username)),
+        });
         let address = by_address
             .as_ref()
             .zip(address)
@@ -171,7 +189,7 @@ impl LoginThrottle {
         Ok(Attempt { username, address })
     }
 
-    /// The password was right: the username starts afresh and the address gets its failure
+    /// The password was right: the account starts afresh and the address gets its failure
     /// back.
     pub fn succeeded(&self, attempt: Attempt) {
         let mut counters = self.lock();
@@ -220,19 +238,57 @@ mod tests {
         let t0 = Instant::now();
         for i in 0..3 {
             let _failed = throttle
-                .begin("alice", ip("10.0.0.1"), t0 + Duration::from_secs(i))
+                .begin(
+                    Account::Unknown("alice"),
+                    ip("10.0.0.1"),
+                    t0 + Duration::from_secs(i),
+                )
                 .expect("under the limit");
         }
         let wait = throttle
-            .begin("alice", ip("10.0.0.9"), t0 + Duration::from_secs(10))
+            .begin(
+                Account::Unknown("alice"),
+                ip("10.0.0.9"),
+                t0 + Duration::from_secs(10),
+            )
             .expect_err("limit reached, from any address");
         assert_eq!(wait, Duration::from_secs(52), "from the latest failure");
         let _other = throttle
-            .begin("bob", ip("10.0.0.1"), t0 + Duration::from_secs(10))
+            .begin(
+                Account::Unknown("bob"),
+                ip("10.0.0.1"),
+                t0 + Duration::from_secs(10),
+            )
             .expect("another username is not throttled");
         let _again = throttle
-            .begin("alice", None, t0 + Duration::from_secs(62))
+            .begin(
+                Account::Unknown("alice"),
+                None,
+                t0 + Duration::from_secs(62),
+            )
             .expect("the window passed");
+    }
+
+    #[test]
+    fn every_spelling_that_found_one_user_spends_that_users_budget() {
+        // MySQL's utf8mb4_general_ci finds alice for "Alice", "ALICE" and "alice  ": the
+        // lookup's pk is the key, so three failures under any spelling lock them all.
+        let throttle = LoginThrottle::new(Some(3), None, WINDOW);
+        let t0 = Instant::now();
+        let alice = Pk::Int(1);
+        for _spelling in ["alice", "Alice", "ALICE"] {
+            let _failed = throttle
+                .begin(Account::User(&alice), None, t0)
+                .expect("under the limit");
+        }
+        assert!(throttle.begin(Account::User(&alice), None, t0).is_err());
+        // An unknown username with the same text as a pk is another account.
+        let _other = throttle
+            .begin(Account::Unknown("1"), None, t0)
+            .expect("not alice's budget");
+        let _bob = throttle
+            .begin(Account::User(&Pk::Int(2)), None, t0)
+            .expect("another user");
     }
 
     #[test]
@@ -240,12 +296,22 @@ mod tests {
         let throttle = LoginThrottle::new(None, Some(2), WINDOW);
         let t0 = Instant::now();
         for name in ["a", "b"] {
-            let _failed = throttle.begin(name, ip("10.0.0.1"), t0).expect("allowed");
+            let _failed = throttle
+                .begin(Account::Unknown(name), ip("10.0.0.1"), t0)
+                .expect("allowed");
         }
-        assert!(throttle.begin("c", ip("10.0.0.1"), t0).is_err());
-        assert!(throttle.begin("c", ip("10.0.0.2"), t0).is_ok());
         assert!(
-            throttle.begin("c", None, t0).is_ok(),
+            throttle
+                .begin(Account::Unknown("c"), ip("10.0.0.1"), t0)
+                .is_err()
+        );
+        assert!(
+            throttle
+                .begin(Account::Unknown("c"), ip("10.0.0.2"), t0)
+                .is_ok()
+        );
+        assert!(
+            throttle.begin(Account::Unknown("c"), None, t0).is_ok(),
             "an unknown address is not one key"
         );
     }
@@ -256,15 +322,21 @@ mod tests {
         let throttle = LoginThrottle::new(Some(3), None, WINDOW);
         let t0 = Instant::now();
         let in_flight: Vec<_> = (0..3)
-            .map(|_| throttle.begin("alice", None, t0).expect("allowed"))
+            .map(|_| {
+                throttle
+                    .begin(Account::Unknown("alice"), None, t0)
+                    .expect("allowed")
+            })
             .collect();
-        assert!(throttle.begin("alice", None, t0).is_err());
+        assert!(throttle.begin(Account::Unknown("alice"), None, t0).is_err());
         // Two were undecided (the database was down): they do not count.
         let mut in_flight = in_flight.into_iter();
         throttle.undecided(in_flight.next().expect("one"));
         throttle.undecided(in_flight.next().expect("two"));
         let _third_failed = in_flight.next();
-        let _allowed = throttle.begin("alice", None, t0).expect("one failure left");
+        let _allowed = throttle
+            .begin(Account::Unknown("alice"), None, t0)
+            .expect("one failure left");
     }
 
     #[test]
@@ -272,34 +344,42 @@ mod tests {
         let throttle = LoginThrottle::new(Some(2), Some(2), WINDOW);
         let t0 = Instant::now();
         let _failed = throttle
-            .begin("alice", ip("10.0.0.1"), t0)
+            .begin(Account::Unknown("alice"), ip("10.0.0.1"), t0)
             .expect("allowed");
         let ok = throttle
-            .begin("alice", ip("10.0.0.1"), t0)
+            .begin(Account::Unknown("alice"), ip("10.0.0.1"), t0)
             .expect("allowed");
         throttle.succeeded(ok);
         assert_eq!(throttle.keys(), (0, 1));
         let _failed = throttle
-            .begin("alice", ip("10.0.0.1"), t0)
+            .begin(Account::Unknown("alice"), ip("10.0.0.1"), t0)
             .expect("allowed");
-        assert!(throttle.begin("alice", ip("10.0.0.1"), t0).is_err());
+        assert!(
+            throttle
+                .begin(Account::Unknown("alice"), ip("10.0.0.1"), t0)
+                .is_err()
+        );
     }
 
     #[test]
     fn memory_is_bounded_under_a_spray_of_usernames() {
         let throttle = LoginThrottle::new(Some(1), None, WINDOW);
         let t0 = Instant::now();
-        let _target = throttle.begin("target", None, t0).expect("allowed");
+        let _target = throttle
+            .begin(Account::Unknown("target"), None, t0)
+            .expect("allowed");
         for i in 0..MAX_KEYS + 10 {
             let now = t0 + Duration::from_millis(1 + i as u64 / 10_000);
-            let _failed = throttle.begin(&format!("spray-{i}"), None, now);
+            let _failed = throttle.begin(Account::Unknown(&format!("spray-{i}")), None, now);
         }
         assert_eq!(throttle.keys().0, MAX_KEYS);
         // The least recently failed went first.
-        assert!(throttle.begin("target", None, t0).is_ok());
+        assert!(throttle.begin(Account::Unknown("target"), None, t0).is_ok());
         // Once the window has passed, expired keys make the room.
         let later = t0 + WINDOW * 2;
-        let _failed = throttle.begin("fresh", None, later).expect("allowed");
+        let _failed = throttle
+            .begin(Account::Unknown("fresh"), None, later)
+            .expect("allowed");
         assert_eq!(throttle.keys().0, 1);
     }
 }

@@ -92,12 +92,30 @@ impl RedisCache {
                     reason: e.to_string(),
                 })
             }
+            Ok(Err(e))
+                if e.kind() == redis::ErrorKind::AuthenticationFailed
+                    || matches!(e.code(), Some("NOAUTH" | "WRONGPASS" | "NOPERM")) =>
+            {
+                Err(StoreError::Authentication {
+                    database: self.database.clone(),
+                    reason: e.to_string(),
+                })
+            }
             Ok(Err(e)) => Err(StoreError::Query {
                 database: self.database.clone(),
                 reason: e.to_string(),
             }),
             Ok(Ok(value)) => Ok(value),
         }
+    }
+
+    /// `PING` on every server of `LOCATION`: whether the cache answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        for server in &self.servers {
+            self.run::<String>(server.clone(), redis::cmd("PING"))
+                .await?;
+        }
+        Ok(())
     }
 
     /// The raw value under the cache key for `key` (`KEY_PREFIX:VERSION:key`).
@@ -145,12 +163,5 @@ impl RedisCache {
         let mut cmd = redis::cmd("EXISTS");
         cmd.arg(self.config.make_key(key));
         Ok(self.run::<i64>(self.reader(), cmd).await? > 0)
-    }
-
-    /// A round trip to the primary.
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        self.run::<String>(self.writer(), redis::cmd("PING"))
-            .await
-            .map(drop)
     }
 }

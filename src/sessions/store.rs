@@ -180,6 +180,31 @@ impl SessionStore {
         format!("{}{key}", self.config.engine.cache_key_prefix())
     }
 
+    /// Whether the stores `load` needs besides the database answer, for `/readyz`: the Redis
+    /// cache of the `cache` engine (`cached_db` reads through to the database when the cache
+    /// is down, as Django does), the folder of the `file` engine.
+    pub async fn check_ready(&self) -> Result<(), StoreError> {
+        match self.config.engine {
+            #[cfg(feature = "redis")]
+            Engine::Cache => self.cache().ping().await,
+            Engine::File => {
+                let dir = self.config.file_path.clone();
+                match tokio::fs::metadata(&dir).await {
+                    Ok(meta) if meta.is_dir() => Ok(()),
+                    Ok(_) => Err(StoreError::Unavailable {
+                        database: dir.display().to_string(),
+                        reason: "SESSION_FILE_PATH is not a folder".into(),
+                    }),
+                    Err(e) => Err(StoreError::Unavailable {
+                        database: dir.display().to_string(),
+                        reason: e.to_string(),
+                    }),
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// `SessionStore(key).load()`: the session's data, or `None` where Django finds no
     /// session (and would start an empty one). For `signed_cookies`, `key` is the cookie.
     pub async fn load(&self, key: &str) -> Result<Option<SessionData>, SessionError> {

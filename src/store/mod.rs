@@ -75,6 +75,16 @@ pub enum StoreError {
         /// What the database said.
         reason: String,
     },
+    /// The database (or the cache) refused djtoken's credentials: a wrong password, an
+    /// unknown user, a user without access to the database. Waiting will not fix it; the
+    /// URL's user and password (or the password file) will.
+    #[error("{database} refused the credentials (authentication failed): {reason}")]
+    Authentication {
+        /// The database, without credentials.
+        database: String,
+        /// What the server said.
+        reason: String,
+    },
     /// A change the caller asked for was refused (the user exists, the schema exists…).
     #[error("{0}")]
     Refused(String),

@@ -37,6 +37,10 @@ const RETRY_LATER: [u16; 11] = [
     1040, 1041, 1053, 1203, 1205, 1213, 1317, 1927, 1969, 3024, 1037,
 ];
 
+/// Server errors about the credentials: access denied for the user (with or without a
+/// password), to the database, or by the authentication plugin.
+const AUTHENTICATION: [u16; 4] = [1044, 1045, 1698, 1251];
+
 /// `ER_DUP_ENTRY`: the insert found its unique key taken.
 const DUPLICATE_ENTRY: u16 = 1062;
 
@@ -236,6 +240,12 @@ impl MysqlStore {
         match e {
             mysql_async::Error::Server(server) if RETRY_LATER.contains(&server.code) => {
                 self.unavailable(server.message.clone())
+            }
+            mysql_async::Error::Server(server) if AUTHENTICATION.contains(&server.code) => {
+                StoreError::Authentication {
+                    database: self.database.clone(),
+                    reason: scrub(format!("{} ({})", server.message, server.code), &self.url),
+                }
             }
             mysql_async::Error::Server(server) => StoreError::Query {
                 database: self.database.clone(),

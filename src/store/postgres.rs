@@ -260,6 +260,15 @@ impl Shared {
             {
                 self.unavailable(db.message().to_owned())
             }
+            // invalid_authorization_specification, invalid_password: a wrong password or
+            // user in the URL (or the password file), not a missing table.
+            Some(db) if db.code().code().starts_with("28") => StoreError::Authentication {
+                database: self.database.clone(),
+                reason: scrub(
+                    format!("{} ({})", db.message(), db.code().code()),
+                    &self.url,
+                ),
+            },
             Some(db) => StoreError::Query {
                 database: self.database.clone(),
                 reason: scrub(

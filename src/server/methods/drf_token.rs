@@ -56,7 +56,7 @@ impl AuthMethod for DrfToken {
             };
             match drf::user_of_key(self.auth.store(), key).await {
                 Ok(Ok(user)) => Outcome::User(user),
-                Ok(Err(drf::INACTIVE)) => Outcome::Refused(Refusal::Forbidden(drf::INACTIVE)),
+                Ok(Err(drf::INACTIVE)) => Outcome::Refused(Refusal::forbidden(drf::INACTIVE)),
                 Ok(Err(message)) => Outcome::Refused(Refusal::Challenge(message)),
                 Err(e) => Outcome::Refused(Refusal::Database(e)),
             }

@@ -72,7 +72,7 @@ impl AuthMethod for Knox {
             match knox::authenticate(self.auth.store(), &self.config, token, now, self.times).await
             {
                 Ok(Ok((user, _))) => Outcome::User(user),
-                Ok(Err(knox::INACTIVE)) => Outcome::Refused(Refusal::Forbidden(knox::INACTIVE)),
+                Ok(Err(knox::INACTIVE)) => Outcome::Refused(Refusal::forbidden(knox::INACTIVE)),
                 Ok(Err(message)) => Outcome::Refused(Refusal::Challenge(message)),
                 Err(e) => Outcome::Refused(Refusal::Database(e)),
             }

@@ -52,8 +52,14 @@ pub enum Outcome {
 pub enum Refusal {
     /// Unreadable credentials of this kind: 401 with the method's challenge and this message.
     Challenge(&'static str),
-    /// Wrong credentials, an unknown or inactive user: 403 with this message.
-    Forbidden(&'static str),
+    /// Wrong credentials, an unknown or inactive user: 403 with `message`; `reason` is what
+    /// the log says (tokenapi answers every refusal alike, its log tells them apart).
+    Forbidden {
+        /// The answer's message.
+        message: &'static str,
+        /// Why, for the operator: never the credential.
+        reason: &'static str,
+    },
     /// No hashing capacity left within the configured wait: 503.
     Overloaded,
     /// The database could not answer: 503 when it is down or slow, 500 when it does not have
@@ -62,6 +68,27 @@ pub enum Refusal {
     /// A session-authenticated unsafe request without what Django's CSRF check wants: 403
     /// with Django's reason.
     Csrf(String),
+}
+
+impl Refusal {
+    /// A 403 whose message says why.
+    pub fn forbidden(message: &'static str) -> Self {
+        Refusal::Forbidden {
+            message,
+            reason: message,
+        }
+    }
+
+    /// Why the request was refused, as the log says it (`None`: not about the credentials,
+    /// and logged on its own).
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Refusal::Challenge(message) => Some(message),
+            Refusal::Forbidden { reason, .. } => Some(reason),
+            Refusal::Csrf(reason) => Some(reason),
+            Refusal::Overloaded | Refusal::Database(_) => None,
+        }
+    }
 }
 
 /// A future a method returns.
@@ -133,14 +160,14 @@ pub fn build(
 /// Everything a method may read from a forward-auth request, parsed once.
 #[derive(Debug, Default)]
 pub struct Credentials {
-    /// The original request's query string (`GET`): from the one forwarded-URI header
-    /// present (`X-Original-URI`, then `X-Forwarded-Uri`), else this request's own.
+    /// The original request's query string (`GET`): from the one configured forwarded-URI
+    /// header, else this request's own.
     pub query: Params,
     /// The form fields of a urlencoded or multipart body (`POST`).
     pub post: Params,
-    /// The original request's method: `X-Original-Method`, `X-Forwarded-Method`, else this
-    /// request's own.
-    pub method: Method,
+    /// The original request's method, from the one configured method header (else this
+    /// request's own); `None` when the proxy did not report one: an unsafe method.
+    pub method: Option<Method>,
     /// The request headers (`Authorization` and the rest).
     pub headers: HeaderMap,
     /// The cookies, as Django's `parse_cookie` reads the `Cookie` header.

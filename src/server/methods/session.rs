@@ -65,7 +65,8 @@ impl AuthMethod for Session {
                 .get(csrf::SESSION_KEY)
                 .and_then(|v| v.as_str());
             let input = CsrfInput {
-                method: request.method.as_str(),
+                // A method the proxy did not report is unsafe (and not a POST).
+                method: request.method.as_ref().map_or("", |m| m.as_str()),
                 headers: &request.headers,
                 cookie: request.cookie(&browser.csrf.cookie_name),
                 form_token: request.post.get(csrf::FORM_FIELD),

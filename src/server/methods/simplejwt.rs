@@ -62,7 +62,7 @@ impl AuthMethod for SimpleJwt {
             match simplejwt::authenticate(self.auth.store(), &self.config, raw, now).await {
                 Ok(Ok(user)) => Outcome::User(user),
                 Ok(Err(AuthFailure::Inactive)) => {
-                    Outcome::Refused(Refusal::Forbidden(AuthFailure::Inactive.detail()))
+                    Outcome::Refused(Refusal::forbidden(AuthFailure::Inactive.detail()))
                 }
                 Ok(Err(failure)) => Outcome::Refused(Refusal::Challenge(failure.detail())),
                 Err(e) => Outcome::Refused(Refusal::Database(e)),

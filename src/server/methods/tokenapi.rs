@@ -7,10 +7,11 @@ use std::sync::Arc;
 use axum::http::header;
 
 use super::{Answer, AuthMethod, Credentials, Outcome, Refusal};
-use crate::auth::{AuthError, Authenticator};
+use crate::auth::{AuthError, Authenticator, BadCredentials};
 use crate::responses;
 use crate::server::ServerRunner;
 use crate::server::request::{TokenRequired, token_required};
+use crate::tokens::Verdict;
 
 /// The `tokenapi` method.
 pub struct Tokenapi {
@@ -46,7 +47,10 @@ impl AuthMethod for Tokenapi {
                         Ok(user) => Outcome::User(user),
                         Err(AuthError::Unavailable(e)) => Outcome::Refused(Refusal::Database(e)),
                         Err(AuthError::Overloaded) => Outcome::Refused(Refusal::Overloaded),
-                        Err(_) => Outcome::Refused(Refusal::Forbidden(responses::WRONG_PAIR)),
+                        Err(e) => Outcome::Refused(Refusal::Forbidden {
+                            message: responses::WRONG_PAIR,
+                            reason: why(&e),
+                        }),
                     }
                 }
                 TokenRequired::Missing => Outcome::NotMine,
@@ -56,5 +60,18 @@ impl AuthMethod for Tokenapi {
                 unreadable => Outcome::Refused(Refusal::Challenge(unreadable.message())),
             }
         })
+    }
+}
+
+/// Why a pair was refused, for the log (tokenapi's answer is the same for all).
+fn why(e: &AuthError) -> &'static str {
+    match e {
+        AuthError::BadCredentials(BadCredentials::NoSuchUser) => "unknown user",
+        AuthError::BadCredentials(BadCredentials::Token(Verdict::Expired)) => "expired token",
+        AuthError::BadCredentials(BadCredentials::Token(Verdict::Malformed)) => "malformed token",
+        AuthError::BadCredentials(_) => "invalid token",
+        AuthError::Inactive => "inactive user",
+        AuthError::Malformed(_) => "malformed user id",
+        AuthError::Overloaded | AuthError::Unavailable(_) => "server error",
     }
 }
