@@ -14,6 +14,8 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 use subtle::ConstantTimeEq;
 
+use crate::wire::hex::DIGITS as HEX;
+
 /// Django's `RANDOM_STRING_CHARS`: the alphabet of salts and random strings.
 pub const RANDOM_STRING_CHARS: &str =
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -184,8 +186,6 @@ pub struct HmacOutput {
     len: usize,
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
 impl HmacOutput {
     /// The raw digest.
     pub fn as_bytes(&self) -> &[u8] {
@@ -194,12 +194,7 @@ impl HmacOutput {
 
     /// Lower-case hex, as `.hexdigest()`.
     pub fn hexdigest(&self) -> String {
-        let mut s = String::with_capacity(self.len * 2);
-        for b in self.as_bytes() {
-            s.push(HEX[usize::from(b >> 4)] as char);
-            s.push(HEX[usize::from(b & 0xf)] as char);
-        }
-        s
+        crate::wire::hex::encode(self.as_bytes())
     }
 
     /// `hexdigest()[::2]`: the high nibble of every byte, as Django's token generators keep it.

@@ -57,6 +57,7 @@ pub mod tokens;
 pub mod urls;
 pub mod user;
 pub mod version;
+pub mod wire;
 
 pub use clock::Clock;
 pub use crypto::{Algorithm, SecretKey, SecretKeys};

@@ -97,17 +97,9 @@ pub const INVALID_USERNAME_PASSWORD: &str = "Invalid username/password.";
 pub const BASIC_CHALLENGE: &str = "Basic realm=\"api\"";
 
 /// `BasicAuthentication.authenticate` up to the password check: `bytes.split()`, `basic` in
-/// any case, then `base64.b64decode` (characters outside the alphabet skipped, padding
-/// required), UTF-8 else latin-1, split at the first `:`.
+/// any case, then `base64.b64decode` (CPython's lenient decoder, [`crate::wire::base64`]),
+/// UTF-8 else latin-1, split at the first `:`.
 pub fn parse_basic(header: &[u8]) -> BasicHeader {
-    use base64::Engine;
-    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-    const LENIENT: GeneralPurpose = GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        GeneralPurposeConfig::new()
-            .with_decode_allow_trailing_bits(true)
-            .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
-    );
     let mut parts = header
         .split(|&b| is_bytes_whitespace(b))
         .filter(|part| !part.is_empty());
@@ -127,12 +119,7 @@ pub fn parse_basic(header: &[u8]) -> BasicHeader {
     }
     const BAD: BasicHeader =
         BasicHeader::Malformed("Invalid basic header. Credentials not correctly base64 encoded.");
-    let kept: Vec<u8> = encoded
-        .iter()
-        .copied()
-        .filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
-        .collect();
-    let Ok(decoded) = LENIENT.decode(&kept) else {
+    let Ok(decoded) = crate::wire::base64::b64decode(encoded) else {
         return BAD;
     };
     let text = match String::from_utf8(decoded) {
@@ -185,6 +172,23 @@ mod tests {
             parse_authorization(b"Bearer abc", "Bearer"),
             TokenHeader::Key("abc")
         );
+    }
+
+    #[test]
+    fn basic_credentials_decode_as_cpythons_b64decode() {
+        // b64decode stops at the first complete padding: `YTo=QUJD` is `a:`, a wrong
+        // password for DRF, not a malformed header.
+        assert_eq!(
+            parse_basic(b"Basic YTo=QUJD"),
+            BasicHeader::Credentials {
+                username: "a".into(),
+                password: String::new()
+            }
+        );
+        assert!(matches!(
+            parse_basic(b"Basic YTo"),
+            BasicHeader::Malformed(_)
+        ));
     }
 
     #[test]

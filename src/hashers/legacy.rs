@@ -8,12 +8,12 @@
 
 use sha1::Digest as _;
 
-use super::md5::{SaltedDigest, hex, md5_hex};
+use super::md5::{SaltedDigest, md5_hex};
 use super::{Decoded, HashError, PasswordHasher, WorkFactors, mask_hash};
 use crate::crypto::constant_time_compare;
 
 fn sha1_hex(data: &[u8]) -> String {
-    hex(&sha1::Sha1::digest(data))
+    crate::wire::hex::encode(&sha1::Sha1::digest(data))
 }
 
 const SHA1: SaltedDigest = SaltedDigest {

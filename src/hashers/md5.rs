@@ -72,11 +72,7 @@ impl SaltedDigest {
 
 pub(super) fn md5_hex(data: &[u8]) -> String {
     use md5::Digest as _;
-    hex(&md5::Md5::digest(data))
-}
-
-pub(super) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::wire::hex::encode(&md5::Md5::digest(data))
 }
 
 const MD5: SaltedDigest = SaltedDigest {

@@ -93,19 +93,9 @@ impl Default for Config {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    out
-}
-
 /// `hash_token(token)`: the SHA-512 hex digest of the token's UTF-8 bytes.
 pub fn hash_token(token: &str) -> String {
-    hex(&Sha512::digest(token.as_bytes()))
+    crate::wire::hex::encode(&Sha512::digest(token.as_bytes()))
 }
 
 /// `token[:TOKEN_KEY_LENGTH]`: the first 15 characters (the prefix included).
@@ -121,7 +111,11 @@ pub fn token_key(token: &str) -> &str {
 pub fn generate_token(config: &Config) -> String {
     let mut bytes = vec![0u8; config.token_character_length / 2];
     crate::crypto::fill_random(&mut bytes);
-    format!("{}{}", config.token_prefix, hex(&bytes))
+    format!(
+        "{}{}",
+        config.token_prefix,
+        crate::wire::hex::encode(&bytes)
+    )
 }
 
 /// What knox's `TokenAuthentication.authenticate` makes of the header before the lookup:
@@ -202,7 +196,7 @@ mod tests {
     #[test]
     fn the_specs_token_digest_and_key() {
         // django-sessions-tokens-spec.md §8: urandom patched to bytes 0..31.
-        let token = hex(&(0u8..32).collect::<Vec<_>>());
+        let token = crate::wire::hex::encode(&(0u8..32).collect::<Vec<_>>());
         assert_eq!(
             hash_token(&token),
             "7f9d357a1a2cfb5d7367e7393a4b0594ae88bf2eefa37ced94e8cd4ed64b1e2e87428f37d98e8d5c9297688a88541f319d409a99412549e39fdefcebc57956d3"

@@ -176,62 +176,10 @@ fn basic(rest: &str) -> Option<(String, String)> {
     if !stripped.is_ascii() {
         return None;
     }
-    let bytes = b64decode_lenient(stripped.as_bytes())?;
+    let bytes = crate::wire::base64::b64decode(stripped.as_bytes()).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     let (user, token) = text.split_once(':')?;
     Some((user.to_owned(), token.to_owned()))
-}
-
-/// CPython's non-strict `binascii.a2b_base64`, as `base64.b64decode` calls it: characters
-/// outside the standard alphabet are skipped, a complete `=` pad ends the input, a dangling
-/// group is an error.
-pub fn b64decode_lenient(input: &[u8]) -> Option<Vec<u8>> {
-    let value = |c: u8| -> Option<u8> {
-        match c {
-            b'A'..=b'Z' => Some(c - b'A'),
-            b'a'..=b'z' => Some(c - b'a' + 26),
-            b'0'..=b'9' => Some(c - b'0' + 52),
-            b'+' => Some(62),
-            b'/' => Some(63),
-            _ => None,
-        }
-    };
-    let mut out = Vec::with_capacity(input.len() / 4 * 3);
-    let (mut quad, mut left, mut pads) = (0u8, 0u8, 0u8);
-    for &c in input {
-        if c == b'=' {
-            if quad >= 2 {
-                pads += 1;
-                if quad + pads >= 4 {
-                    return Some(out);
-                }
-            }
-            continue;
-        }
-        let Some(v) = value(c) else { continue };
-        pads = 0;
-        match quad {
-            0 => {
-                left = v;
-                quad = 1;
-            }
-            1 => {
-                out.push((left << 2) | (v >> 4));
-                left = v & 0x0f;
-                quad = 2;
-            }
-            2 => {
-                out.push((left << 4) | (v >> 2));
-                left = v & 0x03;
-                quad = 3;
-            }
-            _ => {
-                out.push((left << 6) | v);
-                quad = 0;
-            }
-        }
-    }
-    (quad == 0).then_some(out)
 }
 
 #[cfg(test)]
@@ -253,17 +201,6 @@ mod tests {
         assert_eq!(p.get("empty"), Some(""));
         assert_eq!(p.get("flag"), Some(""));
         assert_eq!(p.get("nope"), None);
-    }
-
-    #[test]
-    fn b64decode_is_cpythons_lenient_one() {
-        assert_eq!(b64decode_lenient(b"MQ=="), Some(b"1".to_vec()));
-        assert_eq!(b64decode_lenient(b"M*Q=*="), Some(b"1".to_vec()));
-        assert_eq!(b64decode_lenient(b"MQ"), None);
-        assert_eq!(b64decode_lenient(b"M"), None);
-        assert_eq!(b64decode_lenient(b"!!!!"), Some(Vec::new()));
-        assert_eq!(b64decode_lenient(b"MQ==garbage"), Some(b"1".to_vec()));
-        assert_eq!(b64decode_lenient(b"-_8="), None);
     }
 
     #[test]

@@ -27,7 +27,6 @@ pub use store::{SessionData, SessionError, SessionStore};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::signing::python_b64decode;
 use serde_json::{Map, Value};
 
 use crate::crypto::{Algorithm, SecretKeys, constant_time_compare, salted_hmac};
@@ -141,7 +140,7 @@ impl SessionCodec {
         if !data.is_ascii() {
             return escaped("not ASCII");
         }
-        let Some(raw) = python_b64decode(data.as_bytes(), 0, false) else {
+        let Ok(raw) = crate::wire::base64::b64decode(data.as_bytes()) else {
             return escaped("not base64");
         };
         let Some(colon) = raw.iter().position(|&b| b == b':') else {

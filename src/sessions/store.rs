@@ -584,13 +584,7 @@ fn write_session_file(
     }
     let mut suffix = [0u8; 8];
     crate::crypto::fill_random(&mut suffix);
-    let tmp = dir.join(format!(
-        "_djtoken{}",
-        suffix
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    ));
+    let tmp = dir.join(format!("_djtoken{}", crate::wire::hex::encode(&suffix)));
     let mut file = std::fs::File::create(&tmp)?;
     file.write_all(encoded.as_bytes())?;
     file.sync_all()?;

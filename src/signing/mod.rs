@@ -120,45 +120,8 @@ pub fn b62_decode(text: &str) -> Result<i64, SigningError> {
 
 /// `b64_decode`: `urlsafe_b64decode(s + b"=" * (-len(s) % 4))`.
 fn b64_decode(text: &[u8]) -> Result<Vec<u8>, SigningError> {
-    // What Django writes decodes strictly; only other input needs Python's leniency.
-    if let Ok(data) = URL_SAFE_NO_PAD.decode(text) {
-        return Ok(data);
-    }
-    let padding = (4 - text.len() % 4) % 4;
-    python_b64decode(text, padding, true)
-        .ok_or_else(|| SigningError::Malformed("base64: incorrect padding".into()))
-}
-
-/// Python's non-validating `b64decode` of `text` followed by `padding` `=` (`url_safe`:
-/// `urlsafe_b64decode`, which first turns `-` and `_` into `+` and `/`): characters outside
-/// the alphabet are skipped, and data that is not whole quads needs its `=` (counted anywhere,
-/// as the decoder counts them).
-pub(crate) fn python_b64decode(text: &[u8], padding: usize, url_safe: bool) -> Option<Vec<u8>> {
-    let kept: Vec<u8> = text
-        .iter()
-        .copied()
-        .filter(|&b| {
-            b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || (url_safe && b"-_".contains(&b))
-        })
-        .map(|b| match b {
-            b'-' => b'+',
-            b'_' => b'/',
-            other => other,
-        })
-        .collect();
-    let pads = padding + text.iter().filter(|&&b| b == b'=').count();
-    let enough = match kept.len() % 4 {
-        0 => true,
-        2 => pads >= 2,
-        3 => pads >= 1,
-        _ => false,
-    };
-    if !enough {
-        return None;
-    }
-    base64::engine::general_purpose::STANDARD_NO_PAD
-        .decode(&kept)
-        .ok()
+    crate::wire::base64::urlsafe_padded(text, (4 - text.len() % 4) % 4)
+        .map_err(|e| SigningError::Malformed(format!("base64: {e}")))
 }
 
 /// One signing key with its derived HMAC keys (the hash of `salt + "signer" + key` is
@@ -524,6 +487,14 @@ pub fn loads(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn b64_decode_reads_as_cpythons_urlsafe_b64decode() {
+        // A complete padding ends the input there: Django reads `QQ==QUJD` as `b"A"`.
+        assert_eq!(b64_decode(b"QQ==QUJD").expect("base64"), b"A");
+        assert_eq!(b64_decode(b"QQ").expect("padded"), b"A");
+        assert!(b64_decode(b"Q").is_err());
+    }
 
     #[test]
     fn inflate_reads_as_python_zlib_decompress() {
