@@ -58,11 +58,18 @@ impl Browser {
         if csrf::is_safe_method(input.method) {
             return Ok(());
         }
+        // Django reads every header as WSGI hands it over, latin-1 text: a byte that is not
+        // UTF-8 is a character of the Origin or Referer there, never a missing header.
+        let decoded: Vec<(&str, std::borrow::Cow<'_, str>)> = input
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), crate::latin1::text(value.as_bytes())))
+            .collect();
         let text = |name: &str| {
-            input
-                .headers
-                .get(name)
-                .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+            decoded
+                .iter()
+                .find(|(header, _)| header.eq_ignore_ascii_case(name))
+                .map(|(_, value)| value.as_ref())
         };
         let host = self.hosts.host(text);
         let secure = self.hosts.is_secure(text, false);
