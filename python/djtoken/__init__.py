@@ -242,6 +242,13 @@ class Hashers:
         self._native = _native.Hashers(django_version, hashers, pbkdf2_iterations)
         self.django_version = django_version
 
+    @classmethod
+    def _wrap(cls, native) -> Hashers:
+        hashers = cls.__new__(cls)
+        hashers._native = native
+        hashers.django_version = None
+        return hashers
+
     @property
     def algorithms(self) -> list:
         return self._native.algorithms()
@@ -283,11 +290,20 @@ def _native_random_suffix() -> str:
 _HASHERS: dict = {}
 
 
-def _hashers(django_version: str, password_hashers: Optional[Iterable[str]]) -> Hashers:
-    key = (django_version, None if password_hashers is None else tuple(password_hashers))
+def _hashers(django_version: Optional[str], password_hashers: Optional[Iterable[str]]) -> Hashers:
+    """The hashers asked for; with neither a version nor a list, the running Django project's
+    (its series, its ``PASSWORD_HASHERS`` with their classes' work factors), and outside one
+    the latest version's defaults."""
+    if django_version is None and password_hashers is None:
+        from ._project import project_hashers
+
+        native = project_hashers()
+        if native is not None:
+            return Hashers._wrap(native)
+    key = (django_version or LATEST_DJANGO_VERSION, None if password_hashers is None else tuple(password_hashers))
     hashers = _HASHERS.get(key)
     if hashers is None:
-        hashers = _HASHERS[key] = Hashers(django_version, password_hashers)
+        hashers = _HASHERS[key] = Hashers(*key)
     return hashers
 
 
@@ -296,10 +312,11 @@ def make_password(
     salt: Optional[str] = None,
     hasher: str = "default",
     *,
-    django_version: str = LATEST_DJANGO_VERSION,
+    django_version: Optional[str] = None,
     password_hashers: Optional[Iterable[str]] = None,
 ) -> str:
-    """``make_password`` as Django ``django_version`` writes it."""
+    """``make_password`` as Django ``django_version`` writes it (default: the running
+    project's, else the latest)."""
     return _hashers(django_version, password_hashers).make_password(password, salt, hasher)
 
 
@@ -307,16 +324,18 @@ def check_password(
     password: Optional[Text],
     encoded: str,
     *,
-    django_version: str = LATEST_DJANGO_VERSION,
+    django_version: Optional[str] = None,
     password_hashers: Optional[Iterable[str]] = None,
 ) -> PasswordCheck:
     """Whether ``password`` matches ``encoded``, and whether Django ``django_version`` would
-    rehash it. A corrupt hash with a known prefix raises ``ValueError``."""
+    rehash it: inside a Django project, by default its own ``PASSWORD_HASHERS`` and their work
+    factors decide, as its ``check_password`` does; elsewhere the latest version's defaults.
+    A corrupt hash with a known prefix raises ``ValueError``."""
     return _hashers(django_version, password_hashers).check_password(password, encoded)
 
 
 def identify_hasher(
-    encoded: str, *, django_version: str = LATEST_DJANGO_VERSION, password_hashers: Optional[Iterable[str]] = None
+    encoded: str, *, django_version: Optional[str] = None, password_hashers: Optional[Iterable[str]] = None
 ) -> str:
     """The algorithm of ``encoded`` (``ValueError`` if it is not in ``PASSWORD_HASHERS``)."""
     return _hashers(django_version, password_hashers).identify_hasher(encoded)

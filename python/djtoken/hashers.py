@@ -39,6 +39,19 @@ __all__ = [
 ]
 
 
+class _Capped:
+    """``verify`` of a stored hash that asks for more work than djtoken allows (20 M PBKDF2
+    iterations, bcrypt cost 16, 256 MiB of Argon2 — or the class's own factors, if higher) is
+    ``False``, as ``djtoken serve`` refuses it: a planted hash must not pin a worker for
+    seconds. Encoding with such factors raises ``ValueError``."""
+
+    def verify(self, password, encoded):
+        try:
+            return super().verify(password, encoded)
+        except _native.WorkFactorTooHigh:
+            return False
+
+
 def _check_encode_args(password, salt):
     # Django 4.2+'s _check_encode_args; 3.2 asserted the same.
     if password is None:
@@ -47,7 +60,7 @@ def _check_encode_args(password, salt):
         raise ValueError("salt must be provided and cannot contain $.")
 
 
-class PBKDF2PasswordHasher(_django.PBKDF2PasswordHasher):
+class PBKDF2PasswordHasher(_Capped, _django.PBKDF2PasswordHasher):
     """``pbkdf2_sha256``, at the installed Django's ``iterations``."""
 
     _digest_name = "sha256"
@@ -55,7 +68,9 @@ class PBKDF2PasswordHasher(_django.PBKDF2PasswordHasher):
     def encode(self, password, salt, iterations=None):
         _check_encode_args(password, salt)
         iterations = iterations or self.iterations
-        return _native.pbkdf2_encode(self._digest_name, force_bytes(password), force_str(salt), iterations)
+        return _native.pbkdf2_encode(
+            self._digest_name, force_bytes(password), force_str(salt), iterations, self.iterations
+        )
 
 
 class PBKDF2SHA1PasswordHasher(PBKDF2PasswordHasher):
@@ -110,7 +125,12 @@ class Argon2PasswordHasher(_django.Argon2PasswordHasher):
         return decoded
 
     def verify(self, password, encoded):
-        return _native.argon2_verify(force_bytes(password), encoded)
+        try:
+            return _native.argon2_verify(
+                force_bytes(password), encoded, self.time_cost, self.memory_cost, self.parallelism
+            )
+        except _native.WorkFactorTooHigh:
+            return False
 
     def must_update(self, encoded):
         _, must_update = self._decoded(encoded)
@@ -120,7 +140,7 @@ class Argon2PasswordHasher(_django.Argon2PasswordHasher):
         return Argon2Parameters("ID", 19, 16, 32, self.time_cost, self.memory_cost, self.parallelism)
 
 
-class BCryptSHA256PasswordHasher(_django.BCryptSHA256PasswordHasher):
+class BCryptSHA256PasswordHasher(_Capped, _django.BCryptSHA256PasswordHasher):
     """``bcrypt_sha256``, without the bcrypt package."""
 
     library = None
@@ -133,7 +153,7 @@ class BCryptSHA256PasswordHasher(_django.BCryptSHA256PasswordHasher):
         return _native.bcrypt_gensalt(self.rounds).encode("ascii")
 
     def encode(self, password, salt):
-        return _native.bcrypt_encode(force_bytes(password), force_bytes(salt), self._sha256_first)
+        return _native.bcrypt_encode(force_bytes(password), force_bytes(salt), self._sha256_first, self.rounds)
 
 
 class BCryptPasswordHasher(BCryptSHA256PasswordHasher):

@@ -139,6 +139,69 @@ def test_passwords_both_ways():
     )
 
 
+def test_inside_a_project_check_password_follows_its_password_hashers():
+    """An Argon2-first project: djtoken.check_password (no version, no list) answers what
+    the project's check_password would, rehash included."""
+    argon2_first = [
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+    with override_settings(PASSWORD_HASHERS=argon2_first):
+        encoded = dj_hashers.make_password("pässword")
+        assert encoded.startswith("argon2$")
+        ours = djtoken.check_password("pässword", encoded)
+        assert ours.is_correct and not ours.must_update, encoded
+        pbkdf2 = dj_hashers.get_hasher("pbkdf2_sha256").encode("pässword", "abcdefghijklmnopqrstuv")
+        changed = []
+        assert dj_hashers.check_password("pässword", pbkdf2, setter=changed.append)
+        assert djtoken.check_password("pässword", pbkdf2).must_update == bool(changed) == True  # noqa: E712
+        assert djtoken.make_password("x").startswith("argon2$")
+    # Back to the project's own list: djtoken follows the change, as get_hashers() does.
+    assert djtoken.check_password("pässword", encoded).must_update == (dj_hashers.get_hasher().algorithm != "argon2")
+
+
+def test_the_hashers_edges_are_djangos_or_capped():
+    from djtoken import _djtoken as native
+    from djtoken import hashers as ours
+
+    # hashlib's own refusal, where Django's PBKDF2 hasher would raise it.
+    for hasher in [ours.PBKDF2PasswordHasher(), dj_hashers.PBKDF2PasswordHasher()]:
+        with pytest.raises(ValueError, match="iteration value must be greater than 0."):
+            hasher.encode("pw", "abcdefghijklmnopqrstuv", -1)
+    # A planted bcrypt cost of 17 (ten seconds) or a billion PBKDF2 iterations is refused
+    # like a wrong password, before any hashing; the encoder says why.
+    planted = "bcrypt_sha256$$2b$17$" + "a" * 53
+    assert ours.BCryptSHA256PasswordHasher().verify("pw", planted) is False
+    with pytest.raises(native.WorkFactorTooHigh, match="rounds 17"):
+        ours.BCryptSHA256PasswordHasher().encode("pw", b"$2b$17$" + b"a" * 22)
+    planted = "pbkdf2_sha256$1000000000$abcdefghijklmnopqrstuv$" + "A" * 43 + "="
+    assert ours.PBKDF2PasswordHasher().verify("pw", planted) is False
+    # A project's own factors raise the cap to themselves.
+
+    class Heavy(ours.PBKDF2PasswordHasher):
+        iterations = 25_000_000
+
+    with pytest.raises(native.WorkFactorTooHigh):
+        ours.PBKDF2PasswordHasher().encode("pw", "abcdefghijklmnopqrstuv", 25_000_000)
+    assert Heavy().verify("pw", planted) is False
+
+
+def test_the_configuration_file_writes_toml_strings_tomllib_reads_back():
+    import random
+
+    from djtoken.config.export import _q
+
+    tomllib = pytest.importorskip("tomllib")
+    rng = random.Random(7)
+    alphabet = ['"', "\\", "\n", "\t", "\x00", "\x1f", "\x7f", "é", "\u2028", "😀", "\U0010ffff", "a", " "]
+    for _ in range(500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert tomllib.loads("v = %s" % _q(text))["v"] == text, repr(text)
+        assert tomllib.loads("v = %s" % _q([text, True, 3, 0.25]))["v"] == [text, True, 3, 0.25]
+    with pytest.raises(ValueError):
+        _q("\ud800")
+
+
 def test_bad_arguments_raise_value_or_type_errors():
     with pytest.raises(ValueError):
         djtoken.salted_hmac("a", "b", "c", algorithm="md5")

@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, OnceLock};
 
+use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
@@ -11,7 +12,15 @@ use super::{to_bytes, value_error};
 use crate::hashers::{HashError, HasherKind, HasherSettings, Hashers, PasswordHasher, WorkFactors};
 use crate::version::{Argon2Params, DjangoVersion, ScryptParams};
 
+create_exception!(
+    djtoken._djtoken,
+    WorkFactorTooHigh,
+    PyValueError,
+    "A stored hash asks for more work than djtoken's limits allow (a planted hash)."
+);
+
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("WorkFactorTooHigh", m.py().get_type::<WorkFactorTooHigh>())?;
     m.add_class::<PyHashers>()?;
     for f in [
         wrap_pyfunction!(pbkdf2_encode, m)?,
@@ -31,7 +40,10 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 }
 
 fn hash_error(e: HashError) -> PyErr {
-    PyValueError::new_err(e.to_string())
+    match e {
+        HashError::WorkFactorTooHigh { .. } => WorkFactorTooHigh::new_err(e.to_string()),
+        _ => PyValueError::new_err(e.to_string()),
+    }
 }
 
 /// The latest version's defaults: the base of a hasher built from a class's attributes.
@@ -65,27 +77,36 @@ struct PyHashers {
 
 #[pymethods]
 impl PyHashers {
+    /// `params`: the work factors of the project's classes, by algorithm
+    /// (`PASSWORD_HASHER_PARAMS`, as JSON: `{"argon2": {"time_cost": 3}}`).
     #[new]
-    #[pyo3(signature = (django_version, password_hashers=None, pbkdf2_iterations=None))]
+    #[pyo3(signature = (django_version, password_hashers=None, pbkdf2_iterations=None, params=None))]
     fn new(
         django_version: &str,
         password_hashers: Option<Vec<String>>,
         pbkdf2_iterations: Option<u32>,
+        params: Option<&str>,
     ) -> PyResult<Self> {
         let version: DjangoVersion = django_version.parse().map_err(value_error)?;
-        let mut settings = HasherSettings::for_version(version);
+        let mut base = HasherSettings::for_version(version);
         if let Some(n) = pbkdf2_iterations {
             if n == 0 {
                 return Err(PyValueError::new_err(
                     "pbkdf2_iterations must be at least 1",
                 ));
             }
-            settings.pbkdf2_iterations = n;
+            base.pbkdf2_iterations = n;
         }
-        let names: Option<Vec<&str>> = password_hashers
-            .as_ref()
-            .map(|v| v.iter().map(String::as_str).collect());
-        let inner = Hashers::new(settings, names.as_deref()).map_err(value_error)?;
+        // The same assembly as a djtoken.toml's PASSWORD_HASHERS and PASSWORD_HASHER_PARAMS.
+        let settings = crate::settings::Settings {
+            password_hashers: password_hashers.unwrap_or_default(),
+            password_hasher_params: match params {
+                Some(json) => serde_json::from_str(json).map_err(value_error)?,
+                None => Default::default(),
+            },
+            ..Default::default()
+        };
+        let inner = settings.hashers_with(base).map_err(value_error)?;
         Ok(PyHashers {
             inner: Arc::new(inner),
         })
@@ -163,23 +184,44 @@ fn encode(
         .map_err(hash_error)
 }
 
-/// PBKDF2 `encode(password, salt, iterations)` for `digest` `sha256` or `sha1`.
+/// PBKDF2 `encode(password, salt, iterations)` for `digest` `sha256` or `sha1`; iterations
+/// beyond djtoken's limit, raised to the class's own `configured`, are [`WorkFactorTooHigh`].
 #[pyfunction]
+#[pyo3(signature = (digest, password, salt, iterations, configured))]
 fn pbkdf2_encode(
     py: Python<'_>,
     digest: &str,
     password: &Bound<'_, PyAny>,
     salt: String,
-    iterations: u32,
+    iterations: i64,
+    configured: u32,
 ) -> PyResult<String> {
     let kind = match digest {
         "sha256" => HasherKind::Pbkdf2Sha256,
         "sha1" => HasherKind::Pbkdf2Sha1,
         _ => return Err(PyValueError::new_err("digest must be 'sha256' or 'sha1'")),
     };
-    if iterations == 0 {
+    // hashlib.pbkdf2_hmac's own checks, in its order.
+    if iterations < 1 {
         return Err(PyValueError::new_err(
             "iteration value must be greater than 0.",
+        ));
+    }
+    let Ok(iterations) = u32::try_from(iterations) else {
+        return Err(pyo3::exceptions::PyOverflowError::new_err(
+            "iteration value is too great.",
+        ));
+    };
+    let limit = latest().limits.max_pbkdf2_iterations.max(configured);
+    if iterations > limit {
+        return Err(WorkFactorTooHigh::new_err(
+            HashError::WorkFactorTooHigh {
+                algorithm: kind.algorithm(),
+                what: "iterations",
+                value: u64::from(iterations),
+                limit: u64::from(limit),
+            }
+            .to_string(),
         ));
     }
     let password = to_bytes(password, "password")?;
@@ -219,13 +261,19 @@ fn argon2_encode(
     )
 }
 
-/// Argon2 `verify(password, encoded)` (the encoded string carries its work factors).
+/// Argon2 `verify(password, encoded)`: the encoded string carries its work factors, within
+/// djtoken's limits raised to the class's own.
 #[pyfunction]
-fn argon2_verify(py: Python<'_>, password: &Bound<'_, PyAny>, encoded: String) -> PyResult<bool> {
+fn argon2_verify(
+    py: Python<'_>,
+    password: &Bound<'_, PyAny>,
+    encoded: String,
+    time_cost: u32,
+    memory_cost: u32,
+    parallelism: u32,
+) -> PyResult<bool> {
     let password = to_bytes(password, "password")?;
-    let hasher = readers()
-        .get_hasher(HasherKind::Argon2.algorithm())
-        .map_err(hash_error)?;
+    let hasher = argon2(time_cost, memory_cost, parallelism)?;
     py.detach(move || hasher.verify(&password, &encoded))
         .map_err(hash_error)
 }
@@ -263,13 +311,16 @@ fn argon2_decode<'py>(
     Ok((dict, must_update))
 }
 
-/// bcrypt `encode(password, salt)`: `sha256_first` for `bcrypt_sha256`.
+/// bcrypt `encode(password, salt)`: `sha256_first` for `bcrypt_sha256`. The salt names its
+/// cost: beyond djtoken's limit (16), raised to the class's `rounds`, it is
+/// [`WorkFactorTooHigh`] (a planted cost of 17 is ten seconds of a worker).
 #[pyfunction]
 fn bcrypt_encode(
     py: Python<'_>,
     password: &Bound<'_, PyAny>,
     salt: &Bound<'_, PyAny>,
     sha256_first: bool,
+    rounds: u32,
 ) -> PyResult<String> {
     let password = to_bytes(password, "password")?;
     let salt = String::from_utf8(to_bytes(salt, "salt")?)
@@ -279,9 +330,9 @@ fn bcrypt_encode(
     } else {
         HasherKind::BCrypt
     };
-    // The salt names its rounds; bcrypt itself allows up to 31.
     let mut settings = latest();
-    settings.limits.max_bcrypt_rounds = 31;
+    settings.bcrypt_rounds = rounds.clamp(4, 31);
+    settings.limits.max_bcrypt_rounds = settings.limits.max_bcrypt_rounds.max(rounds);
     encode(py, hasher(kind, &settings)?, password, salt)
 }
 

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from typing import Optional
 
 from .. import _djtoken as _native
-
-# The work factors of each algorithm, by the hasher class attribute that holds them.
-_WORK_FACTORS = {
-    "pbkdf2_sha256": ("iterations",),
-    "pbkdf2_sha1": ("iterations",),
-    "argon2": ("time_cost", "memory_cost", "parallelism"),
-    "bcrypt_sha256": ("rounds",),
-    "bcrypt": ("rounds",),
-    "scrypt": ("work_factor", "block_size", "parallelism"),
-}
+from .._project import password_hashers
 
 _PK_TYPES = {
     "AutoField": "integer",
@@ -45,9 +35,40 @@ class Export:
     problems: list = field(default_factory=list)
 
 
+_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped, every other
+    character as it is (JSON's writer escapes a character beyond the BMP as a surrogate pair,
+    which TOML refuses). A lone surrogate has no TOML spelling: ``ValueError``."""
+    out = ['"']
+    for c in text:
+        if c in _TOML_ESCAPES:
+            out.append(_TOML_ESCAPES[c])
+        elif c < " " or c == "\x7f":
+            out.append("\\u%04x" % ord(c))
+        elif "\ud800" <= c <= "\udfff":
+            raise ValueError("%r holds a lone surrogate, which TOML cannot hold" % text)
+        else:
+            out.append(c)
+    out.append('"')
+    return "".join(out)
+
+
 def _q(value) -> str:
-    # A TOML basic string (or array of them): JSON's escapes are TOML's.
-    return json.dumps(value)
+    """A TOML value: a string, a boolean, a number, or an array of them."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)  # 1.0, 1e-05, inf, nan: each TOML's spelling too
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_q(v) for v in value) + "]"
+    raise TypeError("no TOML spelling for %r" % (value,))
 
 
 def write_private(path: str, text: str, force: bool = False) -> None:
@@ -57,10 +78,6 @@ def write_private(path: str, text: str, force: bool = False) -> None:
     os.fchmod(fd, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(text)
-
-
-def _supported_algorithms() -> set:
-    return {a for v in _native.django_versions() for a in _native.profile(v)["available"]}
 
 
 _PASSWORD_LEFT_OUT = (
@@ -185,20 +202,7 @@ def _mysql_url(db: dict, problems: list, password_in_file: bool = False) -> str:
 def _hashers(settings, problems: list):
     from django.contrib.auth.hashers import get_hashers
 
-    supported = _supported_algorithms()
-    names, params = [], {}
-    for path, hasher in zip(settings.PASSWORD_HASHERS, get_hashers()):
-        algorithm = hasher.algorithm
-        if algorithm not in supported:
-            problems.append("PASSWORD_HASHERS: %s (algorithm %r) is not one djtoken implements" % (path, algorithm))
-            continue
-        if algorithm in names:
-            continue  # Django's get_hasher(algorithm) finds the first one too.
-        names.append(algorithm)
-        factors = {a: getattr(hasher, a) for a in _WORK_FACTORS.get(algorithm, ()) if hasattr(hasher, a)}
-        if factors:
-            params[algorithm] = factors
-    return names, params
+    return password_hashers(get_hashers(), settings.PASSWORD_HASHERS, problems)
 
 
 def _user_model(problems: list) -> dict:
