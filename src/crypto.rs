@@ -20,37 +20,235 @@ use crate::wire::hex::DIGITS as HEX;
 pub const RANDOM_STRING_CHARS: &str =
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
-/// A digest `salted_hmac` can use, named as `hashlib` names it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Algorithm {
-    /// `salted_hmac`'s default in every Django version up to 6.1, and tokenapi's digest.
-    #[default]
-    Sha1,
-    /// What `PasswordResetTokenGenerator` passes since Django 3.1.
-    Sha256,
-    /// Accepted by `salted_hmac`; no Django caller uses it.
-    Sha512,
+/// Declares [`Algorithm`] and the HMAC state of each: `(variant, hashlib name, digest
+/// type, output bytes, HMAC type)`.
+macro_rules! algorithms {
+    ($(($(#[$attr:meta])* $variant:ident, $name:literal, $digest:ty, $len:literal, $hmac:ident, $held:ident, $doc:literal)),* $(,)?) => {
+        /// A digest `salted_hmac` can use, named as `hashlib` names it (`getattr(hashlib,
+        /// algorithm)` in Django): every one of `hashlib`'s guaranteed digests but the SHAKEs,
+        /// whose `digest()` needs a length Django never passes.
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+        pub enum Algorithm {
+            $(#[doc = $doc] $(#[$attr])* $variant,)*
+        }
+
+        impl Algorithm {
+            /// Every algorithm.
+            pub const ALL: &[Algorithm] = &[$(Algorithm::$variant),*];
+
+            /// The `hashlib` name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Algorithm::$variant => $name,)*
+                }
+            }
+
+            /// Digest size in bytes.
+            pub fn output_len(self) -> usize {
+                match self {
+                    $(Algorithm::$variant => $len,)*
+                }
+            }
+        }
+
+        impl FromStr for Algorithm {
+            type Err = InvalidAlgorithm;
+
+            /// Exact lower-case names, as Django's `getattr(hashlib, algorithm)` requires.
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($name => Ok(Algorithm::$variant),)*
+                    other => Err(InvalidAlgorithm(other.to_owned())),
+                }
+            }
+        }
+
+        // The states differ tenfold in size: the common SHA-1 and SHA-256 ones, which the
+        // token checks copy for every HMAC, are held inline, the rest boxed.
+        #[derive(Clone)]
+        enum Keyed {
+            $($variant($held<hmac::$hmac<$digest>>),)*
+        }
+
+        impl Keyed {
+            fn new(algorithm: Algorithm, key: &[u8]) -> Self {
+                match algorithm {
+                    $(Algorithm::$variant => Keyed::$variant(Held::hold(
+                        <hmac::$hmac<$digest> as KeyInit>::new_from_slice(key)
+                            .expect("HMAC accepts keys of any length"),
+                    )),)*
+                }
+            }
+
+            fn algorithm(&self) -> Algorithm {
+                match self {
+                    $(Keyed::$variant(_) => Algorithm::$variant,)*
+                }
+            }
+
+            fn update(&mut self, data: &[u8]) {
+                match self {
+                    $(Keyed::$variant(m) => m.get_mut().update(data),)*
+                }
+            }
+
+            fn finalize_into(self, out: &mut [u8; 64]) -> usize {
+                match self {
+                    $(Keyed::$variant(m) => {
+                        let digest = m.take().finalize().into_bytes();
+                        out[..digest.len()].copy_from_slice(&digest);
+                        digest.len()
+                    })*
+                }
+            }
+
+            /// `hashlib.<algorithm>(data).digest()`, into `out`.
+            fn digest_into(algorithm: Algorithm, parts: &[&[u8]], out: &mut [u8; 64]) -> usize {
+                match algorithm {
+                    $(Algorithm::$variant => {
+                        let mut h = <$digest as Digest>::new();
+                        for part in parts {
+                            Digest::update(&mut h, part);
+                        }
+                        let digest = h.finalize();
+                        out[..digest.len()].copy_from_slice(&digest);
+                        digest.len()
+                    })*
+                }
+            }
+        }
+    };
 }
 
-impl Algorithm {
-    /// The `hashlib` name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Algorithm::Sha1 => "sha1",
-            Algorithm::Sha256 => "sha256",
-            Algorithm::Sha512 => "sha512",
-        }
-    }
+/// How a HMAC state is held in [`Keyed`]: inline or boxed.
+trait Held<T>: Sized {
+    fn hold(state: T) -> Self;
+    fn get_mut(&mut self) -> &mut T;
+    fn take(self) -> T;
+}
 
-    /// Digest size in bytes.
-    pub fn output_len(self) -> usize {
-        match self {
-            Algorithm::Sha1 => 20,
-            Algorithm::Sha256 => 32,
-            Algorithm::Sha512 => 64,
-        }
+#[derive(Clone)]
+struct Inline<T>(T);
+
+impl<T> Held<T> for Inline<T> {
+    fn hold(state: T) -> Self {
+        Inline(state)
+    }
+    fn get_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+    fn take(self) -> T {
+        self.0
     }
 }
+
+impl<T> Held<T> for Box<T> {
+    fn hold(state: T) -> Self {
+        Box::new(state)
+    }
+    fn get_mut(&mut self) -> &mut T {
+        self
+    }
+    fn take(self) -> T {
+        *self
+    }
+}
+
+algorithms![
+    (
+        #[default]
+        Sha1,
+        "sha1",
+        Sha1,
+        20,
+        Hmac,
+        Inline,
+        "`salted_hmac`'s default in every Django version up to 6.1, and tokenapi's digest."
+    ),
+    (
+        Sha256,
+        "sha256",
+        Sha256,
+        32,
+        Hmac,
+        Inline,
+        "What `PasswordResetTokenGenerator` and signing pass since Django 3.1."
+    ),
+    (Md5, "md5", md5::Md5, 16, Hmac, Box, "`hashlib.md5`."),
+    (
+        Sha224,
+        "sha224",
+        sha2::Sha224,
+        28,
+        Hmac,
+        Box,
+        "`hashlib.sha224`."
+    ),
+    (
+        Sha384,
+        "sha384",
+        sha2::Sha384,
+        48,
+        Hmac,
+        Box,
+        "`hashlib.sha384`."
+    ),
+    (Sha512, "sha512", Sha512, 64, Hmac, Box, "`hashlib.sha512`."),
+    (
+        Sha3_224,
+        "sha3_224",
+        sha3::Sha3_224,
+        28,
+        Hmac,
+        Box,
+        "`hashlib.sha3_224`."
+    ),
+    (
+        Sha3_256,
+        "sha3_256",
+        sha3::Sha3_256,
+        32,
+        Hmac,
+        Box,
+        "`hashlib.sha3_256`."
+    ),
+    (
+        Sha3_384,
+        "sha3_384",
+        sha3::Sha3_384,
+        48,
+        Hmac,
+        Box,
+        "`hashlib.sha3_384`."
+    ),
+    (
+        Sha3_512,
+        "sha3_512",
+        sha3::Sha3_512,
+        64,
+        Hmac,
+        Box,
+        "`hashlib.sha3_512`."
+    ),
+    (
+        Blake2b,
+        "blake2b",
+        blake2::Blake2b512,
+        64,
+        SimpleHmac,
+        Box,
+        "`hashlib.blake2b` (64-byte digest, as `hmac.new(..., hashlib.blake2b)` makes it)."
+    ),
+    (
+        Blake2s,
+        "blake2s",
+        blake2::Blake2s256,
+        32,
+        SimpleHmac,
+        Box,
+        "`hashlib.blake2s` (32-byte digest)."
+    ),
+];
 
 impl fmt::Display for Algorithm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -58,33 +256,10 @@ impl fmt::Display for Algorithm {
     }
 }
 
-/// An algorithm name that is not one djtoken's `salted_hmac` supports.
+/// An algorithm name that is not one of `hashlib`'s digests `salted_hmac` can use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not a salted_hmac algorithm djtoken supports (sha1, sha256, sha512)")]
+#[error("{0:?} is not an algorithm accepted by the hashlib module")]
 pub struct InvalidAlgorithm(pub String);
-
-impl FromStr for Algorithm {
-    type Err = InvalidAlgorithm;
-
-    /// Exact lower-case names, as Django's `getattr(hashlib, algorithm)` requires.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "sha1" => Ok(Algorithm::Sha1),
-            "sha256" => Ok(Algorithm::Sha256),
-            "sha512" => Ok(Algorithm::Sha512),
-            other => Err(InvalidAlgorithm(other.to_owned())),
-        }
-    }
-}
-
-// SHA-512's state is twice the others'; boxing it keeps the common variants small to copy,
-// which the token checks do for every HMAC.
-#[derive(Clone)]
-enum Keyed {
-    Sha1(hmac::Hmac<Sha1>),
-    Sha256(hmac::Hmac<Sha256>),
-    Sha512(Box<hmac::Hmac<Sha512>>),
-}
 
 /// The HMAC key of `salted_hmac(key_salt, …, secret)`, derived once.
 ///
@@ -103,31 +278,16 @@ pub struct SaltedHmacKey {
 impl SaltedHmacKey {
     /// `H(key_salt ‖ secret)` as the HMAC key.
     pub fn new(algorithm: Algorithm, key_salt: &[u8], secret: &[u8]) -> Self {
-        fn keyed<D>(key_salt: &[u8], secret: &[u8]) -> hmac::Hmac<D>
-        where
-            D: Digest + hmac::EagerHash,
-        {
-            let mut h = D::new();
-            h.update(key_salt);
-            h.update(secret);
-            let key = h.finalize();
-            hmac::Hmac::<D>::new_from_slice(&key).expect("HMAC accepts keys of any length")
+        let mut key = [0u8; 64];
+        let len = Keyed::digest_into(algorithm, &[key_salt, secret], &mut key);
+        SaltedHmacKey {
+            keyed: Keyed::new(algorithm, &key[..len]),
         }
-        let keyed = match algorithm {
-            Algorithm::Sha1 => Keyed::Sha1(keyed(key_salt, secret)),
-            Algorithm::Sha256 => Keyed::Sha256(keyed(key_salt, secret)),
-            Algorithm::Sha512 => Keyed::Sha512(Box::new(keyed(key_salt, secret))),
-        };
-        SaltedHmacKey { keyed }
     }
 
     /// The digest this key was derived for.
     pub fn algorithm(&self) -> Algorithm {
-        match self.keyed {
-            Keyed::Sha1(_) => Algorithm::Sha1,
-            Keyed::Sha256(_) => Algorithm::Sha256,
-            Keyed::Sha512(_) => Algorithm::Sha512,
-        }
+        self.keyed.algorithm()
     }
 
     /// A fresh HMAC over this key, ready for the value.
@@ -154,11 +314,7 @@ impl SaltedMac {
     /// Feed more of the value.
     #[inline]
     pub fn update(&mut self, data: &[u8]) {
-        match &mut self.keyed {
-            Keyed::Sha1(m) => m.update(data),
-            Keyed::Sha256(m) => m.update(data),
-            Keyed::Sha512(m) => m.update(data),
-        }
+        self.keyed.update(data);
     }
 
     /// The HMAC of everything fed so far.
@@ -168,13 +324,7 @@ impl SaltedMac {
             bytes: [0; 64],
             len: 0,
         };
-        let digest: &[u8] = match self.keyed {
-            Keyed::Sha1(m) => &m.finalize().into_bytes(),
-            Keyed::Sha256(m) => &m.finalize().into_bytes(),
-            Keyed::Sha512(m) => &m.finalize().into_bytes(),
-        };
-        out.bytes[..digest.len()].copy_from_slice(digest);
-        out.len = digest.len();
+        out.len = self.keyed.finalize_into(&mut out.bytes);
         out
     }
 }

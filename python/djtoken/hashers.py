@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import global_settings as _global_settings
 from django.contrib.auth import hashers as _django
 from django.utils.encoding import force_bytes, force_str
 
@@ -33,6 +34,7 @@ __all__ = [
     "BCryptPasswordHasher",
     "BCryptSHA256PasswordHasher",
     "MD5PasswordHasher",
+    "PASSWORD_HASHERS",
     "PBKDF2PasswordHasher",
     "PBKDF2SHA1PasswordHasher",
     "ScryptPasswordHasher",
@@ -186,3 +188,13 @@ class MD5PasswordHasher(_django.MD5PasswordHasher):
     def encode(self, password, salt):
         _check_encode_args(password, salt)
         return _native.md5_encode(force_bytes(password), force_str(salt))
+
+
+def _ours(path: str) -> str:
+    name = path.rsplit(".", 1)[1]
+    return "djtoken.hashers." + name if name in __all__ else path
+
+
+#: The installed Django's default ``PASSWORD_HASHERS``, with djtoken's class wherever it has
+#: one: ``PASSWORD_HASHERS = djtoken.hashers.PASSWORD_HASHERS`` in a project's settings.
+PASSWORD_HASHERS = [_ours(path) for path in _global_settings.PASSWORD_HASHERS]

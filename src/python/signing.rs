@@ -3,10 +3,12 @@
 //! left to the Python serializer (Django's `JSONSerializer` by default), so what Python's
 //! `json` reads and writes is exactly what Django's does; the bytes cross as they are.
 
+use std::sync::OnceLock;
+
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyType};
 
 use super::{keys, value_error};
 use crate::crypto::Algorithm;
@@ -31,21 +33,93 @@ create_exception!(
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("BadSignature", m.py().get_type::<BadSignature>())?;
     m.add("SignatureExpired", m.py().get_type::<SignatureExpired>())?;
+    m.add_function(wrap_pyfunction!(use_exceptions, m)?)?;
+    m.add_function(wrap_pyfunction!(b64_encode, m)?)?;
+    m.add_function(wrap_pyfunction!(b64_decode, m)?)?;
+    m.add(
+        "SALTED_HMAC_ALGORITHMS",
+        Algorithm::ALL.iter().map(|a| a.name()).collect::<Vec<_>>(),
+    )?;
     m.add_class::<NativeSigner>()
 }
 
-/// Django's exception for each refusal, with Django's message where it has one.
-fn signing_error(e: SigningError) -> PyErr {
+/// The classes refusals are raised as: Django's `BadSignature` and `SignatureExpired` once
+/// `djtoken.signing` finds Django installed (so that `except signing.BadSignature` in a
+/// project catches djtoken's), else this module's own.
+static EXCEPTIONS: OnceLock<(Py<PyType>, Py<PyType>)> = OnceLock::new();
+
+/// Raise refusals as these classes from now on (Django's, inside a project).
+#[pyfunction]
+fn use_exceptions(bad_signature: Bound<'_, PyType>, signature_expired: Bound<'_, PyType>) {
+    let _ = EXCEPTIONS.set((bad_signature.unbind(), signature_expired.unbind()));
+}
+
+fn bad_signature(message: String) -> PyErr {
+    Python::attach(|py| match EXCEPTIONS.get() {
+        Some((bad, _)) => PyErr::from_type(bad.bind(py).clone(), message),
+        None => BadSignature::new_err(message),
+    })
+}
+
+fn signature_expired(message: String) -> PyErr {
+    Python::attach(|py| match EXCEPTIONS.get() {
+        Some((_, expired)) => PyErr::from_type(expired.bind(py).clone(), message),
+        None => SignatureExpired::new_err(message),
+    })
+}
+
+/// Python's exception `module.name` with `message` (`binascii.Error`, `zlib.error`).
+fn python_error(module: &str, name: &str, message: String) -> PyErr {
+    Python::attach(|py| {
+        match py
+            .import(module)
+            .and_then(|m| m.getattr(name))
+            .and_then(|t| t.cast_into::<PyType>().map_err(PyErr::from))
+        {
+            Ok(class) => PyErr::from_type(class, message),
+            Err(e) => e,
+        }
+    })
+}
+
+/// Django's exception for each refusal, with Django's message; `signed` is the value given
+/// (Django's `BadSignature` names the signature it found).
+fn signing_error(e: SigningError, signed: &str, sep: &str) -> PyErr {
     match e {
-        SigningError::NoSeparator(sep) => {
-            BadSignature::new_err(format!("No \"{sep}\" found in value"))
+        SigningError::NoSeparator(sep) => bad_signature(format!("No \"{sep}\" found in value")),
+        SigningError::BadSignature => {
+            let signature = signed.rsplit_once(sep).map_or("", |(_, sig)| sig);
+            bad_signature(format!("Signature \"{signature}\" does not match"))
         }
-        SigningError::BadSignature => BadSignature::new_err("Signature does not match"),
         SigningError::Expired { age, max_age } => {
-            SignatureExpired::new_err(format!("Signature age {age} > {max_age} seconds"))
+            signature_expired(format!("Signature age {age} > {max_age} seconds"))
         }
+        SigningError::Base64(e) => python_error("binascii", "Error", e.to_string()),
+        SigningError::Zlib(message) => python_error("zlib", "error", message),
+        SigningError::EmptyTimestamp => pyo3::exceptions::PyIndexError::new_err(e.to_string()),
         other => PyValueError::new_err(other.to_string()),
     }
+}
+
+/// `b64_encode(s)`: URL-safe base64 without its padding.
+#[pyfunction]
+fn b64_encode<'py>(py: Python<'py>, data: &[u8]) -> Bound<'py, PyBytes> {
+    use base64::Engine as _;
+    PyBytes::new(
+        py,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(data)
+            .as_bytes(),
+    )
+}
+
+/// `b64_decode(s)`: `urlsafe_b64decode(s + b"=" * (-len(s) % 4))`, CPython's lenient decoder
+/// (`binascii.Error` where it raises).
+#[pyfunction]
+fn b64_decode<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    crate::wire::base64::urlsafe_padded(data, (4 - data.len() % 4) % 4)
+        .map(|bytes| PyBytes::new(py, &bytes))
+        .map_err(|e| python_error("binascii", "Error", e.to_string()))
 }
 
 /// A `Signer` (`timestamped = False`) or `TimestampSigner` of one Django version.
@@ -100,7 +174,12 @@ impl NativeSigner {
 
     /// `unsign(value, max_age)` at `now`: the value.
     #[pyo3(signature = (signed, max_age, now))]
-    fn unsign(&self, signed: &str, max_age: Option<f64>, now: f64) -> PyResult<String> {
+    fn unsign(
+        &self,
+        signed: &str,
+        max_age: Option<&Bound<'_, PyAny>>,
+        now: f64,
+    ) -> PyResult<String> {
         self.unsigned(signed, max_age, now).map(str::to_owned)
     }
 
@@ -117,11 +196,11 @@ impl NativeSigner {
         &self,
         py: Python<'py>,
         signed: &str,
-        max_age: Option<f64>,
+        max_age: Option<&Bound<'py, PyAny>>,
         now: f64,
     ) -> PyResult<(Bound<'py, PyAny>, Option<Bound<'py, PyBytes>>)> {
         let payload = self.unsigned(signed, max_age, now)?;
-        let data = decode_payload(payload).map_err(signing_error)?;
+        let data = decode_payload(payload).map_err(|e| signing_error(e, signed, self.sep()))?;
         let read = crate::signing::json::python_exact(&data).and_then(|text| {
             let mut de = serde_json::Deserializer::from_str(&text);
             let value = serde::de::DeserializeSeed::deserialize(PyJson(py), &mut de).ok()?;
@@ -139,11 +218,11 @@ impl NativeSigner {
         &self,
         py: Python<'py>,
         signed: &str,
-        max_age: Option<f64>,
+        max_age: Option<&Bound<'py, PyAny>>,
         now: f64,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let payload = self.unsigned(signed, max_age, now)?;
-        let data = decode_payload(payload).map_err(signing_error)?;
+        let data = decode_payload(payload).map_err(|e| signing_error(e, signed, self.sep()))?;
         Ok(PyBytes::new(py, &data))
     }
 }
@@ -221,14 +300,32 @@ impl<'py> PyJson<'py> {
 }
 
 impl NativeSigner {
-    fn unsigned<'a>(&self, signed: &'a str, max_age: Option<f64>, now: f64) -> PyResult<&'a str> {
-        if self.timestamped {
+    fn sep(&self) -> &str {
+        self.signer.signer().sep()
+    }
+
+    /// `unsign(signed, max_age)`: `max_age` is the number the caller gave (an `int` or a
+    /// `float`), which Django's `SignatureExpired` message prints as Python prints it.
+    fn unsigned<'a>(
+        &self,
+        signed: &'a str,
+        max_age: Option<&Bound<'_, PyAny>>,
+        now: f64,
+    ) -> PyResult<&'a str> {
+        let limit = max_age.map(|m| m.extract::<f64>()).transpose()?;
+        let result = if self.timestamped {
             self.signer
-                .unsign(signed, max_age, now)
+                .unsign(signed, limit, now)
                 .map(|(value, _)| value)
-                .map_err(signing_error)
         } else {
-            self.signer.signer().unsign(signed).map_err(signing_error)
-        }
+            self.signer.signer().unsign(signed)
+        };
+        result.map_err(|e| match (e, max_age) {
+            (SigningError::Expired { age, .. }, Some(max_age)) => {
+                let age = pyo3::types::PyFloat::new(max_age.py(), age);
+                signature_expired(format!("Signature age {age} > {max_age} seconds"))
+            }
+            (e, _) => signing_error(e, signed, self.sep()),
+        })
     }
 }

@@ -53,10 +53,21 @@ pub enum SigningError {
         /// The limit given.
         max_age: f64,
     },
-    /// A correctly signed value that is not what the caller expects: no timestamp, a timestamp
-    /// that is not base62, a payload that is not base64, zlib or JSON.
-    #[error("malformed signed value: {0}")]
+    /// A correctly signed value that is not what the caller expects (no timestamp, a timestamp
+    /// that is not base62, a payload that is not JSON), with the message of the `ValueError`
+    /// Python raises there.
+    #[error("{0}")]
     Malformed(String),
+    /// An empty timestamp: `b62_decode("")`'s `IndexError`.
+    #[error("string index out of range")]
+    EmptyTimestamp,
+    /// A payload that is not base64 (`binascii.Error` in Django).
+    #[error("{0}")]
+    Base64(crate::wire::base64::Base64Error),
+    /// A compressed payload that does not inflate (`zlib.error` in Django), or inflates past
+    /// [`MAX_DECOMPRESSED`].
+    #[error("{0}")]
+    Zlib(String),
     /// `ValueError("Unsafe Signer separator: …")`.
     #[error("Unsafe Signer separator: {0:?} (cannot be empty or consist of only A-z0-9-_=)")]
     UnsafeSeparator(String),
@@ -99,9 +110,7 @@ pub fn b62_encode(value: i64) -> String {
 pub fn b62_decode(text: &str) -> Result<i64, SigningError> {
     let (negative, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
-        None if text.is_empty() => {
-            return Err(SigningError::Malformed("an empty timestamp".into()));
-        }
+        None if text.is_empty() => return Err(SigningError::EmptyTimestamp),
         None => (false, text),
     };
     let mut value: i64 = 0;
@@ -109,7 +118,7 @@ pub fn b62_decode(text: &str) -> Result<i64, SigningError> {
         let digit = BASE62
             .iter()
             .position(|&d| d == c)
-            .ok_or_else(|| SigningError::Malformed("a timestamp that is not base62".into()))?;
+            .ok_or_else(|| SigningError::Malformed("substring not found".into()))?;
         value = value
             .checked_mul(62)
             .and_then(|v| v.checked_add(digit as i64))
@@ -121,7 +130,7 @@ pub fn b62_decode(text: &str) -> Result<i64, SigningError> {
 /// `b64_decode`: `urlsafe_b64decode(s + b"=" * (-len(s) % 4))`.
 fn b64_decode(text: &[u8]) -> Result<Vec<u8>, SigningError> {
     crate::wire::base64::urlsafe_padded(text, (4 - text.len() % 4) % 4)
-        .map_err(|e| SigningError::Malformed(format!("base64: {e}")))
+        .map_err(SigningError::Base64)
 }
 
 /// One signing key with its derived HMAC keys (the hash of `salt + "signer" + key` is
@@ -253,6 +262,11 @@ impl Signer {
         Self::signature_with(&self.signing, value)
     }
 
+    /// `sep`.
+    pub fn sep(&self) -> &str {
+        &self.sep
+    }
+
     /// `sign(value)`: `value`, the separator, the signature.
     pub fn sign(&self, value: &str) -> String {
         format!("{value}{}{}", self.sep, self.signature(value))
@@ -343,7 +357,10 @@ thread_local! {
 /// Python's `zlib.decompress`: one zlib stream (bytes after its end are ignored, as there),
 /// within [`MAX_DECOMPRESSED`].
 fn inflate(data: &[u8]) -> Result<Vec<u8>, SigningError> {
-    let malformed = |what: &str| SigningError::Malformed(format!("zlib: {what}"));
+    // zlib's own words, as Python's `zlib.error` gives them.
+    let malformed = |code: i32, what: &str| {
+        SigningError::Zlib(format!("Error {code} while decompressing data: {what}"))
+    };
     INFLATE.with(|cell| {
         let mut inflater = cell.borrow_mut();
         inflater.reset(true);
@@ -352,7 +369,7 @@ fn inflate(data: &[u8]) -> Result<Vec<u8>, SigningError> {
             let consumed = inflater.total_in() as usize;
             if out.len() == out.capacity() {
                 if out.len() as u64 > MAX_DECOMPRESSED {
-                    return Err(SigningError::Malformed(
+                    return Err(SigningError::Zlib(
                         "the decompressed payload is over 16 MiB".into(),
                     ));
                 }
@@ -360,11 +377,17 @@ fn inflate(data: &[u8]) -> Result<Vec<u8>, SigningError> {
             }
             let status = inflater
                 .decompress_vec(&data[consumed..], &mut out, flate2::FlushDecompress::Finish)
-                .map_err(|e| malformed(&e.to_string()))?;
+                .map_err(|e| {
+                    let what = e.to_string();
+                    let what = what
+                        .strip_prefix("deflate decompression error: ")
+                        .unwrap_or(&what);
+                    malformed(-3, what)
+                })?;
             match status {
                 flate2::Status::StreamEnd => {
                     if out.len() as u64 > MAX_DECOMPRESSED {
-                        return Err(SigningError::Malformed(
+                        return Err(SigningError::Zlib(
                             "the decompressed payload is over 16 MiB".into(),
                         ));
                     }
@@ -374,7 +397,7 @@ fn inflate(data: &[u8]) -> Result<Vec<u8>, SigningError> {
                     let stalled =
                         inflater.total_in() as usize == consumed && out.len() < out.capacity();
                     if stalled {
-                        return Err(malformed("incomplete or truncated stream"));
+                        return Err(malformed(-5, "incomplete or truncated stream"));
                     }
                 }
             }
@@ -422,7 +445,9 @@ impl TimestampSigner {
         let result = self.signer.unsign(signed)?;
         let (value, timestamp) = result
             .rsplit_once(self.signer.sep.as_str())
-            .ok_or_else(|| SigningError::Malformed("no timestamp".into()))?;
+            .ok_or_else(|| {
+                SigningError::Malformed("not enough values to unpack (expected 2, got 1)".into())
+            })?;
         let timestamp = b62_decode(timestamp)?;
         if let Some(max_age) = max_age {
             let age = now - timestamp as f64;

@@ -87,6 +87,10 @@ pub fn signing_error_kind(e: &djtoken::signing::SigningError) -> &'static str {
     match e {
         SigningError::NoSeparator(_) | SigningError::BadSignature => "bad signature",
         SigningError::Expired { .. } => "expired",
-        SigningError::Malformed(_) | SigningError::UnsafeSeparator(_) => "malformed",
+        SigningError::Malformed(_)
+        | SigningError::EmptyTimestamp
+        | SigningError::Base64(_)
+        | SigningError::Zlib(_)
+        | SigningError::UnsafeSeparator(_) => "malformed",
     }
 }
