@@ -5,9 +5,20 @@ installed and its settings are configured."""
 from __future__ import annotations
 
 import json
-from typing import Optional
+from typing import Any, Optional
 
 from . import _djtoken as _native
+
+try:
+    from django.conf import settings as _settings
+except ImportError:  # djtoken without Django: nothing here is called then
+    _settings = None
+    _READ: dict = {}
+else:
+    # LazySettings keeps what it has read, and `_wrapped`, in this dict (the same object for
+    # the life of the process): reaching it through the lazy object costs a Python-level
+    # __getattribute__ per access.
+    _READ = object.__getattribute__(_settings, "__dict__")
 
 # The work factors of each algorithm, by the hasher class attribute that holds them.
 WORK_FACTORS = {
@@ -20,13 +31,43 @@ WORK_FACTORS = {
 }
 
 
+_MISSING = object()
+
+
+def setting(name: str, default: Any = None) -> Any:
+    """``getattr(settings, name, default)`` without what it costs per call: Django's
+    ``LazySettings`` reaches every setting through Python-level attribute hooks, and answers
+    one the project does not have by raising and catching an ``AttributeError`` (microseconds,
+    at every token check). Here it is a dict lookup: what ``LazySettings`` has read (a value
+    found is kept there, as its ``__getattr__`` keeps it, and dropped by the same changes:
+    ``override_settings``, assignment, ``del``), else the settings object behind it and its
+    defaults. Needs Django's settings configured (or configurable): before that, the ordinary
+    lookup sets them up."""
+    value = _READ.get(name, _MISSING)
+    if value is not _MISSING:
+        return value
+    holder = _READ.get("_wrapped", _MISSING)
+    if holder is _MISSING or type(holder) is object:  # django.utils.functional.empty
+        return getattr(_settings, name, default)
+    while True:
+        held = holder.__dict__
+        value = held.get(name, _MISSING)
+        if value is not _MISSING:
+            if name == "SECRET_KEY" and not value:
+                return getattr(_settings, name)  # Django's ImproperlyConfigured
+            _READ[name] = value
+            return value
+        deleted = held.get("_deleted")
+        if deleted is not None and name in deleted:
+            return default
+        holder = held.get("default_settings")
+        if holder is None:
+            return default
+
+
 def configured_settings():
     """Django's settings when Django is installed and they are configured, else ``None``."""
-    try:
-        from django.conf import settings
-    except ImportError:
-        return None
-    return settings if settings.configured else None
+    return _settings if _settings is not None and _settings.configured else None
 
 
 def django_series() -> Optional[str]:

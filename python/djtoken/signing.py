@@ -30,6 +30,7 @@ import warnings
 from typing import Any, Optional, Union
 
 from . import _djtoken as _native
+from ._project import setting
 
 try:  # Django's classes inside a project, so that its handlers catch djtoken's refusals.
     from django.core.signing import BadSignature, SignatureExpired
@@ -250,11 +251,11 @@ class Signer:
                         "%s.__init__() got multiple values for argument %r" % (type(self).__name__, duplicated[0])
                     )
                 given.update(positional)
-        settings = _wrapped_settings()
+        settings = _django_settings()
         key, fallback_keys = _keys(settings, given["key"], given["fallback_keys"])
         version = _django_version()
         # Django 3.2's transitional DEFAULT_HASHING_ALGORITHM = "sha1".
-        self._sha1_mode = version == "3.2" and getattr(settings, "DEFAULT_HASHING_ALGORITHM", "sha256") == "sha1"
+        self._sha1_mode = settings is not None and version == "3.2" and setting("DEFAULT_HASHING_ALGORITHM") == "sha1"
         self.key = key
         self.fallback_keys = list(fallback_keys)
         self.sep = given["sep"]
@@ -374,24 +375,38 @@ def loads(
         signer = TimestampSigner(key=key, salt=salt, fallback_keys=fallback_keys)
         return signer.unsign_object(s, serializer=serializer, max_age=max_age)
     # Django's own serializer: the JSON is read in Rust too, unless only Python reads it.
-    settings = _wrapped_settings()
-    key, fallback_keys = _keys(settings, key, fallback_keys)
-    # Django 3.2's DEFAULT_HASHING_ALGORITHM (read only there: a missing setting is slow to miss).
-    version = _django_version()
-    sha1_mode = version == "3.2" and getattr(settings, "DEFAULT_HASHING_ALGORITHM", "sha256") == "sha1"
-    wanted = (key, tuple(fallback_keys), salt, sha1_mode)
-    native = _LOADERS.get(wanted)
-    if native is None:
-        native = _native_signer(key, wanted[1], version, salt, ":", None, sha1_mode, True)
-        if len(_LOADERS) >= 256:
-            _LOADERS.clear()
-        _LOADERS[wanted] = native
-    value, raw = native.unsign_json(s, _seconds(max_age), time.time())
+    native = _loader(key, salt, fallback_keys)
+    if max_age is not None and type(max_age) not in (int, float):
+        max_age = _seconds(max_age)
+    value, raw = native.unsign_json(s, max_age, time.time())
     return value if raw is None else json.loads(raw.decode("latin-1"))
 
 
-#: loads' signers, by key, fallback keys, salt and sha1 mode.
+#: loads' signers: by salt, the last (key, fallback keys, sha1 mode) read and its signer.
 _LOADERS: dict = {}
+
+
+def _loader(key, salt, fallback_keys):
+    """The native signer ``loads`` checks with: the settings' keys (read for a dict lookup
+    each, kept while they are the same) unless given."""
+    settings = _django_settings() if key is None or fallback_keys is None else None
+    if settings is not None:
+        key = key or setting("SECRET_KEY")
+        if fallback_keys is None:
+            fallback_keys = setting("SECRET_KEY_FALLBACKS", ())
+    elif not key:
+        raise ValueError("no key: pass key=..., or use djtoken.signing inside a configured Django project")
+    fallbacks = tuple(fallback_keys or ())
+    # Django 3.2's DEFAULT_HASHING_ALGORITHM (read only there).
+    sha1_mode = settings is not None and _django_version() == "3.2" and setting("DEFAULT_HASHING_ALGORITHM") == "sha1"
+    last = _LOADERS.get(salt)
+    if last is not None and last[0] is key and last[1] == fallbacks and last[2] is sha1_mode:
+        return last[3]
+    native = _native_signer(key, fallbacks, _django_version(), salt, ":", None, sha1_mode, True)
+    if len(_LOADERS) >= 256:
+        _LOADERS.clear()
+    _LOADERS[salt] = (key, fallbacks, sha1_mode, native)
+    return native
 
 
 def _keys(settings, key, fallback_keys):
@@ -400,14 +415,7 @@ def _keys(settings, key, fallback_keys):
     if not key:
         if settings is None:
             raise ValueError("no key: pass key=..., or use djtoken.signing inside a configured Django project")
-        key = settings.SECRET_KEY
+        key = setting("SECRET_KEY")
     if fallback_keys is None:
-        fallback_keys = getattr(settings, "SECRET_KEY_FALLBACKS", None) or ()
+        fallback_keys = (setting("SECRET_KEY_FALLBACKS", ()) if settings is not None else None) or ()
     return key, fallback_keys
-
-
-def _wrapped_settings():
-    """The object behind Django's lazy settings (``override_settings`` swaps it), without the
-    cost of ``LazyObject``'s attribute hook on every read; ``None`` without Django."""
-    settings = _django_settings()
-    return None if settings is None else object.__getattribute__(settings, "_wrapped")

@@ -12,11 +12,11 @@ computed in Python and only signed in Rust.
 from __future__ import annotations
 
 import django
-from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator as _DjangoGenerator
 from django.utils.http import base36_to_int
 
 from . import _djtoken as _native
+from ._project import setting
 
 __all__ = ["PasswordResetTokenGenerator", "default_token_generator"]
 
@@ -50,7 +50,7 @@ class PasswordResetTokenGenerator(_DjangoGenerator):
             self._fallbacks() if fallbacks is None else fallbacks,
             self._algorithm(),
             self.key_salt,
-            settings.PASSWORD_RESET_TIMEOUT,
+            setting("PASSWORD_RESET_TIMEOUT"),
         )
 
     def make_token(self, user):
@@ -89,7 +89,7 @@ class PasswordResetTokenGenerator(_DjangoGenerator):
             return False
         if not self._generator().verifies_value(hash_, self._make_hash_value(user, ts)):
             return False
-        return (self._num_seconds(self._now()) - ts) <= settings.PASSWORD_RESET_TIMEOUT
+        return (self._num_seconds(self._now()) - ts) <= setting("PASSWORD_RESET_TIMEOUT")
 
 
 default_token_generator = PasswordResetTokenGenerator()

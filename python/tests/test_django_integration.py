@@ -143,6 +143,63 @@ def test_reset_token_generator_is_djangos():
             assert DjangoResetGenerator().check_token(user, rotated)
 
 
+def test_every_change_to_the_settings_reaches_the_drop_in_and_signing_at_once():
+    """The drop-in and djtoken.signing keep what they read from the settings between calls;
+    override_settings, assignment and del still take effect on the next call, as they do for
+    tokenapi and Django — and a setting the project lacks is its default there."""
+    from django.conf import settings
+    from django.core import signing as django_signing
+    from djtoken import signing as our_signing
+    from djtoken.tokenapi.tokens import token_generator as ours
+    from tokenapi.tokens import token_generator as theirs
+
+    class User:
+        pk = 7
+        password = "pbkdf2_sha256$1$abc$" + "A" * 43 + "="
+
+    user = User()
+    token = theirs.make_token(user)
+    assert ours.check_token(user, token)
+    original = settings.SECRET_KEY
+    for change in ["override", "assign"]:
+        if change == "override":
+            context = override_settings(SECRET_KEY="changed-" + change)
+        else:
+            context = _assigned(settings, "SECRET_KEY", "changed-" + change)
+        with context:
+            assert not ours.check_token(user, token) and not theirs.check_token(user, token), change
+            assert ours.check_token(user, theirs.make_token(user)), change
+            signed = django_signing.dumps({"x": change})
+            assert our_signing.loads(signed) == {"x": change}
+        assert settings.SECRET_KEY == original
+        assert ours.check_token(user, token), change
+        assert our_signing.loads(django_signing.dumps(1)) == 1
+    # TOKEN_TIMEOUT_DAYS: assigned, deleted (tokenapi's default of 7 then), as tokenapi reads it.
+    old = theirs._make_token_with_timestamp(user, theirs._num_days(theirs._today()) - 3)
+    timeout = getattr(settings, "TOKEN_TIMEOUT_DAYS", 7)
+    try:
+        settings.TOKEN_TIMEOUT_DAYS = 2
+        assert not ours.check_token(user, old) and not theirs.check_token(user, old)
+        del settings.TOKEN_TIMEOUT_DAYS
+        assert ours.check_token(user, old) == theirs.check_token(user, old) == True  # noqa: E712
+    finally:
+        settings.TOKEN_TIMEOUT_DAYS = timeout
+
+
+class _assigned:
+    """``settings.<name> = value`` for the block, then back."""
+
+    def __init__(self, settings, name, value):
+        self.settings, self.name, self.value = settings, name, value
+
+    def __enter__(self):
+        self.old = getattr(self.settings, self.name)
+        setattr(self.settings, self.name, self.value)
+
+    def __exit__(self, *exc):
+        setattr(self.settings, self.name, self.old)
+
+
 def test_patching_the_clock_on_the_class_takes_effect_as_in_django():
     """Code that moves time by patching the generator class (or an instance) sees the same
     answers from djtoken's generators as from Django's and tokenapi's."""

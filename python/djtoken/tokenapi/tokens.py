@@ -2,43 +2,43 @@
 over ``str(pk) + password + str(days)``, days counted in ``TIME_ZONE`` from 2001-01-01.
 
 Reads ``SECRET_KEY``, ``SECRET_KEY_FALLBACKS`` and ``TOKEN_TIMEOUT_DAYS`` at every call, as
-tokenapi reads its settings; ``_today()`` and ``_num_days()`` are tokenapi's, so code that
-patches them keeps working.
+tokenapi reads its settings (``override_settings``, assignment and ``del`` take effect at
+once), each for the cost of a dict lookup, and keeps the native generator while they are the
+same objects; ``_today()`` and ``_num_days()`` are tokenapi's, so code that patches them keeps
+working.
 """
 
 from datetime import date
 
-from django.conf import settings
-
 from djtoken import _djtoken as _native
+from djtoken._project import setting
 
 __all__ = ["PasswordResetTokenGenerator", "token_generator"]
 
 _CACHE: dict = {}
-
-
-_MISSING = object()
-
-
-def _setting(known, name, default):
-    # LazySettings keeps each setting it has read in its __dict__ and drops it when settings
-    # change (override_settings, assignment); reading it there skips LazyObject's Python-level
-    # __getattribute__. Anything not there is read the ordinary way.
-    value = known.get(name, _MISSING)
-    return getattr(settings, name, default) if value is _MISSING else value
+#: The last settings read and their generator: (secret, fallbacks, timeout, generator).
+_LAST: tuple = (None, (), None, None)
 
 
 def _generator():
-    known = settings.__dict__
-    secret = _setting(known, "SECRET_KEY", None)
-    fallbacks = _setting(known, "SECRET_KEY_FALLBACKS", ())
-    timeout = _setting(known, "TOKEN_TIMEOUT_DAYS", 7)
-    key = (secret, tuple(fallbacks), timeout)
+    secret = setting("SECRET_KEY")
+    fallbacks = tuple(setting("SECRET_KEY_FALLBACKS", ()))
+    timeout = setting("TOKEN_TIMEOUT_DAYS", 7)
+    last = _LAST
+    if last[0] is secret and last[2] is timeout and last[1] == fallbacks:
+        return last[3]
+    return _remember(secret, fallbacks, timeout)
+
+
+def _remember(secret, fallbacks, timeout):
+    global _LAST
+    key = (secret, fallbacks, timeout)
     generator = _CACHE.get(key)
     if generator is None:
         if len(_CACHE) > 64:
             _CACHE.clear()
         generator = _CACHE[key] = _native.TokenapiGenerator(secret, list(fallbacks), timeout)
+    _LAST = (secret, fallbacks, timeout, generator)
     return generator
 
 
