@@ -1,6 +1,6 @@
 """The running Django project, as djtoken's functions follow it when called inside one (and
-as ``manage.py djtoken_config`` exports it). Nothing here imports Django unless it is
-installed and its settings are configured."""
+as ``manage.py djtoken_config`` exports it). With Django installed this imports
+``django.conf`` (which configures nothing); without it, nothing here is called."""
 
 from __future__ import annotations
 
