@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-use super::config::{CacheClient, CacheConfig, redact_url};
+use super::config::{CacheClient, CacheConfig};
 use crate::store::StoreError;
+use crate::urls::redact;
 
 /// One project's session cache on Redis.
 pub struct RedisCache {
@@ -27,7 +28,7 @@ impl RedisCache {
         let database = config
             .locations
             .iter()
-            .map(|l| redact_url(l))
+            .map(|l| redact(l))
             .collect::<Vec<_>>()
             .join(",");
         let manager = ConnectionManagerConfig::new()
@@ -40,7 +41,7 @@ impl RedisCache {
             .map(|url| {
                 redis::Client::open(url.as_str())
                     .and_then(|client| client.get_connection_manager_lazy(manager.clone()))
-                    .map_err(|e| StoreError::InvalidUrl(format!("{}: {e}", redact_url(url))))
+                    .map_err(|e| StoreError::InvalidUrl(format!("{}: {e}", redact(url))))
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(RedisCache {

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::crypto::get_random_string;
+use crate::urls::redact;
 
 /// `VALID_KEY_CHARS`: session keys are lower-case letters and digits.
 pub const KEY_CHARS: &str = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -113,11 +114,7 @@ impl std::fmt::Debug for CacheConfig {
         f.debug_struct("CacheConfig")
             .field(
                 "locations",
-                &self
-                    .locations
-                    .iter()
-                    .map(|l| redact_url(l))
-                    .collect::<Vec<_>>(),
+                &self.locations.iter().map(|l| redact(l)).collect::<Vec<_>>(),
             )
             .field("key_prefix", &self.key_prefix)
             .field("version", &self.version)
@@ -125,11 +122,6 @@ impl std::fmt::Debug for CacheConfig {
             .field("pickle_protocol", &self.pickle_protocol)
             .finish()
     }
-}
-
-/// `redis://user:secret@host` → `redis://user:***@host` ([`crate::urls::redact`]).
-pub fn redact_url(url: &str) -> String {
-    crate::urls::redact(url)
 }
 
 impl CacheConfig {
@@ -147,7 +139,7 @@ impl CacheConfig {
             {
                 return Err(format!(
                     "{} is not a redis://, rediss:// or unix:// URL",
-                    redact_url(part)
+                    redact(part)
                 ));
             }
             let (base, query) = part.split_once('?').unwrap_or((part, ""));
@@ -185,7 +177,7 @@ impl CacheConfig {
                     "key_prefix" | "version" | "client" | "pickle_protocol" => {
                         return Err(format!(
                             "{name} belongs on the first location only ({})",
-                            redact_url(part)
+                            redact(part)
                         ));
                     }
                     _ => kept.push(pair),

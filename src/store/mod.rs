@@ -149,7 +149,7 @@ impl DatabaseUrl {
         }
         Err(StoreError::InvalidUrl(format!(
             "{} is none of sqlite:PATH, postgres://… and mysql://…",
-            redact(url)
+            crate::urls::redact(url)
         )))
     }
 
@@ -157,7 +157,7 @@ impl DatabaseUrl {
     pub fn redacted(&self) -> String {
         match self {
             DatabaseUrl::Sqlite(path) => format!("sqlite:{}", path.display()),
-            DatabaseUrl::Postgres(url) | DatabaseUrl::Mysql(url) => redact(url),
+            DatabaseUrl::Postgres(url) | DatabaseUrl::Mysql(url) => crate::urls::redact(url),
         }
     }
 }
@@ -166,10 +166,6 @@ impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.redacted())
     }
-}
-
-fn redact(url: &str) -> String {
-    crate::urls::redact(url)
 }
 
 /// Connection settings.
