@@ -5,7 +5,7 @@ as ``manage.py djtoken_config`` exports it). With Django installed this imports
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Optional
 
 from . import _djtoken as _native
 
@@ -31,38 +31,17 @@ WORK_FACTORS = {
 }
 
 
-_MISSING = object()
-
-
-def setting(name: str, default: Any = None) -> Any:
-    """``getattr(settings, name, default)`` without what it costs per call: Django's
-    ``LazySettings`` reaches every setting through Python-level attribute hooks, and answers
-    one the project does not have by raising and catching an ``AttributeError`` (microseconds,
-    at every token check). Here it is a dict lookup: what ``LazySettings`` has read (a value
-    found is kept there, as its ``__getattr__`` keeps it, and dropped by the same changes:
-    ``override_settings``, assignment, ``del``), else the settings object behind it and its
-    defaults. Needs Django's settings configured (or configurable): before that, the ordinary
-    lookup sets them up."""
-    value = _READ.get(name, _MISSING)
-    if value is not _MISSING:
-        return value
-    holder = _READ.get("_wrapped", _MISSING)
-    if holder is _MISSING or type(holder) is object:  # django.utils.functional.empty
-        return getattr(_settings, name, default)
-    while True:
-        held = holder.__dict__
-        value = held.get(name, _MISSING)
-        if value is not _MISSING:
-            if name == "SECRET_KEY" and not value:
-                return getattr(_settings, name)  # Django's ImproperlyConfigured
-            _READ[name] = value
-            return value
-        deleted = held.get("_deleted")
-        if deleted is not None and name in deleted:
-            return default
-        holder = held.get("default_settings")
-        if holder is None:
-            return default
+#: ``setting(name, default=None)``: ``getattr(settings, name, default)`` without what it costs
+#: per call. Django's ``LazySettings`` reaches every setting through Python-level attribute
+#: hooks, and answers one the project does not have by raising and catching an
+#: ``AttributeError`` (microseconds, at every token check). Here it is a few dict lookups in
+#: Rust: what ``LazySettings`` has read (a value found is kept there, as its ``__getattr__``
+#: keeps it, and dropped by the same changes: ``override_settings``, assignment, ``del``),
+#: else the settings object behind it and its defaults. Before the settings are configured,
+#: the ordinary lookup (which configures them).
+setting = _native.setting
+if _settings is not None:
+    _native.use_settings(_READ, _settings)
 
 
 def configured_settings():

@@ -184,6 +184,9 @@ def _django_version() -> str:
     return series if series in _native.django_versions() else _native.LATEST_DJANGO_VERSION
 
 
+_native.use_django_version(_django_version())
+
+
 @functools.cache
 def _series() -> tuple:
     return tuple(int(part) for part in _django_version().split("."))
@@ -374,39 +377,11 @@ def loads(
     if serializer is not JSONSerializer:
         signer = TimestampSigner(key=key, salt=salt, fallback_keys=fallback_keys)
         return signer.unsign_object(s, serializer=serializer, max_age=max_age)
-    # Django's own serializer: the JSON is read in Rust too, unless only Python reads it.
-    native = _loader(key, salt, fallback_keys)
+    # Django's own serializer: one native call (keys, signer, time and JSON).
     if max_age is not None and type(max_age) not in (int, float):
         max_age = _seconds(max_age)
-    value, raw = native.unsign_json(s, max_age, time.time())
-    return value if raw is None else json.loads(raw.decode("latin-1"))
-
-
-#: loads' signers: by salt, the last (key, fallback keys, sha1 mode) read and its signer.
-_LOADERS: dict = {}
-
-
-def _loader(key, salt, fallback_keys):
-    """The native signer ``loads`` checks with: the settings' keys (read for a dict lookup
-    each, kept while they are the same) unless given."""
-    settings = _django_settings() if key is None or fallback_keys is None else None
-    if settings is not None:
-        key = key or setting("SECRET_KEY")
-        if fallback_keys is None:
-            fallback_keys = setting("SECRET_KEY_FALLBACKS", ())
-    elif not key:
-        raise ValueError("no key: pass key=..., or use djtoken.signing inside a configured Django project")
-    fallbacks = tuple(fallback_keys or ())
-    # Django 3.2's DEFAULT_HASHING_ALGORITHM (read only there).
-    sha1_mode = settings is not None and _django_version() == "3.2" and setting("DEFAULT_HASHING_ALGORITHM") == "sha1"
-    last = _LOADERS.get(salt)
-    if last is not None and last[0] is key and last[1] == fallbacks and last[2] is sha1_mode:
-        return last[3]
-    native = _native_signer(key, fallbacks, _django_version(), salt, ":", None, sha1_mode, True)
-    if len(_LOADERS) >= 256:
-        _LOADERS.clear()
-    _LOADERS[salt] = (key, fallbacks, sha1_mode, native)
-    return native
+    # Django's TimestampSigner falls back to its class path for an empty salt.
+    return _native.loads(s, key, salt or "django.core.signing.TimestampSigner", fallback_keys, max_age)
 
 
 def _keys(settings, key, fallback_keys):

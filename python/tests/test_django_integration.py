@@ -221,6 +221,14 @@ def test_patching_the_clock_on_the_class_takes_effect_as_in_django():
         with mock.patch.object(module.token_generator, "_today", return_value=later):
             assert not module.token_generator.check_token(user, token), module
         assert module.token_generator.check_token(user, token), module
+
+        class Later(module.PasswordResetTokenGenerator):
+            def _num_days(self, dt):
+                return super()._num_days(dt) + 30
+
+        assert not Later().check_token(user, token), module
+        assert Later().make_token(user) != token, module
+        assert module.PasswordResetTokenGenerator().check_token(user, token), module
     reset_token = OurResetGenerator().make_token(user)
     four_days = datetime.datetime.now() + datetime.timedelta(days=4)
     for cls in (OurResetGenerator, DjangoResetGenerator):

@@ -116,6 +116,8 @@ def test_json_reads_as_djangos_json_serializer_reads_it():
         b'{"trailing": 1,}',
         b"not json",
         b'"\\ud800"',
+        b"[1e+19, -9.3e18, 1e19, 10000000000000000000, -0, 0.0, -1.5]",
+        b"-0",
     ]
     signer = django_signing.TimestampSigner(salt="django.core.signing")
     for text in texts:
@@ -127,6 +129,8 @@ def test_json_reads_as_djangos_json_serializer_reads_it():
                 ours = kind(lambda signed=signed: signing.loads(signed))
                 theirs = kind(lambda signed=signed: django_signing.loads(signed))
             assert repr(ours) == repr(theirs), text
+    for salt in (None, ""):  # Django's TimestampSigner signs with its class path then.
+        assert signing.loads(django_signing.dumps([salt], salt=salt), salt=salt) == [salt]
     with override_settings(SECRET_KEY="a-key-set-by-a-test"):
         with at():
             value = django_signing.dumps({"x": 1})

@@ -6,6 +6,7 @@
 //! settings and users is the Python package's business (`python/djtoken/`); this module only
 //! receives values.
 //!
+//! - [`project`]: the running Django project's settings, read for a dict lookup.
 //! - [`tokens`]: `salted_hmac`, base36, tokenapi's and Django's reset token generators.
 //! - [`signing`]: `django.core.signing`'s signers and exceptions.
 //! - [`hashers`]: `PASSWORD_HASHERS`, each hasher's encode/verify for Django's classes, and
@@ -14,6 +15,7 @@
 //!   store and `get_user`/`login`/`logout`, configured by a `djtoken.toml`.
 
 mod hashers;
+mod project;
 #[cfg(all(feature = "store", feature = "toml"))]
 mod sessions;
 mod signing;
@@ -70,6 +72,7 @@ fn keys(secret: &Bound<'_, PyAny>, fallbacks: &Bound<'_, PyAny>) -> PyResult<Sec
 fn _djtoken(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("LATEST_DJANGO_VERSION", DjangoVersion::LATEST.as_str())?;
+    project::register(m)?;
     tokens::register(m)?;
     hashers::register(m)?;
     signing::register(m)?;

@@ -3,13 +3,14 @@
 //! left to the Python serializer (Django's `JSONSerializer` by default), so what Python's
 //! `json` reads and writes is exactly what Django's does; the bytes cross as they are.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyType};
+use pyo3::types::{PyBytes, PyString, PyTuple, PyType};
 
+use super::project::setting;
 use super::{keys, value_error};
 use crate::crypto::Algorithm;
 use crate::signing::{
@@ -40,6 +41,8 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "SALTED_HMAC_ALGORITHMS",
         Algorithm::ALL.iter().map(|a| a.name()).collect::<Vec<_>>(),
     )?;
+    m.add_function(wrap_pyfunction!(use_django_version, m)?)?;
+    m.add_function(wrap_pyfunction!(loads, m)?)?;
     m.add_class::<NativeSigner>()
 }
 
@@ -122,6 +125,134 @@ fn b64_decode<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>
         .map_err(|e| python_error("binascii", "Error", e.to_string()))
 }
 
+/// The Django series `djtoken.signing` speaks (the installed one, else the latest).
+static VERSION: OnceLock<DjangoVersion> = OnceLock::new();
+
+#[pyfunction]
+fn use_django_version(version: &str) -> PyResult<()> {
+    let version: DjangoVersion = version.parse().map_err(value_error)?;
+    let _ = VERSION.set(version);
+    Ok(())
+}
+
+/// `loads`' signers: by salt, the keys they were made for (the objects, while the settings
+/// hold the same ones) and the signer.
+struct Loader {
+    key: Py<PyAny>,
+    fallbacks: Vec<Py<PyAny>>,
+    sha1_mode: bool,
+    signer: Py<NativeSigner>,
+}
+
+/// By salt: a project uses a handful, found by comparing the text.
+static LOADERS: Mutex<Vec<(String, Loader)>> = Mutex::new(Vec::new());
+
+/// `signing.loads(s, key, salt, max_age=…, fallback_keys=…)` with Django's `JSONSerializer`,
+/// in one call: the project's `SECRET_KEY` and `SECRET_KEY_FALLBACKS` (for a dict lookup each)
+/// unless given, the signer made for them kept while they are the same objects, the time
+/// from Python's `time.time()` (so code that freezes it, as Django's tests do, is obeyed),
+/// and the JSON read into Python objects here unless only Python's `json` reads it.
+#[pyfunction]
+#[pyo3(signature = (s, key, salt, fallback_keys, max_age))]
+fn loads<'py>(
+    py: Python<'py>,
+    s: &str,
+    key: Option<Bound<'py, PyAny>>,
+    salt: &str,
+    fallback_keys: Option<Bound<'py, PyAny>>,
+    max_age: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let version = VERSION.get().copied().unwrap_or(DjangoVersion::LATEST);
+    let configured = super::project::configured(py)?;
+    let project = configured && (key.is_none() || fallback_keys.is_none());
+    let key = match key.filter(|k| k.is_truthy().unwrap_or(true)) {
+        Some(key) => key,
+        None if project => setting(py, pyo3::intern!(py, "SECRET_KEY"), None)?,
+        None => {
+            return Err(PyValueError::new_err(
+                "no key: pass key=..., or use djtoken.signing inside a configured Django project",
+            ));
+        }
+    };
+    let fallbacks = match fallback_keys {
+        Some(given) => given,
+        None if project => setting(
+            py,
+            pyo3::intern!(py, "SECRET_KEY_FALLBACKS"),
+            Some(PyTuple::empty(py).into_any()),
+        )?,
+        None => PyTuple::empty(py).into_any(),
+    };
+    let fallbacks = super::project::keys_of(&fallbacks)?;
+    // Django 3.2's DEFAULT_HASHING_ALGORITHM (read only there).
+    let sha1_mode = project
+        && version == DjangoVersion::V3_2
+        && setting(py, pyo3::intern!(py, "DEFAULT_HASHING_ALGORITHM"), None)?
+            .eq(pyo3::intern!(py, "sha1"))?;
+    let signer = {
+        let mut loaders = LOADERS.lock().unwrap_or_else(|p| p.into_inner());
+        let found = loaders.iter().position(|(s, _)| s == salt);
+        match found.map(|at| &loaders[at].1) {
+            Some(l)
+                if l.key.is(&key)
+                    && l.sha1_mode == sha1_mode
+                    && l.fallbacks.len() == fallbacks.len()
+                    && l.fallbacks.iter().zip(&fallbacks).all(|(a, b)| a.is(b)) =>
+            {
+                l.signer.clone_ref(py)
+            }
+            _ => {
+                let options = SignerOptions {
+                    salt: Some(salt.to_owned()),
+                    sep: ":".to_owned(),
+                    algorithm: None,
+                    sha1_mode,
+                };
+                let keys = keys(&key, PyTuple::new(py, &fallbacks)?.as_any())?;
+                let signer = TimestampSigner::new(&keys, version, options).map_err(value_error)?;
+                let signer = Py::new(
+                    py,
+                    NativeSigner {
+                        signer,
+                        timestamped: true,
+                    },
+                )?;
+                let loader = Loader {
+                    key: key.unbind(),
+                    fallbacks: fallbacks.into_iter().map(Bound::unbind).collect(),
+                    sha1_mode,
+                    signer: signer.clone_ref(py),
+                };
+                match found {
+                    Some(at) => loaders[at].1 = loader,
+                    None => {
+                        if loaders.len() >= 256 {
+                            loaders.clear();
+                        }
+                        loaders.push((salt.to_owned(), loader));
+                    }
+                }
+                signer
+            }
+        }
+    };
+    static TIME: pyo3::sync::PyOnceLock<Py<PyModule>> = pyo3::sync::PyOnceLock::new();
+    let time = TIME.get_or_try_init(py, || py.import("time").map(Bound::unbind))?;
+    let now: f64 = time
+        .bind(py)
+        .getattr(pyo3::intern!(py, "time"))?
+        .call0()?
+        .extract()?;
+    let (value, raw) = signer.get().unsign_json(py, s, max_age, now)?;
+    match raw {
+        None => Ok(value),
+        Some(raw) => py.import(pyo3::intern!(py, "json"))?.call_method1(
+            pyo3::intern!(py, "loads"),
+            (PyString::new(py, &crate::latin1::decode(raw.as_bytes())),),
+        ),
+    }
+}
+
 /// A `Signer` (`timestamped = False`) or `TimestampSigner` of one Django version.
 #[pyclass(frozen, name = "Signer", module = "djtoken._djtoken")]
 struct NativeSigner {
@@ -201,11 +332,19 @@ impl NativeSigner {
     ) -> PyResult<(Bound<'py, PyAny>, Option<Bound<'py, PyBytes>>)> {
         let payload = self.unsigned(signed, max_age, now)?;
         let data = decode_payload(payload).map_err(|e| signing_error(e, signed, self.sep()))?;
-        let read = crate::signing::json::python_exact(&data).and_then(|text| {
-            let mut de = serde_json::Deserializer::from_str(&text);
-            let value = serde::de::DeserializeSeed::deserialize(PyJson(py), &mut de).ok()?;
-            de.end().ok().map(|()| value)
-        });
+        // Django writes ASCII: read it as it is, unless a number comes out that serde_json
+        // may have read otherwise than Python (a float that is a whole number beyond 64 bits,
+        // or -0.0): then the integer tokens are looked at first.
+        let read = |text: &str, guarded: bool| {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let value = serde::de::DeserializeSeed::deserialize(PyJson(py, guarded), &mut de);
+            de.end().ok().and(value.ok())
+        };
+        let read = match std::str::from_utf8(&data) {
+            Ok(ascii) if ascii.is_ascii() => read(ascii, true),
+            _ => None,
+        }
+        .or_else(|| crate::signing::json::python_exact(&data).and_then(|text| read(&text, false)));
         match read {
             Some(value) => Ok((value, None)),
             None => Ok((py.None().into_bound(py), Some(PyBytes::new(py, &data)))),
@@ -229,7 +368,9 @@ impl NativeSigner {
 
 /// JSON read straight into the Python objects `json.loads` makes (dict, list, str, int,
 /// float, bool, None), without an intermediate value.
-struct PyJson<'py>(Python<'py>);
+/// The second field: refuse a float serde_json may have read from an integer token (a whole
+/// number of 2**63 or more, or -0.0), for the caller to look at the tokens.
+struct PyJson<'py>(Python<'py>, bool);
 
 impl<'de, 'py> serde::de::DeserializeSeed<'de> for PyJson<'py> {
     type Value = Bound<'py, PyAny>;
@@ -263,6 +404,10 @@ impl<'de, 'py> serde::de::Visitor<'de> for PyJson<'py> {
     }
 
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        if self.1 && ((v == 0.0 && v.is_sign_negative()) || (v.fract() == 0.0 && v.abs() >= 9.2e18))
+        {
+            return Err(E::custom("a float that may have been an integer"));
+        }
         self.py_value(v)
     }
 
@@ -272,7 +417,7 @@ impl<'de, 'py> serde::de::Visitor<'de> for PyJson<'py> {
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let list = pyo3::types::PyList::empty(self.0);
-        while let Some(item) = seq.next_element_seed(PyJson(self.0))? {
+        while let Some(item) = seq.next_element_seed(PyJson(self.0, self.1))? {
             list.append(item).map_err(serde::de::Error::custom)?;
         }
         Ok(list.into_any())
@@ -280,8 +425,8 @@ impl<'de, 'py> serde::de::Visitor<'de> for PyJson<'py> {
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let dict = pyo3::types::PyDict::new(self.0);
-        while let Some(key) = map.next_key_seed(PyJson(self.0))? {
-            let value = map.next_value_seed(PyJson(self.0))?;
+        while let Some(key) = map.next_key_seed(PyJson(self.0, self.1))? {
+            let value = map.next_value_seed(PyJson(self.0, self.1))?;
             dict.set_item(key, value)
                 .map_err(serde::de::Error::custom)?;
         }

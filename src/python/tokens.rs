@@ -1,15 +1,17 @@
 //! Tokens: `salted_hmac`, base36, django-tokenapi's generator and Django's
 //! `PasswordResetTokenGenerator`.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDateTime, PyInt, PyString};
+use pyo3::types::{PyBytes, PyDateTime, PyDict, PyInt, PyList, PyString, PyTuple, PyType};
 
+use super::project::setting;
 use super::{keys, to_bytes, value_error};
 use crate::crypto::Algorithm;
+use crate::tokens::tokenapi::Seen;
 use crate::tokens::{
     PasswordResetTokenGenerator, ResetTokenConfig, Signer, TokenapiTokenGenerator, Value, Verdict,
 };
@@ -17,6 +19,9 @@ use crate::user::{Pk, User};
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<TokenapiGenerator>()?;
+    m.add_class::<TokenapiDropIn>()?;
+    m.add_function(wrap_pyfunction!(tokenapi_drop_in, m)?)?;
+    m.add_function(wrap_pyfunction!(tokenapi_generator, m)?)?;
     m.add_class::<ResetGenerator>()?;
     m.add_function(wrap_pyfunction!(salted_hmac_digest, m)?)?;
     m.add_function(wrap_pyfunction!(int_to_base36, m)?)
@@ -75,7 +80,10 @@ impl LocalDay {
     }
 
     fn current(&mut self) -> i64 {
-        if chrono::Utc::now().timestamp() >= self.until {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        if now >= self.until {
             *self = LocalDay::now();
         }
         self.day
@@ -98,6 +106,8 @@ fn pk_of(user: &Bound<'_, PyAny>) -> PyResult<Pk> {
 struct TokenapiGenerator {
     inner: TokenapiTokenGenerator,
     today: Mutex<LocalDay>,
+    /// `check_token`'s tokens whose signature checked out lately.
+    seen: Seen,
 }
 
 impl TokenapiGenerator {
@@ -122,6 +132,7 @@ impl TokenapiGenerator {
             inner: TokenapiTokenGenerator::new(&keys(secret, fallbacks)?)
                 .with_timeout_days(timeout_days),
             today: Mutex::new(LocalDay::now()),
+            seen: Seen::default(),
         })
     }
 
@@ -161,10 +172,176 @@ impl TokenapiGenerator {
         let password = user.getattr(pyo3::intern!(user.py(), "password"))?;
         let password = password.cast::<PyString>()?.to_cow()?;
         let today = self.today();
-        let verdict = self
-            .inner
-            .check_parts(&pk_of(user)?, &password, &token.to_cow()?, || today);
+        let verdict = self.inner.check_seen(
+            &self.seen,
+            &pk_of(user)?,
+            &password,
+            &token.to_cow()?,
+            || today,
+        );
         Ok(verdict == Verdict::Valid)
+    }
+}
+
+/// What the tokenapi drop-in (`djtoken.tokenapi.tokens`) registered: its class's own
+/// `_today`, `_num_days` and `_make_token_with_timestamp`, which stand for "count today
+/// natively".
+struct DropIn {
+    methods: [(Py<PyString>, Py<PyAny>); 3],
+}
+
+static DROP_IN: OnceLock<DropIn> = OnceLock::new();
+
+/// The generator built for the settings last read, while they are the same objects.
+struct Built {
+    secret: Py<PyAny>,
+    fallbacks: Vec<Py<PyAny>>,
+    timeout: Py<PyAny>,
+    generator: Py<TokenapiGenerator>,
+}
+
+static BUILT: Mutex<Option<Built>> = Mutex::new(None);
+
+/// Register the drop-in class (its own methods).
+#[pyfunction]
+fn tokenapi_drop_in(cls: &Bound<'_, PyType>) -> PyResult<()> {
+    let py = cls.py();
+    let method = |name: &str| -> PyResult<(Py<PyString>, Py<PyAny>)> {
+        Ok((
+            PyString::new(py, name).unbind(),
+            cls.getattr(name)?.unbind(),
+        ))
+    };
+    let registered = DropIn {
+        methods: [
+            method("_today")?,
+            method("_num_days")?,
+            method("_make_token_with_timestamp")?,
+        ],
+    };
+    DROP_IN
+        .set(registered)
+        .map_err(|_| PyValueError::new_err("the tokenapi drop-in is registered once"))
+}
+
+/// The native generator for the project's settings as they are now.
+#[pyfunction]
+fn tokenapi_generator(py: Python<'_>) -> PyResult<Bound<'_, TokenapiGenerator>> {
+    drop_in()?.generator(py)
+}
+
+fn drop_in() -> PyResult<&'static DropIn> {
+    DROP_IN
+        .get()
+        .ok_or_else(|| PyValueError::new_err("djtoken.tokenapi.tokens registers the drop-in"))
+}
+
+impl DropIn {
+    /// Whether tokenapi's clock is this class's own on `obj`: neither its class (or a
+    /// subclass) nor the instance replaces `_today`, `_num_days` or
+    /// `_make_token_with_timestamp`.
+    fn native_clock(&self, obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let py = obj.py();
+        let cls = obj.get_type();
+        for (name, own) in &self.methods {
+            if !cls.getattr(name.bind(py))?.is(own) {
+                return Ok(false);
+            }
+        }
+        match obj.getattr(pyo3::intern!(py, "__dict__")) {
+            Ok(dict) => Ok(dict.cast::<PyDict>().is_ok_and(|d| d.is_empty())),
+            Err(_) => Ok(true),
+        }
+    }
+
+    /// The native generator for `SECRET_KEY`, `SECRET_KEY_FALLBACKS` and `TOKEN_TIMEOUT_DAYS`
+    /// as read now: the one built last while they are the same objects.
+    fn generator<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, TokenapiGenerator>> {
+        let secret = setting(py, pyo3::intern!(py, "SECRET_KEY"), None)?;
+        let fallbacks = setting(
+            py,
+            pyo3::intern!(py, "SECRET_KEY_FALLBACKS"),
+            Some(PyTuple::empty(py).into_any()),
+        )?;
+        let fallbacks = super::project::keys_of(&fallbacks)?;
+        let timeout = setting(
+            py,
+            pyo3::intern!(py, "TOKEN_TIMEOUT_DAYS"),
+            Some(7i64.into_pyobject(py)?.into_any()),
+        )?;
+        let mut built = BUILT
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(b) = built.as_ref()
+            && b.secret.is(&secret)
+            && b.timeout.is(&timeout)
+            && b.fallbacks.len() == fallbacks.len()
+            && b.fallbacks.iter().zip(&fallbacks).all(|(a, f)| a.is(f))
+        {
+            return Ok(b.generator.bind(py).clone());
+        }
+        let generator = Bound::new(
+            py,
+            TokenapiGenerator::new(
+                &secret,
+                PyList::new(py, &fallbacks)?.as_any(),
+                timeout.extract()?,
+            )?,
+        )?;
+        *built = Some(Built {
+            secret: secret.unbind(),
+            fallbacks: fallbacks.into_iter().map(Bound::unbind).collect(),
+            timeout: timeout.unbind(),
+            generator: generator.clone().unbind(),
+        });
+        Ok(generator)
+    }
+}
+
+/// The base of the drop-in's `PasswordResetTokenGenerator`: `make_token` and `check_token`
+/// in one native call while the clock is the class's own (reading the settings for a dict
+/// lookup each), else the Python class's `_make_token` and `_check_token`, which call
+/// whatever replaced tokenapi's methods.
+#[pyclass(subclass, frozen, module = "djtoken._djtoken")]
+struct TokenapiDropIn;
+
+#[pymethods]
+impl TokenapiDropIn {
+    #[new]
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn new(_args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>) -> Self {
+        TokenapiDropIn
+    }
+
+    fn make_token(slf: &Bound<'_, Self>, user: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let drop_in = drop_in()?;
+        if !drop_in.native_clock(slf.as_any())? {
+            return Ok(slf
+                .call_method1(pyo3::intern!(py, "_make_token"), (user,))?
+                .unbind());
+        }
+        let token = drop_in.generator(py)?.get().make_token(user)?;
+        Ok(PyString::new(py, &token).into_any().unbind())
+    }
+
+    fn check_token(
+        slf: &Bound<'_, Self>,
+        user: &Bound<'_, PyAny>,
+        token: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let drop_in = drop_in()?;
+        if !drop_in.native_clock(slf.as_any())? {
+            return Ok(slf
+                .call_method1(pyo3::intern!(py, "_check_token"), (user, token))?
+                .unbind());
+        }
+        let valid = drop_in.generator(py)?.get().check_token(user, token)?;
+        Ok(pyo3::types::PyBool::new(py, valid)
+            .to_owned()
+            .into_any()
+            .unbind())
     }
 }
 

@@ -128,11 +128,34 @@ pub fn python_exact(data: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
         Ok(ascii) if ascii.is_ascii() => Cow::Borrowed(ascii),
         _ => Cow::Owned(crate::latin1::decode(data)),
     };
+    if !may_hold_unusual_integers(text.as_bytes()) {
+        return Some(text);
+    }
     match integer_tokens(&text) {
         Integers::Plain => Some(text),
         Integers::NegativeZero => Some(Cow::Owned(without_negative_zeros(&text))),
         Integers::TooLarge => None,
     }
+}
+
+/// Whether `bytes` has a run of 19 digits or a `-0` anywhere (inside strings too): without
+/// either, no integer token can be beyond 64 bits or a negative zero, and the tokens need not
+/// be looked at (one pass over the bytes, about a nanosecond for every five).
+fn may_hold_unusual_integers(bytes: &[u8]) -> bool {
+    let mut run = 0u32;
+    let mut previous = 0u8;
+    for &b in bytes {
+        if b.is_ascii_digit() {
+            run += 1;
+            if run >= 19 || (b == b'0' && previous == b'-') {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+        previous = b;
+    }
+    false
 }
 
 enum Integers {

@@ -275,9 +275,8 @@ impl Signer {
     /// `unsign(signed)`: the value, if the signature after the last separator is one of the
     /// accepted keys' (compared in constant time).
     pub fn unsign<'a>(&self, signed: &'a str) -> Result<&'a str, SigningError> {
-        let (value, signature) = signed
-            .rsplit_once(self.sep.as_str())
-            .ok_or_else(|| SigningError::NoSeparator(self.sep.clone()))?;
+        let (value, signature) =
+            rsplit(signed, &self.sep).ok_or_else(|| SigningError::NoSeparator(self.sep.clone()))?;
         let mut found = false;
         for key in &self.checking {
             let expected = Self::signature_with(key, value);
@@ -298,6 +297,14 @@ impl Signer {
     /// `unsign_object(signed)`.
     pub fn unsign_object(&self, signed: &str) -> Result<Value, SigningError> {
         decode_object(self.unsign(signed)?)
+    }
+}
+
+/// `text.rsplit(sep, 1)` in two parts; a one-byte separator (Django's `:`) found by byte.
+fn rsplit<'a>(text: &'a str, sep: &str) -> Option<(&'a str, &'a str)> {
+    match sep.as_bytes() {
+        [byte] if byte.is_ascii() => text.rsplit_once(char::from(*byte)),
+        _ => text.rsplit_once(sep),
     }
 }
 
@@ -443,11 +450,9 @@ impl TimestampSigner {
         now: f64,
     ) -> Result<(&'a str, i64), SigningError> {
         let result = self.signer.unsign(signed)?;
-        let (value, timestamp) = result
-            .rsplit_once(self.signer.sep.as_str())
-            .ok_or_else(|| {
-                SigningError::Malformed("not enough values to unpack (expected 2, got 1)".into())
-            })?;
+        let (value, timestamp) = rsplit(result, &self.signer.sep).ok_or_else(|| {
+            SigningError::Malformed("not enough values to unpack (expected 2, got 1)".into())
+        })?;
         let timestamp = b62_decode(timestamp)?;
         if let Some(max_age) = max_age {
             let age = now - timestamp as f64;

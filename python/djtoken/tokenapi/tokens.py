@@ -11,70 +11,32 @@ working.
 from datetime import date
 
 from djtoken import _djtoken as _native
-from djtoken._project import setting
+from djtoken import _project  # noqa: F401  (the settings the native calls read)
 
 __all__ = ["PasswordResetTokenGenerator", "token_generator"]
 
-_CACHE: dict = {}
-#: The last settings read and their generator: (secret, fallbacks, timeout, generator).
-_LAST: tuple = (None, (), None, None)
 
-
-def _generator():
-    secret = setting("SECRET_KEY")
-    fallbacks = tuple(setting("SECRET_KEY_FALLBACKS", ()))
-    timeout = setting("TOKEN_TIMEOUT_DAYS", 7)
-    last = _LAST
-    if last[0] is secret and last[2] is timeout and last[1] == fallbacks:
-        return last[3]
-    return _remember(secret, fallbacks, timeout)
-
-
-def _remember(secret, fallbacks, timeout):
-    global _LAST
-    key = (secret, fallbacks, timeout)
-    generator = _CACHE.get(key)
-    if generator is None:
-        if len(_CACHE) > 64:
-            _CACHE.clear()
-        generator = _CACHE[key] = _native.TokenapiGenerator(secret, list(fallbacks), timeout)
-    _LAST = (secret, fallbacks, timeout, generator)
-    return generator
-
-
-class PasswordResetTokenGenerator:
+class PasswordResetTokenGenerator(_native.TokenapiDropIn):
     """Same name and methods as tokenapi's class (it kept the name of Django's).
 
-    While ``_today``, ``_num_days`` and ``_make_token_with_timestamp`` are this class's own,
-    ``make_token`` and ``check_token`` go to the native generator, which counts today's date
-    itself. Patch or override any of them (on the class, a subclass or an instance) and the
-    methods below call them, as tokenapi does.
+    ``make_token`` and ``check_token`` are one native call each (the settings read, today's
+    date counted and the token made or checked in Rust) while ``_today``, ``_num_days`` and
+    ``_make_token_with_timestamp`` are this class's own. Replace any of them (on the class, a
+    subclass or an instance) and they call ``_make_token`` and ``_check_token`` below, which
+    call what replaced them, as tokenapi does.
     """
 
-    def _native_clock(self):
-        cls = type(self)
-        return (
-            cls._today is _today
-            and cls._num_days is _num_days
-            and cls._make_token_with_timestamp is _make_token_with_timestamp
-            and not self.__dict__
-        )
-
-    def make_token(self, user):
-        if self._native_clock():
-            return _generator().make_token(user)
+    def _make_token(self, user):
         return self._make_token_with_timestamp(user, self._num_days(self._today()))
 
     def _make_token_with_timestamp(self, user, timestamp):
-        return _generator().make(str(user.pk), user.password, timestamp)
+        return _native.tokenapi_generator().make(str(user.pk), user.password, timestamp)
 
-    def check_token(self, user, token):
-        if self._native_clock():
-            return _generator().check_token(user, token)
+    def _check_token(self, user, token):
         if user is None or not isinstance(token, str):
             return False
         today = self._num_days(self._today())
-        return _generator().check(str(user.pk), user.password, token, today) == "valid"
+        return _native.tokenapi_generator().check(str(user.pk), user.password, token, today) == "valid"
 
     def _num_days(self, dt):
         return (dt - date(2001, 1, 1)).days
@@ -83,7 +45,5 @@ class PasswordResetTokenGenerator:
         return date.today()
 
 
-_today = PasswordResetTokenGenerator._today
-_num_days = PasswordResetTokenGenerator._num_days
-_make_token_with_timestamp = PasswordResetTokenGenerator._make_token_with_timestamp
+_native.tokenapi_drop_in(PasswordResetTokenGenerator)
 token_generator = PasswordResetTokenGenerator()
