@@ -7,7 +7,9 @@ mod common;
 
 use common::vectors;
 use djtoken::crypto::SecretKeys;
-use djtoken::sessions::{AuthHashMatch, SessionCodec, check_session_auth_hash, session_auth_hash};
+use djtoken::sessions::{
+    AuthHashMatch, SessionCodec, SessionData, check_session_auth_hash, session_auth_hash,
+};
 use djtoken::version::DjangoVersion;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -66,13 +68,13 @@ fn session_data_is_encoded_as_django_encodes_it() {
         for row in &v.encode {
             let codec = SessionCodec::new(&keys, version, &row.salt, false);
             assert_eq!(
-                codec.encode(&row.data, row.now),
+                codec.encode(&row.data.clone().into(), row.now),
                 row.output,
                 "{series}: {}",
                 row.salt
             );
             assert_eq!(
-                codec.decode(&row.output).as_ref(),
+                codec.decode(&row.output).as_ref().map(SessionData::values),
                 Ok(&row.data),
                 "{series}"
             );
@@ -88,7 +90,12 @@ fn session_data_is_decoded_as_django_decodes_it() {
             let got = codec.decode(&row.input);
             match row.result.get("ok") {
                 Some(Value::Object(expected)) => {
-                    assert_eq!(got.as_ref(), Ok(expected), "{series}: {}", row.name)
+                    assert_eq!(
+                        got.as_ref().map(SessionData::values),
+                        Ok(expected),
+                        "{series}: {}",
+                        row.name
+                    )
                 }
                 _ => assert!(
                     got.is_err(),
@@ -113,7 +120,7 @@ fn django_3_2_in_sha1_mode_writes_the_format_of_3_0() {
         .expect("3.2 wrote the 3.0 format");
     let data = legacy.result["ok"].as_object().expect("a session").clone();
     let codec = SessionCodec::new(&keys, version, djtoken::sessions::DEFAULT_SALT, true);
-    assert_eq!(codec.encode(&data, 0), legacy.input);
+    assert_eq!(codec.encode(&data.into(), 0), legacy.input);
 }
 
 #[test]

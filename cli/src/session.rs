@@ -118,7 +118,8 @@ pub fn run(cmd: SessionCommand) -> Result<Outcome, Fail> {
                 let auth = open(&common).await?;
                 match auth.sessions().load(&value).await? {
                     Some(data) => {
-                        println!("{}", serde_json::Value::Object(data));
+                        // As Python's json.dumps writes it (ASCII), what only Python reads included.
+                        println!("{}", String::from_utf8_lossy(&data.to_json()));
                         Ok(Outcome::Yes)
                     }
                     None => {

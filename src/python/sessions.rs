@@ -10,7 +10,7 @@ use pyo3::exceptions::{PyConnectionError, PyValueError};
 use pyo3::prelude::*;
 
 use super::{keys, value_error};
-use crate::sessions::{SessionAuth, SessionError};
+use crate::sessions::{SessionAuth, SessionData, SessionError};
 use crate::settings::Settings;
 
 create_exception!(
@@ -94,7 +94,7 @@ impl NativeSessions {
     /// The session's data as JSON text, or `None` where Django finds no session.
     fn load(&self, py: Python<'_>, key: &str) -> PyResult<Option<String>> {
         let data = self.run(py, self.auth.sessions().load(key))?;
-        Ok(data.map(|d| serde_json::Value::Object(d).to_string()))
+        Ok(data.map(|d| String::from_utf8(d.to_json()).expect("Python's json writes ASCII")))
     }
 
     /// `get_user`: `(pk, None, key, cycled)` for a logged-in session (`key` is the new one
@@ -126,10 +126,7 @@ impl NativeSessions {
     /// `None`: the session's key (for signed cookies, the cookie).
     #[pyo3(signature = (key, data))]
     fn save(&self, py: Python<'_>, key: Option<&str>, data: &str) -> PyResult<String> {
-        let data = match serde_json::from_str(data) {
-            Ok(serde_json::Value::Object(map)) => map,
-            _ => return Err(PyValueError::new_err("session data must be a JSON object")),
-        };
+        let data = SessionData::from_json(data.as_bytes()).map_err(value_error)?;
         self.run(py, self.auth.sessions().save(key, &data))
     }
 }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::store::{SessionData, SessionError, SessionStore};
+use super::SessionData;
+use super::store::{SessionError, SessionStore};
 use super::{AuthHashMatch, check_session_auth_hash, session_auth_hash};
 use crate::crypto::SecretKeys;
 use crate::store::UserStore;

@@ -13,6 +13,7 @@ mod auth;
 #[cfg(feature = "redis")]
 pub mod cache;
 pub mod config;
+mod data;
 pub mod expiry;
 pub mod pickle;
 #[cfg(feature = "store")]
@@ -21,16 +22,15 @@ pub mod store;
 #[cfg(feature = "store")]
 pub use auth::{Anonymous, LoggedIn, SessionAuth, session_pk};
 pub use config::{CacheClient, CacheConfig, CookieSettings, Engine, MODEL_BACKEND, SessionConfig};
+pub use data::{DataError, SessionData};
 #[cfg(feature = "store")]
-pub use store::{SessionData, SessionError, SessionStore};
+pub use store::{SessionError, SessionStore};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use serde_json::{Map, Value};
-
 use crate::crypto::{Algorithm, SecretKeys, constant_time_compare, salted_hmac};
-use crate::signing::{SignerOptions, TimestampSigner, json};
+use crate::signing::{SignerOptions, TimestampSigner, decode_payload, encode_payload};
 use crate::version::DjangoVersion;
 
 /// The salt of Django's own stores (every built-in store class is named `SessionStore`).
@@ -88,10 +88,9 @@ impl SessionCodec {
     }
 
     /// `encode(data)` at `now`.
-    pub fn encode(&self, data: &Map<String, Value>, now: i64) -> String {
-        let value = Value::Object(data.clone());
+    pub fn encode(&self, data: &SessionData, now: i64) -> String {
+        let serialized = data.to_json();
         if self.sha1_mode {
-            let serialized = json::dumps(&value);
             let hash = salted_hmac(
                 self.legacy_salt().as_bytes(),
                 &serialized,
@@ -104,35 +103,37 @@ impl SessionCodec {
             raw.extend_from_slice(&serialized);
             return STANDARD.encode(raw);
         }
-        self.signer.sign_object(&value, true, now)
+        self.signer.sign(&encode_payload(&serialized, true), now)
     }
 
     /// `decode(session_data)`: the data, or an empty session where Django reads one (a bad
     /// signature, another key or salt, anything malformed). Only Django 3.2 raises for some
     /// input ([`UnreadableSession`]).
-    pub fn decode(&self, data: &str) -> Result<Map<String, Value>, UnreadableSession> {
-        let signed = self.signer.unsign_object(data, None, 0.0);
-        let value = match signed {
-            Ok(value) => value,
-            Err(_) if self.version != DjangoVersion::V3_2 => return Ok(Map::new()),
+    pub fn decode(&self, data: &str) -> Result<SessionData, UnreadableSession> {
+        let read = self
+            .signer
+            .unsign(data, None, 0.0)
+            .and_then(|(payload, _)| decode_payload(payload))
+            .map_err(|e| e.is_bad_signature())
+            .and_then(|serialized| match SessionData::from_json(&serialized) {
+                Ok(data) => Ok(data),
+                // Not a dict: Django's decode returns it and fails later; no session here.
+                Err(DataError::NotAnObject) => Ok(SessionData::new()),
+                Err(DataError::Json(_)) => Err(false),
+            });
+        match read {
+            Ok(data) => Ok(data),
+            Err(_) if self.version != DjangoVersion::V3_2 => Ok(SessionData::new()),
             // 3.2: a bad signature falls back to the 3.0 format, quietly; any other failure
             // calls the 3.0 decoder directly, whose base64 errors escape.
-            Err(e) => return self.legacy_decode(data, e.is_bad_signature()),
-        };
-        Ok(match value {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        })
+            Err(bad_signature) => self.legacy_decode(data, bad_signature),
+        }
     }
 
-    fn legacy_decode(
-        &self,
-        data: &str,
-        quiet: bool,
-    ) -> Result<Map<String, Value>, UnreadableSession> {
+    fn legacy_decode(&self, data: &str, quiet: bool) -> Result<SessionData, UnreadableSession> {
         let escaped = |reason: &str| {
             if quiet {
-                Ok(Map::new())
+                Ok(SessionData::new())
             } else {
                 Err(UnreadableSession(self.version, reason.to_owned()))
             }
@@ -144,7 +145,7 @@ impl SessionCodec {
             return escaped("not base64");
         };
         let Some(colon) = raw.iter().position(|&b| b == b':') else {
-            return Ok(Map::new());
+            return Ok(SessionData::new());
         };
         let (hash, serialized) = (&raw[..colon], &raw[colon + 1..]);
         let expected = salted_hmac(
@@ -155,12 +156,9 @@ impl SessionCodec {
         )
         .hexdigest();
         if !constant_time_compare(hash, expected.as_bytes()) {
-            return Ok(Map::new());
+            return Ok(SessionData::new());
         }
-        Ok(match json::loads(serialized) {
-            Ok(Value::Object(map)) => map,
-            _ => Map::new(),
-        })
+        Ok(SessionData::from_json(serialized).unwrap_or_default())
     }
 }
 

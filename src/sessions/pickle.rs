@@ -2,9 +2,10 @@
 //! dict, pickled by `pickle.dumps(d, protocol)` (protocol 5 for Django's `RedisCache`, 4 for
 //! django-redis on Python ≤ 3.13), and read whatever protocol wrote it.
 //!
-//! Only plain data is read: `None`, booleans, integers that fit 64 bits, floats, `str`,
-//! lists, tuples (read as lists) and dicts with `str` keys — what a JSON-serialisable session
-//! holds. Anything else (bytes, sets, a `datetime`, any other object: opcodes that name a
+//! Only plain data is read: `None`, booleans, integers (of up to 4,300 digits, as Python's
+//! `int` converts to text), floats (`nan` and the infinities too), `str` (lone surrogates
+//! too), lists, tuples (read as lists) and dicts whose keys are `str`, numbers or `None` —
+//! what a session holds; what a JSON value cannot hold is carried (`SessionData`). Anything else (bytes, sets, a `datetime`, any other object: opcodes that name a
 //! class) is [`PickleError::Unsupported`], naming what was found; nothing is imported or
 //! called. Hostile input cannot make the reader allocate or work beyond a bound, crash it or
 //! stall it: shared references count once per use against [`MAX_NODES`], and the text they
@@ -25,7 +26,8 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::rc::Rc;
 
-use serde_json::{Map, Number, Value};
+use super::SessionData;
+use crate::wire::pyvalue::{PyStr, PyValue, int_from_le_bytes, int_to_le_bytes};
 
 /// At most this many values (shared ones counted at every use) in one pickle.
 pub const MAX_NODES: usize = 100_000;
@@ -64,6 +66,10 @@ enum Obj {
     Int(i64),
     Float(f64),
     Str(Rc<str>),
+    /// A `str` with a lone surrogate, as `encode("utf-8", "surrogatepass")` spells it.
+    Surrogates(Rc<[u8]>),
+    /// An `int` beyond 64 bits, in decimal.
+    BigInt(Rc<str>),
     List(Shared<Vec<Obj>>),
     Tuple(Rc<Vec<Obj>>),
     Dict(Shared<Dict>),
@@ -109,6 +115,8 @@ impl Obj {
             | Obj::Int(_)
             | Obj::Float(_)
             | Obj::Str(_)
+            | Obj::Surrogates(_)
+            | Obj::BigInt(_)
             | Obj::Foreign(_) => {}
         }
     }
@@ -119,7 +127,9 @@ impl Obj {
 #[derive(PartialEq, Eq, Hash)]
 enum Key {
     Str(Rc<str>),
+    Surrogates(Rc<[u8]>),
     Int(i64),
+    BigInt(Rc<str>),
     Null,
 }
 
@@ -127,7 +137,9 @@ impl Key {
     fn of(obj: &Obj) -> Option<Key> {
         match obj {
             Obj::Str(s) => Some(Key::Str(Rc::clone(s))),
+            Obj::Surrogates(s) => Some(Key::Surrogates(Rc::clone(s))),
             Obj::Int(v) => Some(Key::Int(*v)),
+            Obj::BigInt(v) => Some(Key::BigInt(Rc::clone(v))),
             Obj::Bool(v) => Some(Key::Int(i64::from(*v))),
             Obj::Null => Some(Key::Null),
             _ => None,
@@ -253,9 +265,14 @@ impl<'a> Reader<'a> {
     }
 
     fn text(&mut self, len: usize) -> Result<Obj, PickleError> {
-        match std::str::from_utf8(self.take(len)?) {
+        let bytes = self.take(len)?;
+        match std::str::from_utf8(bytes) {
             Ok(s) => Ok(Obj::Str(Rc::from(s))),
-            Err(_) => malformed("a str that is not UTF-8"),
+            // Python's pickler writes a lone surrogate as "surrogatepass" does.
+            Err(_) => match PyStr::from_surrogatepass(bytes) {
+                Some(_) => Ok(Obj::Surrogates(Rc::from(bytes))),
+                None => malformed("a str that is not UTF-8"),
+            },
         }
     }
 
@@ -427,16 +444,10 @@ impl<'a> Reader<'a> {
                         (b'I', b"00") => Obj::Bool(false),
                         _ => {
                             let text = line.strip_suffix(b"L").unwrap_or(line);
-                            let text = std::str::from_utf8(text)
-                                .ok()
-                                .and_then(|t| t.parse::<i64>().ok());
-                            match text {
-                                Some(v) => Obj::Int(v),
-                                None => {
-                                    return Err(PickleError::Unsupported(
-                                        "an integer beyond 64 bits".into(),
-                                    ));
-                                }
+                            let text = std::str::from_utf8(text).unwrap_or("");
+                            match text.parse::<i64>() {
+                                Ok(v) => Obj::Int(v),
+                                Err(_) => big_decimal(text)?,
                             }
                         }
                     };
@@ -666,12 +677,46 @@ fn printable(name: &str) -> String {
     out
 }
 
+/// The most bytes of an integer read: 4,300 decimal digits, what Python's `int` and `json`
+/// convert to and from text (`sys.get_int_max_str_digits()`).
+const MAX_INT_BYTES: usize = 1786;
+
+/// Protocol 0's decimal `INT`/`LONG` beyond 64 bits.
+fn big_decimal(text: &str) -> Result<Obj, PickleError> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return malformed("an INT that is not a number");
+    }
+    if digits.len() > 4300 {
+        return Err(PickleError::TooLarge("an integer of more than 4300 digits"));
+    }
+    let digits = digits.trim_start_matches('0');
+    Ok(match (digits.is_empty(), negative) {
+        (true, _) => Obj::Int(0),
+        (false, true) => Obj::BigInt(Rc::from(format!("-{digits}"))),
+        (false, false) => Obj::BigInt(Rc::from(digits)),
+    })
+}
+
 fn long_from_le(bytes: &[u8]) -> Result<Obj, PickleError> {
     if bytes.is_empty() {
         return Ok(Obj::Int(0));
     }
     if bytes.len() > 8 {
-        return Err(PickleError::Unsupported("an integer beyond 64 bits".into()));
+        if bytes.len() > MAX_INT_BYTES {
+            return Err(PickleError::TooLarge("an integer of more than 4300 digits"));
+        }
+        let decimal = int_from_le_bytes(bytes);
+        if decimal.trim_start_matches('-').len() > 4300 {
+            return Err(PickleError::TooLarge("an integer of more than 4300 digits"));
+        }
+        return Ok(match decimal.parse::<i64>() {
+            Ok(v) => Obj::Int(v),
+            Err(_) => Obj::BigInt(Rc::from(decimal)),
+        });
     }
     let negative = bytes[bytes.len() - 1] & 0x80 != 0;
     let mut buf = if negative { [0xff; 8] } else { [0; 8] };
@@ -687,7 +732,7 @@ struct Expander {
 }
 
 impl Expander {
-    fn value(&mut self, obj: &Obj, depth: usize) -> Result<Value, PickleError> {
+    fn value(&mut self, obj: &Obj, depth: usize) -> Result<PyValue, PickleError> {
         self.nodes += 1;
         if self.nodes > MAX_NODES {
             return Err(PickleError::TooLarge("values"));
@@ -696,62 +741,73 @@ impl Expander {
             return Err(PickleError::TooLarge("nesting"));
         }
         Ok(match obj {
-            Obj::Null => Value::Null,
-            Obj::Bool(v) => Value::Bool(*v),
-            Obj::Int(v) => Value::from(*v),
-            Obj::Float(v) => match Number::from_f64(*v) {
-                Some(n) => Value::Number(n),
-                None => {
-                    return Err(PickleError::Unsupported(
-                        "a float that is not finite".into(),
-                    ));
-                }
-            },
-            Obj::Str(s) => Value::String(self.text(s)?),
+            Obj::Null => PyValue::None,
+            Obj::Bool(v) => PyValue::Bool(*v),
+            Obj::Int(v) => PyValue::Int(v.to_string()),
+            Obj::BigInt(v) => PyValue::Int(self.text_str(v)?.to_owned()),
+            Obj::Float(v) => PyValue::Float(*v),
+            Obj::Str(s) => PyValue::Str(PyStr::from(self.text_str(s)?)),
+            Obj::Surrogates(s) => PyValue::Str(
+                PyStr::from_surrogatepass(self.text(s)?).expect("checked when it was read"),
+            ),
             Obj::List(items) => self.array(&items.borrow(), depth)?,
             Obj::Tuple(items) => self.array(items, depth)?,
-            Obj::Dict(dict) => Value::Object(self.object(&dict.borrow().entries, depth)?),
+            Obj::Dict(dict) => PyValue::Dict(self.object(&dict.borrow().entries, depth)?),
             Obj::Foreign(what) => return Err(PickleError::Unsupported((*what).into())),
         })
     }
 
-    fn text(&mut self, s: &str) -> Result<String, PickleError> {
+    /// `s`, counted against the text budget.
+    fn text<'a>(&mut self, s: &'a [u8]) -> Result<&'a [u8], PickleError> {
         self.text = self
             .text
             .checked_sub(s.len())
             .ok_or(PickleError::TooLarge("text"))?;
-        Ok(s.to_owned())
+        Ok(s)
     }
 
-    fn array(&mut self, items: &[Obj], depth: usize) -> Result<Value, PickleError> {
+    fn text_str<'a>(&mut self, s: &'a str) -> Result<&'a str, PickleError> {
+        self.text(s.as_bytes())?;
+        Ok(s)
+    }
+
+    fn array(&mut self, items: &[Obj], depth: usize) -> Result<PyValue, PickleError> {
         items
             .iter()
             .map(|item| self.value(item, depth + 1))
             .collect::<Result<Vec<_>, _>>()
-            .map(Value::Array)
+            .map(PyValue::List)
     }
 
     fn object(
         &mut self,
         entries: &[(Obj, Obj)],
         depth: usize,
-    ) -> Result<Map<String, Value>, PickleError> {
-        let mut map = Map::new();
+    ) -> Result<Vec<(PyValue, PyValue)>, PickleError> {
+        let mut members = Vec::with_capacity(entries.len());
         for (key, value) in entries {
-            let Obj::Str(key) = key else {
+            if !matches!(
+                key,
+                Obj::Str(_)
+                    | Obj::Surrogates(_)
+                    | Obj::Int(_)
+                    | Obj::BigInt(_)
+                    | Obj::Null
+                    | Obj::Bool(_)
+                    | Obj::Float(_)
+            ) {
                 return Err(PickleError::Unsupported(
-                    "a dict key that is not a str".into(),
+                    "a dict key that is not a str or a number".into(),
                 ));
-            };
-            let key = self.text(key)?;
-            map.insert(key, self.value(value, depth + 1)?);
+            }
+            members.push((self.value(key, depth + 1)?, self.value(value, depth + 1)?));
         }
-        Ok(map)
+        Ok(members)
     }
 }
 
 /// `pickle.loads(data)` of a session dict: its items in order.
-pub fn loads_dict(data: &[u8]) -> Result<Map<String, Value>, PickleError> {
+pub fn loads_dict(data: &[u8]) -> Result<SessionData, PickleError> {
     let mut reader = Reader {
         data,
         pos: 0,
@@ -769,16 +825,17 @@ pub fn loads_dict(data: &[u8]) -> Result<Map<String, Value>, PickleError> {
         nodes: 0,
         text: expansion_budget(data.len()),
     };
-    expander.object(&dict.borrow().entries, 0)
+    let members = expander.object(&dict.borrow().entries, 0)?;
+    Ok(SessionData::from_members(members))
 }
 
 /// `pickle.dumps(data, protocol)` (protocol 4 or 5, the ones Django's caches write) as
 /// CPython's pickler writes it for plain data: one frame, every str, list and dict memoised,
 /// items in batches of 1,000. Non-finite floats cannot come from `serde_json` values.
-pub fn dumps_dict(data: &Map<String, Value>, protocol: u8) -> Vec<u8> {
+pub fn dumps_dict(data: &SessionData, protocol: u8) -> Vec<u8> {
     let mut body = Vec::with_capacity(256);
     let mut memo = 0usize;
-    write_dict(&mut body, data, &mut memo);
+    write_py(&mut body, &data.to_py(), &mut memo);
     body.push(b'.');
     let mut out = Vec::with_capacity(body.len() + 11);
     out.extend_from_slice(&[0x80, protocol.clamp(4, 5)]);
@@ -796,27 +853,8 @@ fn memoize(out: &mut Vec<u8>, memo: &mut usize) {
     *memo += 1;
 }
 
-fn write_dict(out: &mut Vec<u8>, data: &Map<String, Value>, memo: &mut usize) {
-    out.push(b'}');
-    memoize(out, memo);
-    let items: Vec<_> = data.iter().collect();
-    for batch in items.chunks(1000) {
-        if let [(key, value)] = batch {
-            write_str(out, key, memo);
-            write_value(out, value, memo);
-            out.push(b's');
-        } else {
-            out.push(b'(');
-            for (key, value) in batch {
-                write_str(out, key, memo);
-                write_value(out, value, memo);
-            }
-            out.push(b'u');
-        }
-    }
-}
-
-fn write_str(out: &mut Vec<u8>, s: &str, memo: &mut usize) {
+/// A `str` as its UTF-8 ("surrogatepass") bytes.
+fn write_text(out: &mut Vec<u8>, s: &[u8], memo: &mut usize) {
     let len = s.len();
     if len < 256 {
         out.push(0x8c);
@@ -828,43 +866,70 @@ fn write_str(out: &mut Vec<u8>, s: &str, memo: &mut usize) {
         out.push(0x8d);
         out.extend_from_slice(&(len as u64).to_le_bytes());
     }
-    out.extend_from_slice(s.as_bytes());
+    out.extend_from_slice(s);
     memoize(out, memo);
 }
 
-fn write_value(out: &mut Vec<u8>, value: &Value, memo: &mut usize) {
+/// Any value a session holds, as CPython's pickler writes it (lists and dicts in batches of
+/// 1,000, strings and containers memoised, integers as small as their opcode allows).
+fn write_py(out: &mut Vec<u8>, value: &PyValue, memo: &mut usize) {
     match value {
-        Value::Null => out.push(b'N'),
-        Value::Bool(true) => out.push(0x88),
-        Value::Bool(false) => out.push(0x89),
-        Value::Number(n) => {
-            if let Some(v) = n.as_i64() {
-                write_int(out, i128::from(v));
-            } else if let Some(v) = n.as_u64() {
-                write_int(out, i128::from(v));
-            } else {
-                out.push(b'G');
-                out.extend_from_slice(&n.as_f64().unwrap_or(0.0).to_be_bytes());
+        PyValue::None => out.push(b'N'),
+        PyValue::Bool(true) => out.push(0x88),
+        PyValue::Bool(false) => out.push(0x89),
+        PyValue::Int(digits) => match digits.parse::<i128>() {
+            Ok(v) => write_int(out, v),
+            Err(_) => {
+                let bytes = int_to_le_bytes(digits);
+                match u8::try_from(bytes.len()) {
+                    Ok(n) => out.extend_from_slice(&[0x8a, n]),
+                    Err(_) => {
+                        out.push(0x8b);
+                        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+                    }
+                }
+                out.extend_from_slice(&bytes);
             }
+        },
+        PyValue::Float(f) => {
+            out.push(b'G');
+            out.extend_from_slice(&f.to_be_bytes());
         }
-        Value::String(s) => write_str(out, s, memo),
-        Value::Array(items) => {
+        PyValue::Str(s) => write_text(out, s.as_surrogatepass(), memo),
+        PyValue::List(items) => {
             out.push(b']');
             memoize(out, memo);
             for batch in items.chunks(1000) {
                 if let [item] = batch {
-                    write_value(out, item, memo);
+                    write_py(out, item, memo);
                     out.push(b'a');
                 } else {
                     out.push(b'(');
                     for item in batch {
-                        write_value(out, item, memo);
+                        write_py(out, item, memo);
                     }
                     out.push(b'e');
                 }
             }
         }
-        Value::Object(map) => write_dict(out, map, memo),
+        PyValue::Dict(members) => {
+            out.push(b'}');
+            memoize(out, memo);
+            for batch in members.chunks(1000) {
+                if let [(key, value)] = batch {
+                    write_py(out, key, memo);
+                    write_py(out, value, memo);
+                    out.push(b's');
+                } else {
+                    out.push(b'(');
+                    for (key, value) in batch {
+                        write_py(out, key, memo);
+                        write_py(out, value, memo);
+                    }
+                    out.push(b'u');
+                }
+            }
+        }
     }
 }
 
@@ -898,6 +963,7 @@ fn write_int(out: &mut Vec<u8>, v: i128) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Map, Value};
 
     #[test]
     fn shared_references_cannot_expand_without_bound() {
@@ -983,7 +1049,7 @@ mod tests {
         let mut small = b"\x80\x05}\x8c\x01l](\x8c\x03abcq\x01".to_vec();
         small.extend_from_slice(b"h\x01h\x01es.");
         let dict = loads_dict(&small).expect("three references to one str");
-        assert_eq!(dict["l"], serde_json::json!(["abc", "abc", "abc"]));
+        assert_eq!(dict.values()["l"], serde_json::json!(["abc", "abc", "abc"]));
     }
 
     #[test]
@@ -992,22 +1058,29 @@ mod tests {
         for i in 0..40_000 {
             map.insert(format!("key-{i}"), Value::from(i));
         }
-        let mut data = dumps_dict(&map, 5);
+        let mut data = dumps_dict(&SessionData::from(map.clone()), 5);
         // Append a SETITEM that repeats the first key: it keeps its place, takes the value.
         data.pop();
         data.extend_from_slice(b"\x8c\x05key-0K\x07s.");
         let back = loads_dict(&data).expect("a dict");
-        assert_eq!(back.len(), 40_000);
-        assert_eq!(back.keys().next().map(String::as_str), Some("key-0"));
-        assert_eq!(back["key-0"], Value::from(7));
-        assert_eq!(back["key-39999"], Value::from(39_999));
-        // int and bool keys are one key, as in Python (then refused: not str keys).
-        let ints = b"\x80\x05}(K\x01\x8c\x01a\x88\x8c\x01bu.";
+        assert_eq!(back.values().len(), 40_000);
         assert_eq!(
-            loads_dict(ints),
-            Err(PickleError::Unsupported(
-                "a dict key that is not a str".into()
-            ))
+            back.values().keys().next().map(String::as_str),
+            Some("key-0")
+        );
+        assert_eq!(back.values()["key-0"], Value::from(7));
+        assert_eq!(back.values()["key-39999"], Value::from(39_999));
+        // int and bool keys are one key, as in Python (the first key, the last value), and
+        // carried for Python (not str keys).
+        let ints = b"\x80\x05}(K\x01\x8c\x01a\x88\x8c\x01bu.";
+        let back = loads_dict(ints).expect("a dict");
+        assert_eq!(
+            back.python_only(),
+            [(
+                None,
+                PyValue::Int("1".into()),
+                PyValue::Str(PyStr::from("b"))
+            )]
         );
     }
 
@@ -1015,7 +1088,7 @@ mod tests {
     fn a_frame_longer_than_the_pickle_is_refused_as_cpython_refuses_it() {
         let mut map = Map::new();
         map.insert("k".into(), Value::from("v"));
-        let good = dumps_dict(&map, 5);
+        let good = dumps_dict(&SessionData::from(map.clone()), 5);
         assert!(loads_dict(&good).is_ok());
         let mut long = good.clone();
         long[3] += 1;
@@ -1067,8 +1140,9 @@ mod tests {
         ] {
             let mut map = Map::new();
             map.insert("v".into(), Value::from(v));
-            let back = loads_dict(&dumps_dict(&map, 5)).expect("reads its own pickle");
-            assert_eq!(back["v"], Value::from(v), "{v}");
+            let back = loads_dict(&dumps_dict(&SessionData::from(map.clone()), 5))
+                .expect("reads its own pickle");
+            assert_eq!(back.values()["v"], Value::from(v), "{v}");
         }
     }
 

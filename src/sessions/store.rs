@@ -12,14 +12,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
 
 use super::config::{Engine, SIGNED_COOKIES_SALT, SessionConfig, is_valid_key, new_session_key};
 use super::expiry::is_truthy;
-use super::{SessionCodec, expiry};
+use super::{DataError, SessionCodec, SessionData, expiry};
 use crate::clock::Clock;
 use crate::crypto::SecretKeys;
-use crate::signing::{SignerOptions, TimestampSigner};
+use crate::signing::{SignerOptions, TimestampSigner, decode_payload, encode_payload};
 use crate::store::{NaiveTimes, StoreError, UserStore};
 use crate::version::DjangoVersion;
 
@@ -30,9 +29,6 @@ const INLINE_PICKLE_BYTES: usize = 16 << 10;
 
 #[cfg(feature = "redis")]
 use super::cache::RedisCache;
-
-/// Session data: the dict, in Django's order.
-pub type SessionData = Map<String, Value>;
 
 /// Why a session operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -159,10 +155,10 @@ impl SessionStore {
     /// computes it when it saves: `None` for a browser-session cookie.
     pub fn cookie_max_age(&self, data: &SessionData) -> Result<Option<i64>, String> {
         let rules = self.expiry_rules();
-        if rules.at_browser_close(data, self.config.cookie.expire_at_browser_close) {
+        if rules.at_browser_close(data.values(), self.config.cookie.expire_at_browser_close) {
             return Ok(None);
         }
-        rules.age(data, self.now()).map(Some)
+        rules.age(data.values(), self.now()).map(Some)
     }
 
     fn db(&self) -> &UserStore {
@@ -231,13 +227,17 @@ impl SessionStore {
             Engine::SignedCookies => {
                 let max_age = self.config.cookie.age as f64;
                 let now = self.now().timestamp_micros() as f64 / 1e6;
-                match self.cookie_signer.unsign_object(key, Some(max_age), now) {
-                    Ok(Value::Object(data)) => Ok(Some(data)),
+                let read = self
+                    .cookie_signer
+                    .unsign(key, Some(max_age), now)
+                    .and_then(|(payload, _)| decode_payload(payload));
+                match read.map(|serialized| SessionData::from_json(&serialized)) {
+                    Ok(Ok(data)) => Ok(Some(data)),
                     // Django stores whatever the cookie held and fails when it is used.
-                    Ok(_) => Err(SessionError::Unreadable(
+                    Ok(Err(DataError::NotAnObject)) => Err(SessionError::Unreadable(
                         "the signed cookie holds something other than a dict".into(),
                     )),
-                    Err(_) => Ok(None),
+                    Ok(Err(DataError::Json(_))) | Err(_) => Ok(None),
                 }
             }
         }
@@ -423,7 +423,7 @@ impl SessionStore {
     fn signed_cookie(&self, data: &SessionData) -> String {
         let now = self.now().timestamp();
         self.cookie_signer
-            .sign_object(&Value::Object(data.clone()), true, now)
+            .sign(&encode_payload(&data.to_json(), true), now)
     }
 
     /// `save()` of `data` under `key` (which must exist), or a new session when `key` is
@@ -456,8 +456,12 @@ impl SessionStore {
     ) -> Result<bool, SessionError> {
         let now = self.now();
         let rules = self.expiry_rules();
-        let age = rules.age(data, now).map_err(SessionError::Unreadable)?;
-        let expire_date = rules.date(data, now).map_err(SessionError::Unreadable)?;
+        let age = rules
+            .age(data.values(), now)
+            .map_err(SessionError::Unreadable)?;
+        let expire_date = rules
+            .date(data.values(), now)
+            .map_err(SessionError::Unreadable)?;
         match self.config.engine {
             Engine::Db | Engine::CachedDb => {
                 let encoded = self.codec.encode(data, now.timestamp());
