@@ -189,51 +189,62 @@ fn loads<'py>(
         && version == DjangoVersion::V3_2
         && setting(py, pyo3::intern!(py, "DEFAULT_HASHING_ALGORITHM"), None)?
             .eq(pyo3::intern!(py, "sha1"))?;
-    let signer = {
-        let mut loaders = LOADERS.lock().unwrap_or_else(|p| p.into_inner());
-        let found = loaders.iter().position(|(s, _)| s == salt);
-        match found.map(|at| &loaders[at].1) {
-            Some(l)
-                if l.key.is(&key)
-                    && l.sha1_mode == sha1_mode
-                    && l.fallbacks.len() == fallbacks.len()
-                    && l.fallbacks.iter().zip(&fallbacks).all(|(a, b)| a.is(b)) =>
-            {
-                l.signer.clone_ref(py)
-            }
-            _ => {
-                let options = SignerOptions {
-                    salt: Some(salt.to_owned()),
-                    sep: ":".to_owned(),
-                    algorithm: None,
-                    sha1_mode,
-                };
-                let keys = keys(&key, PyTuple::new(py, &fallbacks)?.as_any())?;
-                let signer = TimestampSigner::new(&keys, version, options).map_err(value_error)?;
-                let signer = Py::new(
-                    py,
-                    NativeSigner {
-                        signer,
-                        timestamped: true,
-                    },
-                )?;
-                let loader = Loader {
-                    key: key.unbind(),
-                    fallbacks: fallbacks.into_iter().map(Bound::unbind).collect(),
-                    sha1_mode,
-                    signer: signer.clone_ref(py),
-                };
-                match found {
-                    Some(at) => loaders[at].1 = loader,
+    // Nothing that may run Python code (an allocation may collect garbage, whose finalizers
+    // may wait for another thread) happens while the lock is held.
+    let found = {
+        let loaders = LOADERS.lock().unwrap_or_else(|p| p.into_inner());
+        loaders.iter().find(|(s, _)| s == salt).and_then(|(_, l)| {
+            let same = l.key.is(&key)
+                && l.sha1_mode == sha1_mode
+                && l.fallbacks.len() == fallbacks.len()
+                && l.fallbacks.iter().zip(&fallbacks).all(|(a, b)| a.is(b));
+            same.then(|| l.signer.clone_ref(py))
+        })
+    };
+    let signer = match found {
+        Some(signer) => signer,
+        None => {
+            let options = SignerOptions {
+                salt: Some(salt.to_owned()),
+                sep: ":".to_owned(),
+                algorithm: None,
+                sha1_mode,
+            };
+            let keys = keys(&key, PyTuple::new(py, &fallbacks)?.as_any())?;
+            let signer = TimestampSigner::new(&keys, version, options).map_err(value_error)?;
+            let signer = Py::new(
+                py,
+                NativeSigner {
+                    signer,
+                    timestamped: true,
+                },
+            )?;
+            let loader = Loader {
+                key: key.unbind(),
+                fallbacks: fallbacks.into_iter().map(Bound::unbind).collect(),
+                sha1_mode,
+                signer: signer.clone_ref(py),
+            };
+            let replaced = {
+                let mut loaders = LOADERS.lock().unwrap_or_else(|p| p.into_inner());
+                match loaders.iter().position(|(s, _)| s == salt) {
+                    Some(at) => vec![std::mem::replace(&mut loaders[at].1, loader)],
                     None => {
-                        if loaders.len() >= 256 {
-                            loaders.clear();
-                        }
+                        let dropped = if loaders.len() >= 256 {
+                            std::mem::take(&mut *loaders)
+                                .into_iter()
+                                .map(|(_, l)| l)
+                                .collect()
+                        } else {
+                            Vec::new()
+                        };
                         loaders.push((salt.to_owned(), loader));
+                        dropped
                     }
                 }
-                signer
-            }
+            };
+            drop(replaced); // after the lock
+            signer
         }
     };
     static TIME: pyo3::sync::PyOnceLock<Py<PyModule>> = pyo3::sync::PyOnceLock::new();

@@ -219,9 +219,10 @@ fn tokenapi_drop_in(cls: &Bound<'_, PyType>) -> PyResult<()> {
             method("_make_token_with_timestamp")?,
         ],
     };
-    DROP_IN
-        .set(registered)
-        .map_err(|_| PyValueError::new_err("the tokenapi drop-in is registered once"))
+    // The first class registered stays: a module reloaded makes a class whose methods are
+    // not these, which then takes the Python path (the same answers, only slower).
+    let _ = DROP_IN.set(registered);
+    Ok(())
 }
 
 /// The native generator for the project's settings as they are now.
@@ -269,16 +270,22 @@ impl DropIn {
             pyo3::intern!(py, "TOKEN_TIMEOUT_DAYS"),
             Some(7i64.into_pyobject(py)?.into_any()),
         )?;
-        let mut built = BUILT
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(b) = built.as_ref()
-            && b.secret.is(&secret)
-            && b.timeout.is(&timeout)
-            && b.fallbacks.len() == fallbacks.len()
-            && b.fallbacks.iter().zip(&fallbacks).all(|(a, f)| a.is(f))
-        {
-            return Ok(b.generator.bind(py).clone());
+        // Nothing that may run Python code (an allocation may collect garbage, whose
+        // finalizers may wait for another thread) happens while the lock is held.
+        let found = {
+            let built = BUILT
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            built.as_ref().and_then(|b| {
+                let same = b.secret.is(&secret)
+                    && b.timeout.is(&timeout)
+                    && b.fallbacks.len() == fallbacks.len()
+                    && b.fallbacks.iter().zip(&fallbacks).all(|(a, f)| a.is(f));
+                same.then(|| b.generator.clone_ref(py))
+            })
+        };
+        if let Some(generator) = found {
+            return Ok(generator.into_bound(py));
         }
         let generator = Bound::new(
             py,
@@ -288,12 +295,16 @@ impl DropIn {
                 timeout.extract()?,
             )?,
         )?;
-        *built = Some(Built {
-            secret: secret.unbind(),
-            fallbacks: fallbacks.into_iter().map(Bound::unbind).collect(),
-            timeout: timeout.unbind(),
-            generator: generator.clone().unbind(),
-        });
+        let replaced = BUILT
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .replace(Built {
+                secret: secret.unbind(),
+                fallbacks: fallbacks.into_iter().map(Bound::unbind).collect(),
+                timeout: timeout.unbind(),
+                generator: generator.clone().unbind(),
+            });
+        drop(replaced); // after the lock
         Ok(generator)
     }
 }
