@@ -65,3 +65,12 @@ pub use settings::Settings;
 pub use tokens::{PasswordResetTokenGenerator, ResetTokenConfig, TokenapiTokenGenerator, Verdict};
 pub use user::{Pk, User};
 pub use version::DjangoVersion;
+
+/// The documentation's Rust examples run as doc tests (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/library.md")]
+struct LibraryExamples;

@@ -178,15 +178,92 @@ pub enum ConfigCommand {
     /// (default, file, environment, flag); secrets are never printed. Takes serve's flags, so
     /// it shows what `djtoken serve` with the same flags would use.
     Show(Box<ServeArgs>),
+    /// Check the configuration against what it names, before `djtoken serve` starts for
+    /// real: the key files, the hashers, the database and the user table with its columns,
+    /// and the session engine's store; one line each (exit 0: all is well, 1: something is
+    /// wrong, and the line says what). Takes serve's flags.
+    Check(Box<ServeArgs>),
 }
 
 pub fn run(command: ConfigCommand) -> Result<Outcome, Fail> {
-    let ConfigCommand::Show(args) = command;
-    let mut layered = Layered::load()?;
-    args.layer(&mut layered)?;
-    print!("{}", show(&layered));
-    layered.settings.validate()?;
-    Ok(Outcome::Yes)
+    match command {
+        ConfigCommand::Show(args) => {
+            let mut layered = Layered::load()?;
+            args.layer(&mut layered)?;
+            print!("{}", show(&layered));
+            layered.settings.validate()?;
+            Ok(Outcome::Yes)
+        }
+        ConfigCommand::Check(args) => {
+            let mut layered = Layered::load()?;
+            args.layer(&mut layered)?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| Fail(format!("starting the async runtime: {e}")))?;
+            Ok(if runtime.block_on(check(&layered.settings)) {
+                Outcome::Yes
+            } else {
+                Outcome::No
+            })
+        }
+    }
+}
+
+/// `config check`: each part of what `djtoken serve` would build, then each store it needs,
+/// printed as it is found; whether all of it is well.
+async fn check(settings: &Settings) -> bool {
+    let report = |what: &str, result: Result<String, String>| {
+        match &result {
+            Ok(detail) => println!("ok      {what}{detail}"),
+            Err(problem) => println!("FAILED  {what}: {problem}"),
+        }
+        result.is_ok()
+    };
+    let file = loaded_file().map_or("none (defaults, environment, flags)".to_owned(), |p| {
+        p.display().to_string()
+    });
+    println!("        configuration file: {file}");
+    if !report(
+        "the settings",
+        settings
+            .validate()
+            .map(|()| String::new())
+            .map_err(|e| e.to_string()),
+    ) {
+        return false;
+    }
+    let keys = settings.secret_keys().map(|keys| {
+        let source = match (&settings.secret_key, &settings.secret_key_file) {
+            (Some(_), _) => "DJTOKEN_SECRET_KEY".to_owned(),
+            (None, Some(path)) => path.display().to_string(),
+            (None, None) => "?".to_owned(),
+        };
+        format!(" (from {source}; {} fallback keys)", keys.fallbacks.len())
+    });
+    let keys_ok = report("SECRET_KEY", keys.map_err(|e| e.to_string()));
+    let hashers = settings
+        .hashers()
+        .map(|h| format!(": {}", h.algorithms().join(", ")))
+        .map_err(|e| e.to_string());
+    let hashers_ok = report("PASSWORD_HASHERS", hashers);
+    if !(keys_ok && hashers_ok) {
+        return false;
+    }
+    let state = match djtoken::server::AppState::new(settings).await {
+        Ok(state) => state,
+        Err(e) => return report("what djtoken serve builds from it", Err(e.to_string())),
+    };
+    let methods = settings.authentication_methods.join(", ");
+    report("AUTHENTICATION_METHODS", Ok(format!(": {methods}")));
+    let mut all = true;
+    for (what, result) in state.readiness().await {
+        all &= report(
+            &what,
+            result.map(|()| String::new()).map_err(|e| e.to_string()),
+        );
+    }
+    all
 }
 
 /// The settings as TOML, each value followed by its source; unset values and secrets as

@@ -415,18 +415,18 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 
 /// `--init-user` with no configuration file: a `djtoken.toml` beside the SQLite database,
 /// naming it, the key file and the Django version, so that `djtoken serve` in that folder
-/// starts the same server with no flag.
-fn standalone_config(settings: &Settings) -> Result<(), Fail> {
+/// starts the same server with no flag. Whether it wrote one.
+fn standalone_config(settings: &Settings) -> Result<bool, Fail> {
     if super::config::loaded_file().is_some() {
-        return Ok(());
+        return Ok(false);
     }
     let Ok(DatabaseUrl::Sqlite(database)) = DatabaseUrl::parse(&settings.database_url) else {
-        return Ok(());
+        return Ok(false);
     };
     let dir = database.parent().map(Path::to_path_buf).unwrap_or_default();
     let path = dir.join(super::config::DEFAULT_FILE);
     if path.exists() {
-        return Ok(());
+        return Ok(false);
     }
     let beside = |file: &Path| -> Option<String> {
         let name = file.file_name()?.to_str()?;
@@ -439,7 +439,7 @@ fn standalone_config(settings: &Settings) -> Result<(), Fail> {
         settings.version()
     );
     let Some(database_name) = beside(&database) else {
-        return Ok(());
+        return Ok(false);
     };
     let quoted = |s: String| toml::Value::String(s).to_string();
     text.push_str(&format!(
@@ -451,7 +451,7 @@ fn standalone_config(settings: &Settings) -> Result<(), Fail> {
     }
     std::fs::write(&path, text).map_err(|e| Fail(format!("writing {}: {e}", path.display())))?;
     eprintln!("djtoken: wrote {}", path.display());
-    Ok(())
+    Ok(true)
 }
 
 /// `--init-user`: the schema and the first user, when missing.
@@ -503,7 +503,11 @@ async fn start(mut settings: Settings) -> Result<Outcome, Fail> {
     };
     if let Some(username) = settings.serve.init_user.clone() {
         standalone_init(&settings, &username).await?;
-        standalone_config(&settings)?;
+        if standalone_config(&settings)? && settings.django_version.is_none() {
+            // The file names the version whose schema and hashes the database now has: this
+            // first run is the server every later run in the folder starts.
+            settings.django_version = Some(settings.version().into());
+        }
     }
     let state = AppState::new(&settings).await?;
     let store = state.auth.store();

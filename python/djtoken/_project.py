@@ -5,7 +5,8 @@ as ``manage.py djtoken_config`` exports it). With Django installed this imports
 from __future__ import annotations
 
 import json
-from typing import Optional
+from collections.abc import Sequence
+from typing import Any, Optional
 
 from . import _djtoken as _native
 
@@ -13,7 +14,7 @@ try:
     from django.conf import settings as _settings
 except ImportError:  # djtoken without Django: nothing here is called then
     _settings = None
-    _READ: dict = {}
+    _READ: dict[str, Any] = {}
 else:
     # LazySettings keeps what it has read, and `_wrapped`, in this dict (the same object for
     # the life of the process): reaching it through the lazy object costs a Python-level
@@ -44,7 +45,7 @@ if _settings is not None:
     _native.use_settings(_READ, _settings)
 
 
-def configured_settings():
+def configured_settings() -> Any:
     """Django's settings when Django is installed and they are configured, else ``None``."""
     return _settings if _settings is not None and _settings.configured else None
 
@@ -59,18 +60,21 @@ def django_series() -> Optional[str]:
     return series if series in _native.django_versions() else None
 
 
-def supported_algorithms() -> set:
+def supported_algorithms() -> set[str]:
     return {a for v in _native.django_versions() for a in _native.profile(v)["available"]}
 
 
-def password_hashers(hashers, paths, problems: Optional[list] = None):
+def password_hashers(
+    hashers: Sequence[Any], paths: Sequence[str], problems: Optional[list[str]] = None
+) -> tuple[list[str], dict[str, dict[str, Any]]]:
     """``PASSWORD_HASHERS`` as djtoken reads them: the algorithm names, preferred first, and
     the work factors of each class (``PASSWORD_HASHER_PARAMS``), from Django's hasher
     instances (``get_hashers()``) and their class paths. A class djtoken does not implement is
     left out (and reported in ``problems``)."""
     supported = supported_algorithms()
-    names, params = [], {}
-    for path, hasher in zip(paths, hashers):
+    names: list[str] = []
+    params: dict[str, dict[str, Any]] = {}
+    for path, hasher in zip(paths, hashers, strict=False):
         algorithm = hasher.algorithm
         if algorithm not in supported:
             if problems is not None:
@@ -87,10 +91,10 @@ def password_hashers(hashers, paths, problems: Optional[list] = None):
 
 #: The project's hashers, with the list get_hashers() returned when they were made: Django
 #: caches that list and makes a new one when PASSWORD_HASHERS changes (setting_changed).
-_PROJECT: list = [None, None]
+_PROJECT: list[Any] = [None, None]
 
 
-def project_hashers():
+def project_hashers() -> Optional[_native.Hashers]:
     """The native ``Hashers`` of the running project (its Django series, ``PASSWORD_HASHERS``
     and their work factors), or ``None`` outside a configured Django project."""
     settings = configured_settings()

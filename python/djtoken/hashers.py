@@ -22,6 +22,7 @@ nor bcrypt.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Optional, Union
 
 from django.conf import global_settings as _global_settings
 from django.contrib.auth import hashers as _django
@@ -47,14 +48,14 @@ class _Capped:
     ``False``, as ``djtoken serve`` refuses it: a planted hash must not pin a worker for
     seconds. Encoding with such factors raises ``ValueError``."""
 
-    def verify(self, password, encoded):
+    def verify(self, password: Union[str, bytes], encoded: str) -> bool:
         try:
-            return super().verify(password, encoded)
+            return super().verify(password, encoded)  # type: ignore[misc]  # a mixin before a hasher
         except _native.WorkFactorTooHigh:
             return False
 
 
-def _check_encode_args(password, salt):
+def _check_encode_args(password: object, salt: object) -> None:
     # Django 4.2+'s _check_encode_args; 3.2 asserted the same.
     if password is None:
         raise TypeError("password must be provided.")
@@ -67,7 +68,7 @@ class PBKDF2PasswordHasher(_Capped, _django.PBKDF2PasswordHasher):
 
     _digest_name = "sha256"
 
-    def encode(self, password, salt, iterations=None):
+    def encode(self, password: Union[str, bytes], salt: str, iterations: Optional[int] = None) -> str:
         _check_encode_args(password, salt)
         iterations = iterations or self.iterations
         return _native.pbkdf2_encode(
@@ -101,18 +102,18 @@ class Argon2PasswordHasher(_django.Argon2PasswordHasher):
 
     library = None
 
-    def _load_library(self):
+    def _load_library(self) -> None:
         return None
 
-    def encode(self, password, salt):
+    def encode(self, password: Union[str, bytes], salt: Union[str, bytes]) -> str:
         return _native.argon2_encode(
             force_bytes(password), force_bytes(salt), self.time_cost, self.memory_cost, self.parallelism
         )
 
-    def _decoded(self, encoded):
+    def _decoded(self, encoded: str) -> tuple[dict[str, Any], bool]:
         return _native.argon2_decode(encoded, self.time_cost, self.memory_cost, self.parallelism)
 
-    def decode(self, encoded):
+    def decode(self, encoded: str) -> dict[str, Any]:
         decoded, _ = self._decoded(encoded)
         hash_len = len(decoded["hash"]) * 3 // 4
         decoded["params"] = Argon2Parameters(
@@ -126,7 +127,7 @@ class Argon2PasswordHasher(_django.Argon2PasswordHasher):
         )
         return decoded
 
-    def verify(self, password, encoded):
+    def verify(self, password: Union[str, bytes], encoded: str) -> bool:
         try:
             return _native.argon2_verify(
                 force_bytes(password), encoded, self.time_cost, self.memory_cost, self.parallelism
@@ -134,11 +135,11 @@ class Argon2PasswordHasher(_django.Argon2PasswordHasher):
         except _native.WorkFactorTooHigh:
             return False
 
-    def must_update(self, encoded):
+    def must_update(self, encoded: str) -> bool:
         _, must_update = self._decoded(encoded)
         return must_update
 
-    def params(self):
+    def params(self) -> Argon2Parameters:
         return Argon2Parameters("ID", 19, 16, 32, self.time_cost, self.memory_cost, self.parallelism)
 
 
@@ -148,13 +149,13 @@ class BCryptSHA256PasswordHasher(_Capped, _django.BCryptSHA256PasswordHasher):
     library = None
     _sha256_first = True
 
-    def _load_library(self):
+    def _load_library(self) -> None:
         return None
 
-    def salt(self):
+    def salt(self) -> bytes:
         return _native.bcrypt_gensalt(self.rounds).encode("ascii")
 
-    def encode(self, password, salt):
+    def encode(self, password: Union[str, bytes], salt: Union[str, bytes]) -> str:
         return _native.bcrypt_encode(force_bytes(password), force_bytes(salt), self._sha256_first, self.rounds)
 
 
@@ -171,7 +172,14 @@ if hasattr(_django, "ScryptPasswordHasher"):
     class ScryptPasswordHasher(_django.ScryptPasswordHasher):
         """``scrypt`` (Django 4.0+), with OpenSSL's 32 MiB ceiling as Django's ``maxmem=0``."""
 
-        def encode(self, password, salt, n=None, r=None, p=None):
+        def encode(
+            self,
+            password: Union[str, bytes],
+            salt: str,
+            n: Optional[int] = None,
+            r: Optional[int] = None,
+            p: Optional[int] = None,
+        ) -> str:
             _check_encode_args(password, salt)
             n = n or self.work_factor
             r = r or self.block_size
@@ -185,7 +193,7 @@ else:
 class MD5PasswordHasher(_django.MD5PasswordHasher):
     """``md5`` (never a good choice; here for databases that hold such hashes)."""
 
-    def encode(self, password, salt):
+    def encode(self, password: Union[str, bytes], salt: str) -> str:
         _check_encode_args(password, salt)
         return _native.md5_encode(force_bytes(password), force_str(salt))
 

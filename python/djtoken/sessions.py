@@ -97,7 +97,7 @@ class Sessions:
             _text=export(settings).text,
         )
 
-    def load(self, session_key: str) -> Optional[dict]:
+    def load(self, session_key: str) -> Optional[dict[str, Any]]:
         """``SessionStore(session_key).load()``: the data, or None where Django finds no
         session (unknown key, expired, bad signature)."""
         text = self._native.load(session_key)
@@ -118,7 +118,7 @@ class Sessions:
         """``logout()``: the session is deleted (clear the cookie too)."""
         self._native.logout(session_key)
 
-    def save(self, session_key: Optional[str], data: dict) -> str:
+    def save(self, session_key: Optional[str], data: dict[str, Any]) -> str:
         """Save ``data`` under ``session_key`` (None: a new session): the session's key (for
         ``signed_cookies``, the new cookie value)."""
         return self._native.save(session_key, json.dumps(data, separators=(",", ":")))

@@ -27,6 +27,7 @@ import json
 import re
 import time
 import warnings
+from collections.abc import Iterable
 from typing import Any, Optional, Union
 
 from . import _djtoken as _native
@@ -44,7 +45,7 @@ try:
     from django.utils.crypto import InvalidAlgorithm
 except ImportError:
 
-    class InvalidAlgorithm(ValueError):
+    class InvalidAlgorithm(ValueError):  # type: ignore[no-redef]  # Django absent
         """Algorithm is not supported by hashlib (``django.utils.crypto.InvalidAlgorithm``)."""
 
 
@@ -119,7 +120,7 @@ def _check_algorithm(algorithm: str) -> None:
     raise InvalidAlgorithm("%r is not an algorithm accepted by the hashlib module." % algorithm)
 
 
-def _base64_hmac(salt, value, key, algorithm: str) -> str:
+def _base64_hmac(salt: Key, value: Key, key: Key, algorithm: str) -> str:
     _check_algorithm(algorithm)
     return _native.b64_encode(_native.salted_hmac_digest(salt, value, key, algorithm)).decode()
 
@@ -127,7 +128,7 @@ def _base64_hmac(salt, value, key, algorithm: str) -> str:
 _DEFAULT = object()
 
 
-def base64_hmac(salt, value, key, algorithm=_DEFAULT) -> str:
+def base64_hmac(salt: Key, value: Key, key: Key, algorithm: Any = _DEFAULT) -> str:
     """Django's ``base64_hmac``: ``salted_hmac`` in URL-safe base64. Its default algorithm is
     sha1; Django 6.1 warns that the default will change."""
     if algorithm is _DEFAULT or (algorithm is None and _series() >= (6, 1)):
@@ -155,10 +156,10 @@ class JSONSerializer:
         return json.loads(data.decode("latin-1"))
 
 
-_SETTINGS: list = []  # django.conf.settings once configured (or None without Django)
+_SETTINGS: list[Any] = []  # django.conf.settings once configured (or None without Django)
 
 
-def _django_settings():
+def _django_settings() -> Any:
     """Django's settings when Django is installed and configured, else ``None``."""
     if _SETTINGS:
         return _SETTINGS[0]
@@ -188,17 +189,26 @@ _native.use_django_version(_django_version())
 
 
 @functools.cache
-def _series() -> tuple:
+def _series() -> tuple[int, ...]:
     return tuple(int(part) for part in _django_version().split("."))
 
 
 @functools.lru_cache(maxsize=256)
-def _native_signer(key, fallback_keys, version, salt, sep, algorithm, sha1_mode, timestamped):
+def _native_signer(
+    key: Key,
+    fallback_keys: tuple[Key, ...],
+    version: str,
+    salt: str,
+    sep: str,
+    algorithm: Optional[str],
+    sha1_mode: bool,
+    timestamped: bool,
+) -> _native.Signer:
     # A signer derives one HMAC key per secret; the same arguments give the same signer.
     return _native.Signer(key, fallback_keys, version, salt, sep, algorithm, sha1_mode, timestamped)
 
 
-def _positional(signer, args) -> dict:
+def _positional(signer: Signer, args: tuple[Any, ...]) -> dict[str, Any]:
     """Django's handling of positional arguments to ``Signer``: its parameters up to 4.1,
     deprecated with a warning on 4.2 and 5.0, refused from 5.1 (and without Django)."""
     series = _series()
@@ -216,7 +226,7 @@ def _positional(signer, args) -> dict:
             stacklevel=3,
         )
         # Django sets an argument only when it is truthy (the separator always).
-        return {name: arg for arg, name in zip(args, names) if arg or name == "sep"}
+        return {name: arg for arg, name in zip(args, names, strict=False) if arg or name == "sep"}
     if series < (4, 1):
         names = names[:4]
     if len(args) > len(names):
@@ -224,7 +234,7 @@ def _positional(signer, args) -> dict:
             "%s.__init__() takes from 1 to %d positional arguments but %d were given"
             % (type(signer).__name__, len(names) + 1, len(args) + 1)
         )
-    return dict(zip(names, args))
+    return dict(zip(names, args, strict=False))
 
 
 class Signer:
@@ -239,9 +249,15 @@ class Signer:
         sep: str = ":",
         salt: Optional[str] = None,
         algorithm: Optional[str] = None,
-        fallback_keys: Optional[list] = None,
+        fallback_keys: Optional[list[Key]] = None,
     ) -> None:
-        given = {"key": key, "sep": sep, "salt": salt, "algorithm": algorithm, "fallback_keys": fallback_keys}
+        given: dict[str, Any] = {
+            "key": key,
+            "sep": sep,
+            "salt": salt,
+            "algorithm": algorithm,
+            "fallback_keys": fallback_keys,
+        }
         if args:
             positional = _positional(self, args)
             if _series() >= (4, 2):
@@ -255,12 +271,12 @@ class Signer:
                     )
                 given.update(positional)
         settings = _django_settings()
-        key, fallback_keys = _keys(settings, given["key"], given["fallback_keys"])
+        key, fallbacks = _keys(settings, given["key"], given["fallback_keys"])
         version = _django_version()
         # Django 3.2's transitional DEFAULT_HASHING_ALGORITHM = "sha1".
         self._sha1_mode = settings is not None and version == "3.2" and setting("DEFAULT_HASHING_ALGORITHM") == "sha1"
         self.key = key
-        self.fallback_keys = list(fallback_keys)
+        self.fallback_keys = list(fallbacks)
         self.sep = given["sep"]
         self.salt = given["salt"] or self._default_salt()
         self.algorithm = given["algorithm"] or ("sha1" if self._sha1_mode else "sha256")
@@ -279,7 +295,7 @@ class Signer:
         return "%s.%s" % (cls.__module__, cls.__name__)
 
     @property
-    def _native(self):
+    def _native(self) -> _native.Signer:
         """The signer in Rust, made at first use: Django checks the algorithm only when it
         signs (``InvalidAlgorithm``)."""
         _check_algorithm(self.algorithm)
@@ -342,7 +358,7 @@ def get_cookie_signer(salt: str = "django.core.signing.get_cookie_signer") -> Si
     backend = settings.SIGNING_BACKEND
     signer = TimestampSigner if backend == "django.core.signing.TimestampSigner" else import_string(backend)
 
-    def cookie_key(key):
+    def cookie_key(key: Key) -> bytes:
         return b"django.http.cookies" + force_bytes(key)
 
     if _series() < (4, 1):
@@ -371,20 +387,20 @@ def loads(
     salt: str = "django.core.signing",
     serializer: type = JSONSerializer,
     max_age: Union[None, int, float, datetime.timedelta] = None,
-    fallback_keys: Optional[list] = None,
+    fallback_keys: Optional[list[Key]] = None,
 ) -> Any:
     """``django.core.signing.loads``."""
     if serializer is not JSONSerializer:
         signer = TimestampSigner(key=key, salt=salt, fallback_keys=fallback_keys)
         return signer.unsign_object(s, serializer=serializer, max_age=max_age)
     # Django's own serializer: one native call (keys, signer, time and JSON).
-    if max_age is not None and type(max_age) not in (int, float):
-        max_age = _seconds(max_age)
+    if isinstance(max_age, datetime.timedelta):
+        max_age = max_age.total_seconds()
     # Django's TimestampSigner falls back to its class path for an empty salt.
     return _native.loads(s, key, salt or "django.core.signing.TimestampSigner", fallback_keys, max_age)
 
 
-def _keys(settings, key, fallback_keys):
+def _keys(settings: Any, key: Optional[Key], fallback_keys: Optional[Iterable[Key]]) -> tuple[Key, Iterable[Key]]:
     """The key and fallback keys given, else the project's ``SECRET_KEY`` and
     ``SECRET_KEY_FALLBACKS``."""
     if not key:

@@ -11,6 +11,9 @@ computed in Python and only signed in Rust.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, Optional, Union
+
 import django
 from django.contrib.auth.tokens import PasswordResetTokenGenerator as _DjangoGenerator
 from django.utils.http import base36_to_int
@@ -21,10 +24,13 @@ from ._project import setting
 __all__ = ["PasswordResetTokenGenerator", "default_token_generator"]
 
 _LEGACY = django.VERSION < (4, 0)  # Django 3.2 still accepts 3.0/3.1 tokens
-_CACHE: dict = {}
+_Key = Union[str, bytes]
+_CACHE: dict[tuple[Any, ...], _native.ResetGenerator] = {}
 
 
-def _native_for(secret, fallbacks, algorithm, key_salt, timeout):
+def _native_for(
+    secret: _Key, fallbacks: Sequence[_Key], algorithm: str, key_salt: _Key, timeout: int
+) -> _native.ResetGenerator:
     key = (secret, tuple(fallbacks), algorithm, key_salt, timeout)
     generator = _CACHE.get(key)
     if generator is None:
@@ -35,16 +41,18 @@ def _native_for(secret, fallbacks, algorithm, key_salt, timeout):
 
 
 class PasswordResetTokenGenerator(_DjangoGenerator):
-    def _algorithm(self):
+    def _algorithm(self) -> str:
         return self.algorithm or "sha256"
 
-    def _fallbacks(self):
+    def _fallbacks(self) -> Sequence[_Key]:
         return getattr(self, "secret_fallbacks", None) or []
 
-    def _custom_value(self):
+    def _custom_value(self) -> bool:
         return type(self)._make_hash_value is not PasswordResetTokenGenerator._make_hash_value
 
-    def _generator(self, secret=None, fallbacks=None):
+    def _generator(
+        self, secret: Optional[_Key] = None, fallbacks: Optional[Sequence[_Key]] = None
+    ) -> _native.ResetGenerator:
         return _native_for(
             secret or self.secret,
             self._fallbacks() if fallbacks is None else fallbacks,
@@ -53,10 +61,12 @@ class PasswordResetTokenGenerator(_DjangoGenerator):
             setting("PASSWORD_RESET_TIMEOUT"),
         )
 
-    def make_token(self, user):
+    def make_token(self, user: Any) -> str:
         return self._make_token_with_timestamp(user, self._num_seconds(self._now()))
 
-    def _make_token_with_timestamp(self, user, timestamp, secret=None, legacy=False):
+    def _make_token_with_timestamp(
+        self, user: Any, timestamp: int, secret: Optional[_Key] = None, legacy: bool = False
+    ) -> str:
         if legacy:
             # Django 3.2's legacy form is only ever checked, never made, by djtoken.
             return super()._make_token_with_timestamp(user, timestamp, legacy=True)
@@ -66,7 +76,7 @@ class PasswordResetTokenGenerator(_DjangoGenerator):
         email = getattr(user, user.get_email_field_name(), "") or ""
         return generator.make(str(user.pk), user.password, user.last_login, email, timestamp)
 
-    def check_token(self, user, token):
+    def check_token(self, user: Any, token: object) -> bool:
         if not (user and token) or not isinstance(token, str):
             return False
         if self._custom_value():
@@ -75,7 +85,7 @@ class PasswordResetTokenGenerator(_DjangoGenerator):
         verdict = self._generator().check(str(user.pk), user.password, user.last_login, email, token, self._now())
         return verdict == "valid"
 
-    def _check_custom(self, user, token):
+    def _check_custom(self, user: Any, token: str) -> bool:
         try:
             ts_b36, hash_ = token.split("-")
             ts = base36_to_int(ts_b36)

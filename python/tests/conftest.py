@@ -25,6 +25,7 @@ import pytest
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 GEN = os.path.join(TOP, "fixtures", "gen")
 sys.path.insert(0, GEN)
+sys.path.insert(0, os.path.join(TOP, "tests", "live"))
 warnings.simplefilter("ignore")
 
 LIVE_DB = os.environ.get("DJTOKEN_LIVE_DB", "sqlite")
@@ -232,19 +233,18 @@ def serve(djtoken_bin, database_url, scratch_dir):
         server.stop()
 
 
-def readme_block(language, marker=None):
-    """A recipe of the README, as written: the first block of that language, or the one after
-    `<!-- readme-test: marker -->`."""
-    readme = open(os.path.join(TOP, "README.md")).read()
-    if marker:
-        readme = readme.split("<!-- readme-test: %s -->\n" % marker, 1)[1]
-    return readme.split("```%s\n" % language, 1)[1].split("```", 1)[0]
+def doc_block(marker, language):
+    """A recipe of the documentation, as written: the block after `<!-- test: marker -->` in
+    README.md or docs/*.md (tests/live/docs_blocks.py)."""
+    from docs_blocks import block
+
+    return block(marker, language)
 
 
-def serve_as_the_readme_says(serve, tmp_path, marker):
-    """`djtoken serve` started with the command line of the README's `marker` block (its
-    `djtoken.toml`: what export() writes for the running settings), and the README's user
-    alice with the README's password."""
+def serve_as_the_docs_say(serve, tmp_path, marker):
+    """`djtoken serve` started with the command line of the documentation's `marker` block (its
+    `djtoken.toml`: what export() writes for the running settings), and the documentation's
+    user alice with its password."""
     import shlex
 
     from django.contrib.auth import get_user_model
@@ -255,7 +255,7 @@ def serve_as_the_readme_says(serve, tmp_path, marker):
     user.is_active = True
     user.save()
     (tmp_path / "djtoken.toml").write_text(export().text)
-    command = shlex.split(readme_block("sh", marker))
+    command = shlex.split(doc_block(marker, "sh"))
     assert command[:2] == ["djtoken", "serve"], command
     return user, serve([str(tmp_path / a) if a == "djtoken.toml" else a for a in command[2:]])
 

@@ -229,9 +229,17 @@ def stop(proc):
     assert proc.wait(30) == 0
 
 
+def started_as(tmp_path):
+    """The newest server log's Django version and whether it rehashes, from its start-up line."""
+    log = max(tmp_path.glob("serve-*.log"), key=lambda p: p.stat().st_mtime).read_text()
+    line = [line for line in log.splitlines() if "djtoken serve starting" in line][0]
+    return re.search(r"django_version=(\S+)", line).group(1), re.search(r"rehash_passwords=(\S+)", line).group(1)
+
+
 def test_init_user_leaves_a_folder_where_plain_serve_just_works(djtoken_bin, tmp_path):
     proc, _ = start(djtoken_bin, ["--init-user", "alice"], tmp_path, env={"DJTOKEN_INIT_PASSWORD": "pw"})
     stop(proc)
+    first = started_as(tmp_path)
     assert stat.S_IMODE(os.stat(tmp_path / "db.sqlite3").st_mode) == 0o600
     assert stat.S_IMODE(os.stat(tmp_path / "djtoken-secret-key").st_mode) == 0o600
     assert 'DATABASE_URL = "sqlite:db.sqlite3"' in (tmp_path / "djtoken.toml").read_text()
@@ -243,6 +251,51 @@ def test_init_user_leaves_a_folder_where_plain_serve_just_works(djtoken_bin, tmp
         assert answer["success"] is True and answer["user"] == 1
     finally:
         stop(proc)
+    # The first run is the server the file describes: the same version, rehashing alike.
+    from djtoken import LATEST_DJANGO_VERSION
+
+    assert first == started_as(tmp_path) == (LATEST_DJANGO_VERSION, "true"), (first, started_as(tmp_path))
+
+
+def test_config_check_says_what_is_wrong_one_line_each_before_serve_starts(djtoken_bin, tmp_path):
+    proc, _ = start(djtoken_bin, ["--init-user", "alice"], tmp_path, env={"DJTOKEN_INIT_PASSWORD": "pw"})
+    stop(proc)
+    check = subprocess.run([djtoken_bin, "config", "check"], cwd=tmp_path, env=CLEAN, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "ok      the user table auth_user and its columns" in check.stdout, check.stdout
+    assert "FAILED" not in check.stdout, check.stdout
+    # A server that is down, a session store that is down, a column the table lacks: each
+    # named on a line of its own, exit 1, and no secret printed.
+    broken = [
+        "config",
+        "check",
+        "--database",
+        "postgres://app:pa55word@127.0.0.1:1/app",
+        "--authentication",
+        "session,tokenapi",
+        "--session-engine",
+        "django.contrib.sessions.backends.cache",
+        "--session-cache-url",
+        "redis://127.0.0.1:1/0",
+    ]
+    check = subprocess.run([djtoken_bin, *broken], cwd=tmp_path, env=CLEAN, capture_output=True, text=True)
+    assert check.returncode == 1, check.stdout + check.stderr
+    failed = [line for line in check.stdout.splitlines() if line.startswith("FAILED")]
+    assert len(failed) == 2 and "127.0.0.1:1/app" in failed[0] and "redis://127.0.0.1:1/0" in failed[1], failed
+    assert "pa55word" not in check.stdout + check.stderr
+    check = subprocess.run(
+        [djtoken_bin, "config", "check", "--is-active-column", "enabled"],
+        cwd=tmp_path,
+        env=CLEAN,
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 1 and "FAILED  the user table auth_user" in check.stdout, check.stdout
+    assert "enabled" in check.stdout, check.stdout
+    # No key at all: said, not a traceback.
+    (tmp_path / "djtoken-secret-key").unlink()
+    check = subprocess.run([djtoken_bin, "config", "check"], cwd=tmp_path, env=CLEAN, capture_output=True, text=True)
+    assert check.returncode == 1 and "FAILED  SECRET_KEY" in check.stdout, check.stdout
 
 
 def test_sigterm_right_after_listening_is_a_clean_stop(djtoken_bin, tmp_path):

@@ -193,13 +193,13 @@ def test_obtain_auth_token_answers_as_drfs_view(serve, tokens):
     assert (status, body) == (200, ('{"token":"%s"}' % key).encode())
 
 
-def test_the_readmes_drf_example_runs_as_written(serve, tmp_path):
+def test_the_documented_drf_example_runs_as_written(serve, tmp_path):
     import subprocess
 
-    from conftest import readme_block, serve_as_the_readme_says
+    from conftest import doc_block, serve_as_the_docs_say
 
-    user, server = serve_as_the_readme_says(serve, tmp_path, "drf-serve")
-    script = readme_block("sh", "drf-requests").replace("127.0.0.1:8000", "127.0.0.1:%d" % server.port)
+    user, server = serve_as_the_docs_say(serve, tmp_path, "drf-serve")
+    script = doc_block("drf-requests", "sh").replace("127.0.0.1:8000", "127.0.0.1:%d" % server.port)
     script += 'echo "KEY=$KEY"\n'
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, (result.stdout, result.stderr)

@@ -34,6 +34,13 @@ def test_import_djtoken_needs_no_django():
     assert out.strip() == django_salted_hmac("a", "b", secret="c", algorithm="sha1").hexdigest()
 
 
+def test_the_readmes_python_example_runs_as_written_without_django():
+    from conftest import doc_block
+
+    code = "import sys; sys.modules['django'] = None\n" + doc_block("python-example", "python")
+    subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+
 ALGORITHMS = ["sha1", "sha256", "md5", "sha224", "sha384", "sha512", "sha3_224", "sha3_256", "sha3_384", "sha3_512"]
 
 

@@ -236,14 +236,14 @@ def test_the_knox_commands_speak_knox(djtoken_bin, database_url, config_file):
     assert (code, err.strip()) == (1, "Invalid token.")
 
 
-def test_the_readmes_knox_example_runs_as_written(serve, tmp_path):
+def test_the_documented_knox_example_runs_as_written(serve, tmp_path):
     import re
     import subprocess
 
-    from conftest import readme_block, serve_as_the_readme_says
+    from conftest import doc_block, serve_as_the_docs_say
 
-    user, server = serve_as_the_readme_says(serve, tmp_path, "knox-serve")
-    script = readme_block("sh", "knox-requests").replace("127.0.0.1:8000", "127.0.0.1:%d" % server.port)
+    user, server = serve_as_the_docs_say(serve, tmp_path, "knox-serve")
+    script = doc_block("knox-requests", "sh").replace("127.0.0.1:8000", "127.0.0.1:%d" % server.port)
     script += 'echo "TOKEN=$TOKEN"\n'
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, (result.stdout, result.stderr)

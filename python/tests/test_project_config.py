@@ -11,7 +11,10 @@ project would keep, and counts days where the project does.
 
 import datetime
 import os
+import shlex
 import stat
+import subprocess
+import sys
 import uuid
 from urllib.parse import quote
 
@@ -66,6 +69,51 @@ def test_the_file_says_what_the_project_says(config):
     assert open(fallbacks).read().splitlines() == settings.SECRET_KEY_FALLBACKS
     for path in (key, fallbacks):
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
+
+
+MANAGE_PY = """import sys
+
+from django.core.management import execute_from_command_line
+
+sys.path.insert(0, %r)
+execute_from_command_line(sys.argv)
+"""
+
+
+def test_the_readmes_commands_export_then_serve(serve, tmp_path):
+    """The README's two commands, in a project folder with a manage.py: djtoken_config writes
+    the file, and `djtoken serve --config djtoken.toml` alone logs the project's users in."""
+    from conftest import GEN, doc_block
+
+    export, start = doc_block("django-config", "sh").strip().splitlines()
+    (tmp_path / "manage.py").write_text(MANAGE_PY % GEN)
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    subprocess.run(["bash", "-euo", "pipefail", "-c", export], cwd=tmp_path, env=env, check=True)
+    assert stat.S_IMODE(os.stat(tmp_path / "djtoken-secret-key").st_mode) == 0o600
+    command = shlex.split(start)
+    assert command[:2] == ["djtoken", "serve"], command
+    server = serve([str(tmp_path / a) if a == "djtoken.toml" else a for a in command[2:]], configured=True)
+    user = User.objects.create_user("readme-%s@example.com" % uuid.uuid4().hex[:8], PASSWORD)
+    status, _, body = login(server, user.email)
+    assert status == 200 and b'"success": true' in body, body
+
+
+def test_djtoken_config_in_installed_apps_does_not_load_the_extension_at_start_up():
+    from conftest import GEN
+
+    code = "import sys, django; django.setup(); print('djtoken._djtoken' in sys.modules)"
+    env = dict(os.environ, PYTHONPATH=GEN)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert "djtoken.config" in settings.INSTALLED_APPS and out.strip() == "False", out
+
+
+def test_a_missing_folder_is_a_command_error_and_nothing_is_written(tmp_path):
+    from django.core.management.base import CommandError
+
+    output, key = tmp_path / "djtoken.toml", tmp_path / "no-such-folder" / "djtoken-key"
+    with pytest.raises(CommandError, match="no-such-folder does not exist"):
+        call_command("djtoken_config", output=str(output), secret_key_file=str(key))
+    assert not output.exists()
 
 
 def login(server, email):

@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote
 
 import pytest
-from conftest import LIVE_DB, free_port, readme_block, serve_as_the_readme_says
+from conftest import LIVE_DB, doc_block, free_port, serve_as_the_docs_say
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from tokenapi.tokens import token_generator
@@ -1153,31 +1153,27 @@ http {{
     fastcgi_temp_path {tmp}/fastcgi;
     uwsgi_temp_path {tmp}/uwsgi;
     scgi_temp_path {tmp}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-{locations}
-    }}
+{server}
 }}
 """
 
 
-def start_nginx(scratch_dir, djtoken_port, locations=None, port=None):
-    """nginx with the README's locations (or these) in front of an upstream that echoes its
-    headers: (upstream, port, the nginx process)."""
+def start_nginx(scratch_dir, djtoken_port, recipe=None, port=None):
+    """nginx with the documented recipe (a complete `server`; or this one) in front of an
+    upstream that echoes its headers: (upstream, port, the nginx process)."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not os.path.exists(nginx):
         pytest.fail("nginx is needed (scripts/test installs Debian's nginx-light)")
     upstream, tmp, free = behind_a_proxy(scratch_dir, "nginx")
     port = port or free
-    locations = (
-        (locations or readme_block("nginx"))
-        .replace("http://app", "http://127.0.0.1:%d" % upstream.server_address[1])
-        .replace("127.0.0.1:9002", "127.0.0.1:%d" % upstream.server_address[1])
-        .replace("127.0.0.1:8000", "127.0.0.1:%d" % djtoken_port)
-    )
+    server = (recipe or doc_block("nginx-recipe", "nginx")).replace("listen 8080;", "listen 127.0.0.1:%d;" % port)
+    for service in ("127.0.0.1:9000", "127.0.0.1:9002"):
+        server = server.replace(service, "127.0.0.1:%d" % upstream.server_address[1])
+    server = server.replace("127.0.0.1:8000", "127.0.0.1:%d" % djtoken_port)
+    assert "listen 127.0.0.1:%d;" % port in server, server
     conf = os.path.join(tmp, "nginx.conf")
     with open(conf, "w") as f:
-        f.write(NGINX_CONF.format(tmp=tmp, port=port, locations=locations))
+        f.write(NGINX_CONF.format(tmp=tmp, server=server))
     proc = subprocess.Popen([nginx, "-p", tmp, "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_port(port, lambda: open(os.path.join(tmp, "error.log")).read())
     return upstream, port, proc
@@ -1256,23 +1252,23 @@ def what_the_upstream_receives(get, user, token, challenge="Basic"):
 
 
 def recipe_server(serve, marker, extra=()):
-    """`djtoken serve` started with the README's command for a proxy recipe (and `extra`)."""
+    """`djtoken serve` started with the documented command for a proxy recipe (and `extra`)."""
     import shlex
 
-    command = shlex.split(readme_block("sh", marker))
+    command = shlex.split(doc_block(marker, "sh"))
     assert command[:2] == ["djtoken", "serve"], command
     return serve(command[2:] + list(extra))
 
 
 def start_caddy(scratch_dir, djtoken_port):
-    """Caddy with the README's site in front of an upstream that echoes its headers:
+    """Caddy with the documented site in front of an upstream that echoes its headers:
     (upstream, port, the Caddy process)."""
     caddy = shutil.which("caddy")
     if not caddy:
         pytest.fail("Caddy is needed (scripts/test installs Debian's caddy)")
     upstream, tmp, port = behind_a_proxy(scratch_dir, "caddy")
     site = (
-        readme_block("caddyfile")
+        doc_block("caddy-recipe", "caddyfile")
         .replace("app.example.com", "http://127.0.0.1:%d" % port)
         .replace("127.0.0.1:8000", "127.0.0.1:%d" % djtoken_port)
         .replace("127.0.0.1:9000", "127.0.0.1:%d" % upstream.server_address[1])
@@ -1303,13 +1299,13 @@ def traefik_binary():
 
 
 def start_traefik(scratch_dir, djtoken_port):
-    """Traefik with the README's dynamic configuration in front of an upstream that echoes its
+    """Traefik with the documented dynamic configuration in front of an upstream that echoes its
     headers: (upstream, port, the Traefik process)."""
     upstream, tmp, port = behind_a_proxy(scratch_dir, "traefik")
     dynamic = os.path.join(tmp, "dynamic.yml")
     with open(dynamic, "w") as f:
         f.write(
-            readme_block("yaml")
+            doc_block("traefik-recipe", "yaml")
             .replace("127.0.0.1:8000", "127.0.0.1:%d" % djtoken_port)
             .replace("127.0.0.1:9000", "127.0.0.1:%d" % upstream.server_address[1])
         )
@@ -1340,8 +1336,8 @@ PROXIES = {"nginx": start_nginx, "caddy": start_caddy, "traefik": start_traefik}
 
 
 @pytest.mark.parametrize("proxy", sorted(PROXIES))
-def test_each_proxy_recipe_as_the_readme_writes_it(serve, alice, scratch_dir, proxy):
-    """djtoken started with the README's command for the recipe, the proxy with its block."""
+def test_each_proxy_recipe_as_the_docs_write_it(serve, alice, scratch_dir, proxy):
+    """djtoken started with the documented command for the recipe, the proxy with its block."""
     user, token = alice
     server = recipe_server(serve, "%s-serve" % proxy)
     upstream, port, proc = PROXIES[proxy](scratch_dir, server.port)
@@ -1355,7 +1351,7 @@ def test_each_proxy_recipe_as_the_readme_writes_it(serve, alice, scratch_dir, pr
 
 @pytest.mark.parametrize("proxy", sorted(PROXIES))
 def test_a_django_browser_session_passes_the_proxy_with_djangos_csrf_rules(serve, alice, scratch_dir, tmp_path, proxy):
-    """A browser logged in by Django, behind the README's recipe and the session method: a
+    """A browser logged in by Django, behind the documented recipe and the session method: a
     GET passes; a POST passes only with the csrftoken cookie's value in X-CSRFToken (as
     Django's JavaScript recipe sends it), from the site's own origin."""
     from django.test import Client
@@ -1363,7 +1359,10 @@ def test_a_django_browser_session_passes_the_proxy_with_djangos_csrf_rules(serve
     from djtoken.config.export import export
 
     user, _ = alice
-    with override_settings(USE_X_FORWARDED_HOST=True, SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https")):
+    # The configuration as the project exports it; Traefik does not pass the browser's Host,
+    # so its recipe says to trust X-Forwarded-Host.
+    needs = {"traefik": {"USE_X_FORWARDED_HOST": True}}.get(proxy, {})
+    with override_settings(**needs):
         (tmp_path / "djtoken.toml").write_text(export().text)
     server = recipe_server(
         serve,
@@ -1426,16 +1425,16 @@ def serve_django():
     return site
 
 
-def test_the_readmes_site_shares_browser_logins_both_ways(serve, scratch_dir, tmp_path):
-    """The README's one-login site: djtoken started as it says, nginx with its locations, and
+def test_the_documented_site_shares_browser_logins_both_ways(serve, scratch_dir, tmp_path):
+    """The documented one-login site: djtoken started as it says, nginx with its locations, and
     its browser session run as written — Django's login is the service's, Django's logout
     ends it there, djtoken's login is Django's."""
-    user, server = serve_as_the_readme_says(serve, tmp_path, "site-serve")
+    user, server = serve_as_the_docs_say(serve, tmp_path, "site-serve")
     site = serve_django()
     nginx_port = free_port()
-    locations = readme_block("nginx", "site-nginx").replace("127.0.0.1:9001", "127.0.0.1:%d" % site.server_address[1])
-    upstream, port, proc = start_nginx(scratch_dir, server.port, locations, nginx_port)
-    script = readme_block("sh", "site-browser").replace("127.0.0.1:8080", "127.0.0.1:%d" % port)
+    recipe = doc_block("site-nginx", "nginx").replace("127.0.0.1:9001", "127.0.0.1:%d" % site.server_address[1])
+    upstream, port, proc = start_nginx(scratch_dir, server.port, recipe, nginx_port)
+    script = doc_block("site-browser", "sh").replace("127.0.0.1:8080", "127.0.0.1:%d" % port)
     try:
         result = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60

@@ -285,13 +285,13 @@ def test_the_jwt_commands_speak_simplejwt(djtoken_bin, database_url, config_file
     assert (code, err.strip()) == (1, str(refused.value.args[0]))
 
 
-def test_the_readmes_simplejwt_example_runs_as_written(serve, tmp_path):
+def test_the_documented_simplejwt_example_runs_as_written(serve, tmp_path):
     import subprocess
 
-    from conftest import readme_block, serve_as_the_readme_says
+    from conftest import doc_block, serve_as_the_docs_say
 
-    user, server = serve_as_the_readme_says(serve, tmp_path, "jwt-serve")
-    script = readme_block("sh", "jwt-requests").replace("127.0.0.1:8000", "127.0.0.1:%d" % server.port)
+    user, server = serve_as_the_docs_say(serve, tmp_path, "jwt-serve")
+    script = doc_block("jwt-requests", "sh").replace("127.0.0.1:8000", "127.0.0.1:%d" % server.port)
     script += 'echo "ACCESS=$ACCESS"\n'
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, (result.stdout, result.stderr)

@@ -528,14 +528,12 @@ pub async fn healthz() -> Reply {
 /// and columns the settings name, and for the session method the session engine's own store
 /// (the Redis cache of the `cache` engine, the `file` engine's folder).
 pub async fn readyz(State(state): State<Arc<AppState>>) -> Reply {
-    let store = state.auth.store();
     let check = async {
-        store.ping().await?;
-        store.check_user_table().await?;
-        if let Some(browser) = &state.browser {
-            browser.auth.sessions().check_ready().await?;
-        }
-        Ok::<(), StoreError>(())
+        state
+            .readiness()
+            .await
+            .into_iter()
+            .try_for_each(|(_, result)| result)
     };
     match tokio::time::timeout(Duration::from_secs(2), check).await {
         Ok(Ok(())) => Reply::Json(StatusCode::OK, "{\"ready\": true}".to_owned()),

@@ -152,6 +152,32 @@ pub struct AppState {
 pub struct Peer(pub std::net::SocketAddr);
 
 impl AppState {
+    /// What `/readyz` checks, one store at a time, each named: the database, the user table
+    /// and the columns the settings name, and for the session method the session engine's
+    /// own store (the Redis of the `cache` engine, the `file` engine's folder). `/readyz` and
+    /// `djtoken config check` both answer from it.
+    pub async fn readiness(&self) -> Vec<(String, Result<(), crate::store::StoreError>)> {
+        let store = self.auth.store();
+        let model = store.model();
+        let mut checks = vec![(
+            format!("the database {}", store.database()),
+            store.ping().await,
+        )];
+        if checks[0].1.is_ok() {
+            checks.push((
+                format!("the user table {} and its columns", model.table),
+                store.check_user_table().await,
+            ));
+        }
+        if let Some(browser) = &self.browser {
+            checks.push((
+                "the session engine's store".to_owned(),
+                browser.auth.sessions().check_ready().await,
+            ));
+        }
+        checks
+    }
+
     /// Everything the handlers need, from the settings: the one place the server is put
     /// together.
     pub async fn new(settings: &Settings) -> Result<Self, SettingsError> {

@@ -2,7 +2,7 @@
 
 Add ``"djtoken.config"`` to ``INSTALLED_APPS``, then::
 
-    python manage.py djtoken_config --output djtoken.toml --secret-key-file /etc/myproject/djtoken-key
+    python manage.py djtoken_config --output djtoken.toml --secret-key-file djtoken-secret-key
 
 The file says which Django it is (``DJANGO_VERSION``), the ``default`` database as a URL,
 ``TIME_ZONE``/``USE_TZ``, ``PASSWORD_HASHERS`` with each hasher's effective work factors (a
@@ -14,6 +14,19 @@ otherwise the file says which environment variables to set. Whatever djtoken can
 reported, never silently dropped.
 """
 
-from .export import Export, export
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["Export", "export"]
+
+if TYPE_CHECKING:
+    from .export import Export, export
+
+
+def __getattr__(name: str) -> Any:
+    # Not at import: Django imports this app at every start, and the extension is needed only
+    # when the command runs.
+    if name not in __all__:
+        raise AttributeError("module 'djtoken.config' has no attribute %r" % name)
+    from . import export as module
+
+    return getattr(module, name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 from .. import _djtoken as _native
 from .._project import password_hashers
@@ -32,7 +32,7 @@ class Export:
     """The configuration text, and what djtoken cannot honour."""
 
     text: str
-    problems: list = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
 
 _TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
@@ -56,7 +56,7 @@ def _toml_string(text: str) -> str:
     return "".join(out)
 
 
-def _q(value) -> str:
+def _q(value: Any) -> str:
     """A TOML value: a string, a boolean, a number, or an array of them."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -92,14 +92,16 @@ _CACHE_PASSWORD_LEFT_OUT = (
 )
 
 
-def database_password(settings=None) -> str:
+def database_password(settings: Any = None) -> str:
     """The default database's password (what ``--database-password-file`` writes)."""
     if settings is None:
-        from django.conf import settings
+        from django.conf import settings as project
+
+        settings = project
     return str(settings.DATABASES["default"].get("PASSWORD") or "")
 
 
-def _split_password(location: str):
+def _split_password(location: str) -> tuple[str, str]:
     """A Redis LOCATION without its password, and the password (percent-decoded)."""
     from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -112,18 +114,20 @@ def _split_password(location: str):
     return urlunsplit(parts._replace(netloc=netloc)), unquote(parts.password)
 
 
-def _cache_locations(cache: dict) -> list:
+def _cache_locations(cache: dict[str, Any]) -> list[str]:
     location = cache.get("LOCATION", "")
     if isinstance(location, str):
         location = [part for part in location.replace(";", ",").split(",") if part.strip()]
     return [part.strip() for part in location]
 
 
-def cache_password(settings=None) -> str:
+def cache_password(settings: Any = None) -> str:
     """The session cache's password, from its LOCATION or OPTIONS (what
     ``--cache-password-file`` writes); empty when it has none."""
     if settings is None:
-        from django.conf import settings
+        from django.conf import settings as project
+
+        settings = project
     cache = settings.CACHES.get(getattr(settings, "SESSION_CACHE_ALIAS", "default")) or {}
     options = cache.get("OPTIONS") or {}
     for location in _cache_locations(cache):
@@ -133,7 +137,7 @@ def cache_password(settings=None) -> str:
     return str(options.get("PASSWORD") or options.get("password") or "")
 
 
-def _database_url(db: dict, problems: list, password_in_file: bool = False) -> Optional[str]:
+def _database_url(db: dict[str, Any], problems: list[str], password_in_file: bool = False) -> Optional[str]:
     from urllib.parse import quote
 
     engine = db.get("ENGINE", "")
@@ -170,7 +174,7 @@ def _database_url(db: dict, problems: list, password_in_file: bool = False) -> O
     return None
 
 
-def _mysql_url(db: dict, problems: list, password_in_file: bool = False) -> str:
+def _mysql_url(db: dict[str, Any], problems: list[str], password_in_file: bool = False) -> str:
     """mysql://user@host:port/name as dj-database-url writes it; a socket (a HOST that is a
     path, or OPTIONS unix_socket) as the percent-encoded host."""
     from urllib.parse import quote
@@ -199,20 +203,20 @@ def _mysql_url(db: dict, problems: list, password_in_file: bool = False) -> str:
     return "mysql://%s%s/%s" % ("%s@" % user if user else "", where, quote(str(db.get("NAME", "")), safe=""))
 
 
-def _hashers(settings, problems: list):
+def _hashers(settings: Any, problems: list[str]) -> tuple[list[str], dict[str, dict[str, Any]]]:
     from django.contrib.auth.hashers import get_hashers
 
     return password_hashers(get_hashers(), settings.PASSWORD_HASHERS, problems)
 
 
-def _user_model(problems: list) -> dict:
+def _user_model(problems: list[str]) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
     from django.core.exceptions import FieldDoesNotExist
 
     model = get_user_model()
     meta = model._meta
 
-    def column(name):
+    def column(name: str) -> Optional[str]:
         try:
             f = meta.get_field(name)
         except FieldDoesNotExist:
@@ -258,7 +262,7 @@ _AXES_UNHONOURED = {
 }
 
 
-def _axes(problems: list) -> list:
+def _axes(problems: list[str]) -> list[str]:
     """django-axes' lockout settings, when the project uses axes: djtoken reads its
     ``axes_accessattempt`` rows and refuses the logins axes would refuse."""
     from django.apps import apps
@@ -312,7 +316,7 @@ _DJANGO_REDIS_DEFAULTS = {
 }
 
 
-def _cache_url(alias: str, settings, problems: list, password_file: Optional[str] = None) -> Optional[str]:
+def _cache_url(alias: str, settings: Any, problems: list[str], password_file: Optional[str] = None) -> Optional[str]:
     """``CACHES[alias]`` as a ``SESSION_CACHE_URL`` without its password (a secret, reported
     unless ``password_file`` will hold it), or None (with the reason) when djtoken cannot
     read that cache."""
@@ -361,7 +365,7 @@ def _cache_url(alias: str, settings, problems: list, password_file: Optional[str
     return ",".join([first] + location[1:])
 
 
-def _sessions(settings, problems: list, cache_password_file: Optional[str] = None) -> list:
+def _sessions(settings: Any, problems: list[str], cache_password_file: Optional[str] = None) -> list[str]:
     """SESSION_* and AUTHENTICATION_BACKENDS."""
     from importlib import import_module
 
@@ -415,7 +419,7 @@ def _sessions(settings, problems: list, cache_password_file: Optional[str] = Non
     return lines
 
 
-def _csrf(settings) -> list:
+def _csrf(settings: Any) -> list[str]:
     """The CSRF_* settings CsrfViewMiddleware reads, and how the request's host is read."""
     proxy_ssl = settings.SECURE_PROXY_SSL_HEADER
     allowed = list(settings.ALLOWED_HOSTS)
@@ -449,7 +453,7 @@ def _csrf(settings) -> list:
     return lines
 
 
-def _simple_jwt(settings, problems: list) -> list:
+def _simple_jwt(settings: Any, problems: list[str]) -> list[str]:
     """[SIMPLE_JWT], when the project uses djangorestframework-simplejwt: its settings as the
     package resolves them, the release, and whether the blacklist app is installed."""
     apps = list(settings.INSTALLED_APPS)
@@ -469,10 +473,10 @@ def _simple_jwt(settings, problems: list) -> list:
         problems.append("SIMPLE_JWT: djangorestframework-simplejwt cannot be imported: %s" % e)
         return []
 
-    def seconds(value):
+    def seconds(value: Any) -> float:
         return value.total_seconds() if hasattr(value, "total_seconds") else float(value or 0)
 
-    def path(cls):
+    def path(cls: Any) -> str:
         return cls if isinstance(cls, str) else "%s.%s" % (cls.__module__, cls.__qualname__)
 
     lines = ["", "[SIMPLE_JWT]"]
@@ -518,7 +522,7 @@ def _simple_jwt(settings, problems: list) -> list:
     return lines
 
 
-def _knox(settings, problems: list) -> list:
+def _knox(settings: Any, problems: list[str]) -> list[str]:
     """[REST_KNOX] and [REST_FRAMEWORK], when the project uses django-rest-knox."""
     if "knox" not in settings.INSTALLED_APPS:
         return []
@@ -531,7 +535,7 @@ def _knox(settings, problems: list) -> list:
         problems.append("REST_KNOX: django-rest-knox cannot be imported: %s" % e)
         return []
 
-    def seconds(value):
+    def seconds(value: Any) -> str:
         return "false" if value is None else "%d" % int(value.total_seconds())
 
     algorithm = knox.SECURE_HASH_ALGORITHM
@@ -555,8 +559,67 @@ def _knox(settings, problems: list) -> list:
     return lines
 
 
+# DRF's authentication classes and the /auth method that answers as each does.
+_DRF_CLASSES = {
+    "rest_framework.authentication.SessionAuthentication": "session",
+    "rest_framework.authentication.TokenAuthentication": "drf-token",
+    "rest_framework_simplejwt.authentication.JWTAuthentication": "simplejwt",
+    "knox.auth.TokenAuthentication": "knox",
+}
+
+
+def _path(cls: Any) -> str:
+    return cls if isinstance(cls, str) else "%s.%s" % (cls.__module__, cls.__qualname__)
+
+
+def authentication_methods(settings: Any, sessions_readable: bool = True) -> list[str]:
+    """The ``/auth`` methods the project's installed apps and middleware imply, in an order
+    that answers as the project does: DRF's ``DEFAULT_AUTHENTICATION_CLASSES`` order for the
+    credentials DRF reads (a request is decided by the first class that finds its kind of
+    credentials, in DRF and in ``/auth`` alike; DRF's token and knox share the ``Token``
+    keyword, so the one listed first wins there too), then the session when the site logs
+    browsers in (``SessionMiddleware`` and ``AuthenticationMiddleware``), DRF's token table,
+    knox and simplejwt when installed but not listed, and tokenapi last: it reads any
+    ``Authorization`` header without a space, ``Token\t…`` included, as its own malformed Basic
+    credentials, so a method before it must have had its chance."""
+    apps = list(settings.INSTALLED_APPS)
+    middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
+    browser = (
+        "django.contrib.sessions" in apps
+        and "django.contrib.sessions.middleware.SessionMiddleware" in middleware
+        and "django.contrib.auth.middleware.AuthenticationMiddleware" in middleware
+        and sessions_readable
+    )
+    installed = {
+        "session": browser,
+        "drf-token": "rest_framework.authtoken" in apps,
+        "simplejwt": any(a.startswith("rest_framework_simplejwt") for a in apps) or hasattr(settings, "SIMPLE_JWT"),
+        "knox": "knox" in apps,
+    }
+    methods = []
+    if "rest_framework" in apps:
+        try:
+            from rest_framework.settings import api_settings
+
+            classes = [_path(c) for c in api_settings.DEFAULT_AUTHENTICATION_CLASSES]
+        except Exception:  # noqa: BLE001 - DRF unimportable: its classes are not known
+            classes = []
+        for cls in classes:
+            method = _DRF_CLASSES.get(cls)
+            if method == "simplejwt":
+                installed["simplejwt"] = True
+            if method and installed.get(method) and method not in methods:
+                methods.append(method)
+    for method in ("session", "drf-token", "knox", "simplejwt"):
+        if installed[method] and method not in methods:
+            methods.append(method)
+    if "tokenapi" in apps or "djtoken.tokenapi" in apps or not methods:
+        methods.append("tokenapi")
+    return methods
+
+
 def export(
-    settings=None,
+    settings: Any = None,
     *,
     secret_key_file: Optional[str] = None,
     secret_key_fallbacks_file: Optional[str] = None,
@@ -569,8 +632,10 @@ def export(
     import django
 
     if settings is None:
-        from django.conf import settings
-    problems: list = []
+        from django.conf import settings as project
+
+        settings = project
+    problems: list[str] = []
     version = "%d.%d.%d" % django.VERSION[:3]
     series = "%d.%d" % django.VERSION[:2]
     lines = [
@@ -617,7 +682,12 @@ def export(
     lines.append("PASSWORD_HASHERS = %s" % _q(names))
     if getattr(settings, "DEFAULT_HASHING_ALGORITHM", "sha256") == "sha1":
         lines.append('DEFAULT_HASHING_ALGORITHM = "sha1"')
+    before = len(problems)
     lines.extend(_sessions(settings, problems, cache_password_file if cache_password(settings) else None))
+    methods = authentication_methods(settings, sessions_readable=len(problems) == before)
+    lines.append("# The /auth methods the installed apps and middleware imply, in the order DRF reads them")
+    lines.append("# (tokenapi last): see docs/configuration.md.")
+    lines.append("AUTHENTICATION_METHODS = %s" % _q(methods))
     lines.extend(_csrf(settings))
     lines.extend(_axes(problems))
     lines.extend(_simple_jwt(settings, problems))

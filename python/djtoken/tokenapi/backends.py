@@ -4,9 +4,12 @@ Where tokenapi lets the lookup raise (an id the pk field refuses: ``"abc"``, ``"
 than 4300 digits, a malformed UUID, a NUL on PostgreSQL), this answers ``None``: no such user.
 """
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
 from djtoken.tokenapi.tokens import token_generator
 
@@ -14,7 +17,7 @@ __all__ = ["TokenBackend"]
 
 
 class TokenBackend(ModelBackend):
-    def authenticate(self, request=None, pk=None, token=None):
+    def authenticate(self, request: HttpRequest | None = None, pk: Any = None, token: Any = None) -> Any:
         if pk is None or token is None:
             return None
         user_model = get_user_model()

@@ -7,10 +7,12 @@ view that takes POSTs is exempted from CSRF on its ``dispatch`` as usual.
 
 import binascii
 from base64 import b64decode
+from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.contrib.auth import authenticate
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from djtoken.tokenapi.http import JsonResponseBadRequest, JsonResponseForbidden, JsonResponseUnauthorized
@@ -18,19 +20,19 @@ from djtoken.tokenapi.http import JsonResponseBadRequest, JsonResponseForbidden,
 __all__ = ["token_required"]
 
 
-def _request_of(args):
+def _request_of(args: tuple[Any, ...]) -> HttpRequest:
     for arg in args[:2]:
         if isinstance(arg, HttpRequest):
             return arg
     raise TypeError("token_required: the view received no HttpRequest")
 
 
-def token_required(view_func):
+def token_required(view_func: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Let the view run only for a valid user and token pair; ``request.user`` is that user."""
 
     @csrf_exempt
     @wraps(view_func)
-    def _wrapped_view(*args, **kwargs):
+    def _wrapped_view(*args: Any, **kwargs: Any) -> HttpResponse:
         request = _request_of(args)
         basic_auth = request.META.get("HTTP_AUTHORIZATION")
 

@@ -1,6 +1,7 @@
 """tokenapi's JSON responses: ``{"success": …, "errors": …}``, ``application/json``."""
 
 import json
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
@@ -17,7 +18,7 @@ __all__ = [
 ]
 
 
-def JsonResponse(data, dump=True, status=200):  # noqa: N802 - tokenapi's names
+def JsonResponse(data: Any, dump: bool = True, status: int = 200) -> HttpResponse:  # noqa: N802 - tokenapi's names
     try:
         data["errors"]
     except KeyError:
@@ -28,29 +29,29 @@ def JsonResponse(data, dump=True, status=200):  # noqa: N802 - tokenapi's names
     return HttpResponse(body, content_type="application/json", status=status)
 
 
-def JsonError(error_string, status=200):  # noqa: N802
+def JsonError(error_string: str, status: int = 200) -> HttpResponse:  # noqa: N802
     return JsonResponse({"success": False, "errors": error_string}, status=status)
 
 
-def JsonResponseBadRequest(error_string):  # noqa: N802
+def JsonResponseBadRequest(error_string: str) -> HttpResponse:  # noqa: N802
     return JsonError(error_string, status=400)
 
 
-def JsonResponseUnauthorized(error_string):  # noqa: N802
+def JsonResponseUnauthorized(error_string: str) -> HttpResponse:  # noqa: N802
     return JsonError(error_string, status=401)
 
 
-def JsonResponseForbidden(error_string):  # noqa: N802
+def JsonResponseForbidden(error_string: str) -> HttpResponse:  # noqa: N802
     return JsonError(error_string, status=403)
 
 
-def JsonResponseNotFound(error_string):  # noqa: N802
+def JsonResponseNotFound(error_string: str) -> HttpResponse:  # noqa: N802
     return JsonError(error_string, status=404)
 
 
-def JsonResponseNotAllowed(error_string):  # noqa: N802
+def JsonResponseNotAllowed(error_string: str) -> HttpResponse:  # noqa: N802
     return JsonError(error_string, status=405)
 
 
-def JsonResponseNotAcceptable(error_string):  # noqa: N802
+def JsonResponseNotAcceptable(error_string: str) -> HttpResponse:  # noqa: N802
     return JsonError(error_string, status=406)

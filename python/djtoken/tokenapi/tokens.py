@@ -9,6 +9,7 @@ working.
 """
 
 from datetime import date
+from typing import Any
 
 from djtoken import _djtoken as _native
 from djtoken import _project  # noqa: F401  (the settings the native calls read)
@@ -26,22 +27,22 @@ class PasswordResetTokenGenerator(_native.TokenapiDropIn):
     call what replaced them, as tokenapi does.
     """
 
-    def _make_token(self, user):
+    def _make_token(self, user: Any) -> str:
         return self._make_token_with_timestamp(user, self._num_days(self._today()))
 
-    def _make_token_with_timestamp(self, user, timestamp):
+    def _make_token_with_timestamp(self, user: Any, timestamp: int) -> str:
         return _native.tokenapi_generator().make(str(user.pk), user.password, timestamp)
 
-    def _check_token(self, user, token):
+    def _check_token(self, user: Any, token: object) -> bool:
         if user is None or not isinstance(token, str):
             return False
         today = self._num_days(self._today())
         return _native.tokenapi_generator().check(str(user.pk), user.password, token, today) == "valid"
 
-    def _num_days(self, dt):
+    def _num_days(self, dt: date) -> int:
         return (dt - date(2001, 1, 1)).days
 
-    def _today(self):
+    def _today(self) -> date:
         return date.today()
 
 

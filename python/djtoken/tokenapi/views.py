@@ -1,6 +1,7 @@
 """tokenapi's views: ``token_new`` (log in, get a token) and ``token`` (check one)."""
 
 from django.contrib.auth import authenticate
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from djtoken.tokenapi.http import JsonResponse, JsonResponseForbidden, JsonResponseNotAllowed, JsonResponseUnauthorized
@@ -10,7 +11,7 @@ __all__ = ["token", "token_new"]
 
 
 @csrf_exempt
-def token_new(request):
+def token_new(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return JsonResponseNotAllowed("Must access via a POST request.")
     username = request.POST.get("username")
@@ -29,7 +30,7 @@ def token_new(request):
     return JsonResponse({"token": token_generator.make_token(user), "user": user.pk})
 
 
-def token(request, token, user):
+def token(request: HttpRequest, token: str, user: str) -> HttpResponse:
     if authenticate(pk=user, token=token) is not None:
         return JsonResponse({})
     return JsonResponseUnauthorized("Token did not match user.")

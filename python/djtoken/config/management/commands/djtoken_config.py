@@ -1,8 +1,9 @@
 """``manage.py djtoken_config``: this project's settings as a ``djtoken.toml``."""
 
 import os
+from typing import Any, Optional
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from djtoken.config.export import cache_password, database_password, export, write_private
 
@@ -14,7 +15,7 @@ class Command(BaseCommand):
         "TOKEN_TIMEOUT_DAYS and the user model. Secrets go to files of their own, only when asked."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--output", "-o", help="write the configuration here (default: standard output)")
         parser.add_argument(
             "--secret-key-file",
@@ -37,15 +38,15 @@ class Command(BaseCommand):
 
     def handle(
         self,
-        *args,
-        output=None,
-        secret_key_file=None,
-        secret_key_fallbacks_file=None,
-        database_password_file=None,
-        cache_password_file=None,
-        force=False,
-        **kw,
-    ):
+        *args: Any,
+        output: Optional[str] = None,
+        secret_key_file: Optional[str] = None,
+        secret_key_fallbacks_file: Optional[str] = None,
+        database_password_file: Optional[str] = None,
+        cache_password_file: Optional[str] = None,
+        force: bool = False,
+        **kw: Any,
+    ) -> None:
         from django.conf import settings
 
         passwords = [
@@ -63,6 +64,18 @@ class Command(BaseCommand):
             database_password_file=os.path.abspath(database_password_file) if database_password_file else None,
             cache_password_file=os.path.abspath(cache_password_file) if cache_password_file else None,
         )
+        # Every folder checked before anything is written: no half-written configuration.
+        targets = [
+            ("--secret-key-file", secret_key_file),
+            ("--secret-key-fallbacks-file", secret_key_fallbacks_file if fallbacks else None),
+            ("--database-password-file", database_password_file),
+            ("--cache-password-file", cache_password_file),
+            ("--output", output),
+        ]
+        for flag, path in targets:
+            folder = os.path.dirname(os.path.abspath(path)) if path else None
+            if folder and not os.path.isdir(folder):
+                raise CommandError("%s %s: the folder %s does not exist; create it first" % (flag, path, folder))
         try:
             if secret_key_file:
                 write_private(secret_key_file, settings.SECRET_KEY + "\n", force)
@@ -81,6 +94,8 @@ class Command(BaseCommand):
                 self.stdout.write(written.text, ending="")
         except FileExistsError as e:
             raise CommandError("%s exists; pass --force to overwrite it" % e) from e
+        except OSError as e:
+            raise CommandError("%s: %s" % (e.filename, e.strerror)) from e
         for problem in written.problems:
             self.stderr.write("djtoken_config: %s" % problem)
         if output:
