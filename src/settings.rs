@@ -1774,7 +1774,10 @@ impl Settings {
                 .iter()
                 .any(|m| m.trim() == "simplejwt")
         {
-            self.simplejwt_config()?;
+            // Its settings, here; its key (SECRET_KEY, or SIGNING_KEY_FILE's) where it signs
+            // or checks: a command that does neither, `knox create` say, needs no key.
+            let unused = SecretKey::new("");
+            self.simple_jwt.config(unused, &self.user_model.pk_column)?;
         }
         self.time_zone()?;
         self.user_model()?;

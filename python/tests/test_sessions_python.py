@@ -100,20 +100,23 @@ def test_bad_input_is_a_value_error_and_a_store_that_is_down_a_connection_error(
 
 def test_without_django_from_the_exported_file(user, tmp_path):
     """A service without Django: the file manage.py djtoken_config wrote, the key in the
-    environment, and Django impossible to import."""
+    environment, Django impossible to import, and the documented example run as written in
+    the file's folder (the cookie of a Django login given; its own login is alice's)."""
+    from conftest import doc_block
     from djtoken.config.export import export
 
     (tmp_path / "djtoken.toml").write_text(export().text)
+    User.objects.get_or_create(username="alice")
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    script = (
-        "import sys; sys.modules['django'] = None\n"
-        "from djtoken.sessions import Sessions\n"
-        "s = Sessions(%r)\n"
-        "print(s.get_user(%r).user_id)\n" % (str(tmp_path / "djtoken.toml"), cookie)
+    script = "import sys; sys.modules['django'] = None\ncookie = %r\n%s\nprint(user.user_id)\n" % (
+        cookie,
+        doc_block("python-sessions", "python"),
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJTOKEN_")}
     env["DJTOKEN_SECRET_KEY"] = settings.SECRET_KEY
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == str(user.pk), out.stderr
