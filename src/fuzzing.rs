@@ -2,8 +2,10 @@
 
 use std::sync::OnceLock;
 
-use crate::hashers::{HasherSettings, Hashers, PasswordHasher, WorkLimits};
-use crate::version::{Argon2Params, DjangoVersion, ScryptParams};
+use crate::hashers::{
+    Argon2Params, HasherSettings, Hashers, PasswordHasher, ScryptParams, WorkLimits,
+};
+use crate::version::DjangoVersion;
 use crate::{SecretKeys, TokenapiTokenGenerator, User};
 
 /// Every hasher of every version, with work factors and limits small enough that a fuzzer

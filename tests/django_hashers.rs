@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use common::vectors;
 use djtoken::DjangoVersion;
+use djtoken::hashers::ScryptParams;
 use djtoken::hashers::{HashError, HasherSettings, Hashers};
-use djtoken::version::ScryptParams;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

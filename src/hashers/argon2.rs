@@ -8,12 +8,12 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 
+use super::Argon2Params;
 use super::{
     Decoded, HashError, HasherSettings, PasswordHasher, WorkFactors, WorkLimits, check_salt,
     mask_hash, must_update_salt,
 };
 use crate::crypto::constant_time_compare;
-use crate::version::Argon2Params;
 
 const ALGORITHM: &str = "argon2";
 /// argon2-cffi's `DEFAULT_HASH_LENGTH`.

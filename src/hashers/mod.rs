@@ -28,13 +28,16 @@ mod bcrypt;
 mod legacy;
 mod md5;
 pub mod pbkdf2;
+pub mod profiles;
 mod scrypt;
 
 use std::fmt;
 
 use crate::crypto::{RANDOM_STRING_CHARS, get_random_string};
 use crate::pyint::{PyInt, parse_int};
-use crate::version::{Argon2Params, DjangoVersion, ScryptParams};
+pub use profiles::{Argon2Params, PROFILES, Profile, ScryptParams};
+
+use crate::version::DjangoVersion;
 
 /// `UNUSABLE_PASSWORD_PREFIX`.
 pub const UNUSABLE_PASSWORD_PREFIX: &str = "!";
@@ -472,7 +475,7 @@ pub enum HasherConfigError {
 /// The password hashers Django has shipped, one variant per class of
 /// `django.contrib.auth.hashers`. Each knows its class name, its algorithm (the prefix of
 /// the encoded string) and how to build itself; which versions define it is in
-/// [`crate::version::PROFILES`].
+/// [`PROFILES`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HasherKind {
     /// `PBKDF2PasswordHasher`: `pbkdf2_sha256`.

@@ -7,12 +7,12 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
+use super::ScryptParams;
 use super::{
     Decoded, HashError, HasherSettings, PasswordHasher, WorkFactors, WorkLimits, check_salt,
     mask_hash, parse_factor,
 };
 use crate::crypto::constant_time_compare;
-use crate::version::ScryptParams;
 
 const ALGORITHM: &str = "scrypt";
 const DKLEN: usize = 64;

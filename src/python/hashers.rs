@@ -9,8 +9,11 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
 use super::{to_bytes, value_error};
-use crate::hashers::{HashError, HasherKind, HasherSettings, Hashers, PasswordHasher, WorkFactors};
-use crate::version::{Argon2Params, DjangoVersion, ScryptParams};
+use crate::hashers::{
+    Argon2Params, HashError, HasherKind, HasherSettings, Hashers, PasswordHasher, ScryptParams,
+    WorkFactors,
+};
+use crate::version::DjangoVersion;
 
 create_exception!(
     djtoken._djtoken,
@@ -384,7 +387,7 @@ fn profile<'py>(py: Python<'py>, version: &str) -> PyResult<Bound<'py, PyDict>> 
     let p = version.profile();
     let algorithms = |kinds: &[HasherKind]| kinds.iter().map(|k| k.algorithm()).collect::<Vec<_>>();
     let dict = PyDict::new(py);
-    dict.set_item("version", p.series)?;
+    dict.set_item("version", p.version.as_str())?;
     dict.set_item("pbkdf2_iterations", p.pbkdf2_iterations)?;
     dict.set_item(
         "argon2",
