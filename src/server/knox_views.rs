@@ -42,6 +42,37 @@ impl View {
     }
 }
 
+/// How knox's `LoginView` authenticates: its `authentication_classes` are
+/// `REST_FRAMEWORK`'s `DEFAULT_AUTHENTICATION_CLASSES`.
+#[derive(Clone, Copy, Debug)]
+pub struct LoginAuthentication {
+    /// Whether it takes Basic credentials (`BasicAuthentication` is one of the classes).
+    pub basic: bool,
+    /// The challenge of its refusals, the first class's (`None`: a 403).
+    pub challenge: Option<&'static str>,
+}
+
+impl LoginAuthentication {
+    /// From `REST_FRAMEWORK`.
+    pub fn from_settings(settings: &crate::settings::RestFrameworkSettings) -> Self {
+        let classes = &settings.default_authentication_classes;
+        let basic = classes
+            .iter()
+            .any(|c| c == "rest_framework.authentication.BasicAuthentication");
+        let challenge = match classes.first().map(String::as_str) {
+            Some("rest_framework.authentication.BasicAuthentication") => {
+                Some(crate::drf::BASIC_CHALLENGE)
+            }
+            Some(
+                "knox.auth.TokenAuthentication"
+                | "rest_framework.authentication.TokenAuthentication",
+            ) => Some("Token"),
+            _ => None,
+        };
+        LoginAuthentication { basic, challenge }
+    }
+}
+
 /// The route of one view: `any` method, answered by [`serve`].
 pub fn route(view: View) -> MethodRouter<Arc<AppState>> {
     any(
@@ -102,8 +133,8 @@ async fn answer(
     let now = chrono::Utc::now();
     // APIView.initial: authentication, then IsAuthenticated.
     let (user, digest, challenge) = if view == View::Login {
-        let (basic, challenge) = state.knox_login;
-        let credentials = if basic {
+        let challenge = state.knox_login.challenge;
+        let credentials = if state.knox_login.basic {
             drf::parse_basic(authorization)
         } else {
             BasicHeader::NotMine

@@ -36,7 +36,7 @@ use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 use crate::auth::{Authenticator, HashRunner, Overloaded};
-use crate::settings::{ServeSettings, Settings, SettingsError};
+use crate::settings::{ApiView, ServeSettings, Settings, SettingsError};
 use methods::AuthMethod;
 use metrics::{Metrics, Route};
 
@@ -113,19 +113,14 @@ pub struct AppState {
     pub browser: Option<Arc<browser::Browser>>,
     /// The session endpoints' paths (`serve.session_prefix` and `SESSION_ENDPOINTS`).
     pub session_routes: [String; 4],
-    /// Where DRF's `obtain_auth_token` is served, if anywhere.
-    pub drf_obtain_token_path: Option<String>,
+    /// The API views served in a package's place (DRF's, simplejwt's, knox's), by path.
+    pub api_routes: Vec<(String, ApiView)>,
     /// simplejwt's configuration, when its method or a view of it is configured.
     pub simplejwt: Option<Arc<crate::simplejwt::Config>>,
-    /// Where simplejwt's obtain-pair, refresh, verify and blacklist views are served.
-    pub jwt_paths: [Option<String>; 4],
     /// knox's configuration, when its method or a view of it is configured.
     pub knox: Option<Arc<crate::knox::Config>>,
-    /// Where knox's login, logout and logout-all views are served.
-    pub knox_paths: [Option<String>; 3],
-    /// `REST_FRAMEWORK`'s `DEFAULT_AUTHENTICATION_CLASSES`: whether knox's login view takes
-    /// Basic credentials, and the challenge of its refusals (`None`: a 403).
-    pub knox_login: (bool, Option<&'static str>),
+    /// How knox's login view authenticates, from `REST_FRAMEWORK`.
+    pub knox_login: knox_views::LoginAuthentication,
     /// How `created` and the like are stored (`USE_TZ`, `TIME_ZONE`).
     pub times: crate::store::NaiveTimes,
     /// Counters for `/metrics`.
@@ -189,7 +184,8 @@ impl AppState {
             serve.hash_queue_timeout()?,
             Arc::clone(&metrics),
         );
-        let auth = Arc::new(settings.authenticator().await?.with_runner(runner));
+        let parts = settings.build().await?;
+        let auth = Arc::new(parts.authenticator.with_runner(runner));
         let header = |key: &'static str, name: &Option<String>| {
             name.as_ref()
                 .map(|name| {
@@ -202,64 +198,11 @@ impl AppState {
                 })
                 .transpose()
         };
-        let browser = if settings
-            .authentication_methods
-            .iter()
-            .any(|m| m.trim() == "session")
-        {
-            Some(Arc::new(browser::Browser::new(
-                settings.session_auth_with(auth.shared_store())?,
-                settings.csrf_config()?,
-                settings.host_rules(),
-            )))
-        } else {
-            None
-        };
-        let jwt_paths = [
-            serve.jwt_obtain_path.clone(),
-            serve.jwt_refresh_path.clone(),
-            serve.jwt_verify_path.clone(),
-            serve.jwt_blacklist_path.clone(),
-        ];
-        let simplejwt = if jwt_paths.iter().any(Option::is_some)
-            || settings
-                .authentication_methods
-                .iter()
-                .any(|m| m.trim() == "simplejwt")
-        {
-            Some(Arc::new(settings.simplejwt_config()?))
-        } else {
-            None
-        };
-        let knox_paths = [
-            serve.knox_login_path.clone(),
-            serve.knox_logout_path.clone(),
-            serve.knox_logoutall_path.clone(),
-        ];
-        let knox = if knox_paths.iter().any(Option::is_some)
-            || settings
-                .authentication_methods
-                .iter()
-                .any(|m| m.trim() == "knox")
-        {
-            Some(Arc::new(settings.rest_knox.config()?))
-        } else {
-            None
-        };
-        let classes = &settings.rest_framework.default_authentication_classes;
-        let basic = classes
-            .iter()
-            .any(|c| c == "rest_framework.authentication.BasicAuthentication");
-        let challenge = match classes.first().map(String::as_str) {
-            Some("rest_framework.authentication.BasicAuthentication") => {
-                Some(crate::drf::BASIC_CHALLENGE)
-            }
-            Some(
-                "knox.auth.TokenAuthentication"
-                | "rest_framework.authentication.TokenAuthentication",
-            ) => Some("Token"),
-            _ => None,
-        };
+        let browser = parts
+            .browser
+            .map(|b| Arc::new(browser::Browser::new(b.sessions, b.csrf, b.hosts)));
+        let simplejwt = parts.simplejwt.map(Arc::new);
+        let knox = parts.knox.map(Arc::new);
         Ok(AppState {
             methods: methods::build(
                 settings,
@@ -269,17 +212,12 @@ impl AppState {
                 knox.as_ref(),
             )?,
             knox,
-            knox_paths,
-            knox_login: (basic, challenge),
+            knox_login: knox_views::LoginAuthentication::from_settings(&settings.rest_framework),
             simplejwt,
-            jwt_paths,
             browser,
             session_routes: serve.session_routes(),
-            drf_obtain_token_path: serve.drf_obtain_token_path.clone(),
-            times: crate::store::NaiveTimes {
-                use_tz: settings.use_tz,
-                time_zone: settings.time_zone()?,
-            },
+            api_routes: serve.api_routes(),
+            times: parts.times,
             forwarded_uri_header: header(
                 "serve.forwarded_uri_header",
                 &serve.forwarded_uri_header,
@@ -297,7 +235,7 @@ impl AppState {
                 serve.login_throttle_address,
                 serve.login_throttle_window()?,
             ),
-            axes: settings.axes()?,
+            axes: parts.axes,
             auth,
             prefix: serve.prefix(),
             metrics_on_main: serve.metrics_bind.is_none(),
@@ -320,29 +258,20 @@ pub fn router(state: Arc<AppState>) -> Router {
     if state.metrics_on_main {
         router = router.route("/metrics", get(handlers::metrics));
     }
-    if let Some(path) = &state.drf_obtain_token_path {
-        router = router.route(path, any(drf_views::obtain_auth_token));
-    }
-    // In ServeSettings::api_paths' order: obtain-pair, refresh, verify, blacklist.
-    use crate::simplejwt::views::View;
-    let jwt_views = [
-        View::ObtainPair,
-        View::Refresh,
-        View::Verify,
-        View::Blacklist,
-    ];
-    for (path, view) in state.jwt_paths.clone().iter().zip(jwt_views) {
-        if let Some(path) = path {
-            router = router.route(path, jwt_views::route(view));
-        }
-    }
-    // In ServeSettings::api_paths' order: login, logout, logout-all.
-    use knox_views::View as KnoxView;
-    let knox_views = [KnoxView::Login, KnoxView::Logout, KnoxView::LogoutAll];
-    for (path, view) in state.knox_paths.clone().iter().zip(knox_views) {
-        if let Some(path) = path {
-            router = router.route(path, knox_views::route(view));
-        }
+    for (path, view) in &state.api_routes {
+        use crate::simplejwt::views::View as Jwt;
+        use knox_views::View as Knox;
+        let handler = match view {
+            ApiView::DrfObtainToken => any(drf_views::obtain_auth_token),
+            ApiView::JwtObtainPair => jwt_views::route(Jwt::ObtainPair),
+            ApiView::JwtRefresh => jwt_views::route(Jwt::Refresh),
+            ApiView::JwtVerify => jwt_views::route(Jwt::Verify),
+            ApiView::JwtBlacklist => jwt_views::route(Jwt::Blacklist),
+            ApiView::KnoxLogin => knox_views::route(Knox::Login),
+            ApiView::KnoxLogout => knox_views::route(Knox::Logout),
+            ApiView::KnoxLogoutAll => knox_views::route(Knox::LogoutAll),
+        };
+        router = router.route(path, handler);
     }
     if state.browser.is_some() {
         // In SESSION_ENDPOINTS' order: csrf/, login/, logout/, whoami/.
