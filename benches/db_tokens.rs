@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use djtoken::auth::Authenticator;
 use djtoken::hashers::Hashers;
-use djtoken::store::{NewUser, StoreOptions, UserStore};
+use djtoken::store::{Database, NewUser, StoreOptions};
 use djtoken::user::UserModel;
 use djtoken::{DjangoVersion, SecretKeys, TokenapiTokenGenerator};
 use support::{ScratchPostgres, fmt_ns, run_django_script};
@@ -29,7 +29,7 @@ const AT_ONCE: usize = 64;
 /// One at a time (ns per check), 64 at once (ns of wall time per check), the user id and
 /// the token.
 async fn measure(url: &str) -> (f64, f64, String, String) {
-    let store = UserStore::open_or_create(url, UserModel::default(), StoreOptions::default())
+    let store = Database::open_or_create(url, UserModel::default(), StoreOptions::default())
         .await
         .expect("the bench database opens");
     store

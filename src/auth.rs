@@ -17,7 +17,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::hashers::{HashError, Hashers, PasswordCheck};
-use crate::store::{StoreError, UserStore};
+use crate::store::{Database, StoreError};
 use crate::tokens::{TokenapiTokenGenerator, Verdict};
 use crate::user::{PkLookup, User};
 
@@ -87,7 +87,7 @@ impl HashRunner for BlockingRunner {
 
 /// Login and token checks over one user store.
 pub struct Authenticator<R: HashRunner = BlockingRunner> {
-    store: Arc<UserStore>,
+    store: Arc<Database>,
     hashers: Arc<Hashers>,
     rehash: bool,
     tokens: TokenapiTokenGenerator,
@@ -98,7 +98,7 @@ impl Authenticator<BlockingRunner> {
     /// `rehash`: whether a login may rewrite an outdated hash (only when the caller knows which
     /// Django version shares the database: `hashers` must hold that version's settings).
     pub fn new(
-        store: UserStore,
+        store: Database,
         hashers: Arc<Hashers>,
         rehash: bool,
         tokens: TokenapiTokenGenerator,
@@ -126,12 +126,12 @@ impl<R: HashRunner> Authenticator<R> {
     }
 
     /// The user store.
-    pub fn store(&self) -> &UserStore {
+    pub fn store(&self) -> &Database {
         &self.store
     }
 
     /// The user store, to share with the session stores.
-    pub fn shared_store(&self) -> Arc<UserStore> {
+    pub fn shared_store(&self) -> Arc<Database> {
         Arc::clone(&self.store)
     }
 

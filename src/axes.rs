@@ -16,40 +16,8 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 
-use crate::store::{StoreError, UserStore};
-
-/// One of the request attributes axes can lock out by.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AxesField {
-    /// The submitted username (`AXES_USERNAME_FORM_FIELD`'s value).
-    Username,
-    /// The client's address.
-    IpAddress,
-    /// The `User-Agent` header, as axes stores it (`"<unknown>"` when absent, 255 characters).
-    UserAgent,
-}
-
-impl AxesField {
-    /// The parameter's name in `AXES_LOCKOUT_PARAMETERS`, which is also its column.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AxesField::Username => "username",
-            AxesField::IpAddress => "ip_address",
-            AxesField::UserAgent => "user_agent",
-        }
-    }
-
-    /// A parameter by its name.
-    pub fn parse(name: &str) -> Option<Self> {
-        [
-            AxesField::Username,
-            AxesField::IpAddress,
-            AxesField::UserAgent,
-        ]
-        .into_iter()
-        .find(|f| f.as_str() == name)
-    }
-}
+pub use crate::store::axes::{AxesFailures, AxesField};
+use crate::store::{Database, StoreError};
 
 /// The login being attempted, as axes sees the request.
 #[derive(Clone, Debug)]
@@ -79,16 +47,6 @@ impl AxesAttempt<'_> {
     }
 }
 
-/// What the store returns for one group: the failures counted, and the newest attempt among
-/// them (naive UTC).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct AxesFailures {
-    /// `SUM(failures_since_start)`.
-    pub failures: i64,
-    /// `MAX(attempt_time)`.
-    pub latest: Option<NaiveDateTime>,
-}
-
 /// An attempt axes would refuse.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AxesLocked {
@@ -112,7 +70,7 @@ impl AxesLockout {
     /// Whether axes would refuse `attempt` at `now` (naive UTC), from its tables.
     pub async fn check(
         &self,
-        store: &UserStore,
+        store: &Database,
         attempt: &AxesAttempt<'_>,
         now: NaiveDateTime,
     ) -> Result<Option<AxesLocked>, StoreError> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use djtoken::auth::{AuthError, Authenticator, BadCredentials};
 use djtoken::hashers::{HasherSettings, Hashers};
-use djtoken::store::{InitOutcome, NewUser, StoreError, StoreOptions, UserStore};
+use djtoken::store::{Database, InitOutcome, NewUser, StoreError, StoreOptions};
 use djtoken::user::{Pk, UserModel};
 use djtoken::{DjangoVersion, SecretKeys, TokenapiTokenGenerator};
 
@@ -159,8 +159,8 @@ fn options() -> StoreOptions {
     }
 }
 
-async fn init(url: &str, version: DjangoVersion) -> UserStore {
-    let store = UserStore::open_or_create(url, UserModel::default(), options())
+async fn init(url: &str, version: DjangoVersion) -> Database {
+    let store = Database::open_or_create(url, UserModel::default(), options())
         .await
         .expect("opens");
     assert_eq!(store.init_schema(version).await, Ok(InitOutcome::Created));
@@ -171,7 +171,7 @@ async fn init(url: &str, version: DjangoVersion) -> UserStore {
     store
 }
 
-async fn add_user(store: &UserStore, username: &str, password: &str, hashers: &Hashers) -> Pk {
+async fn add_user(store: &Database, username: &str, password: &str, hashers: &Hashers) -> Pk {
     store
         .create_user(&NewUser {
             username: username.into(),
@@ -186,7 +186,7 @@ async fn add_user(store: &UserStore, username: &str, password: &str, hashers: &H
         .expect("a new user")
 }
 
-fn authenticator(store: UserStore, hashers: Hashers, rehash: bool) -> Authenticator {
+fn authenticator(store: Database, hashers: Hashers, rehash: bool) -> Authenticator {
     Authenticator::new(
         store,
         Arc::new(hashers),
@@ -281,7 +281,7 @@ async fn login_and_tokens(url: &str, usernames: Usernames) {
     ));
 
     // With a version whose iterations differ, a login rehashes and old tokens die.
-    let store = UserStore::open(url, UserModel::default(), options())
+    let store = Database::open(url, UserModel::default(), options())
         .await
         .expect("opens");
     let auth = authenticator(store, cheap(DjangoVersion::V6_1, 2000), true);
@@ -412,7 +412,7 @@ fn mysql_over_the_servers_socket() {
     let encoded = socket.replace('/', "%2F");
     runtime().block_on(async {
         init(&db.url, DjangoVersion::V6_1).await;
-        let store = UserStore::open(
+        let store = Database::open(
             &format!("mysql://{user}@{encoded}/{name}"),
             UserModel::default(),
             options(),
@@ -434,7 +434,7 @@ fn mysql_over_the_servers_socket() {
 #[test]
 fn unreachable_mysql_is_a_typed_error_without_the_password() {
     runtime().block_on(async {
-        let store = UserStore::open(
+        let store = Database::open(
             "mysql://djtoken:hunter2-secret@127.0.0.1:1/nowhere",
             UserModel::default(),
             StoreOptions {
@@ -508,7 +508,7 @@ fn a_locked_sqlite_database_is_a_typed_error_then_recovers() {
         add_user(&store, "carol", "pw", &cheap(DjangoVersion::V6_1, 10)).await;
         let path = db.url.trim_start_matches("sqlite:");
         let locker = hold_exclusive_lock(path);
-        let store = UserStore::open(
+        let store = Database::open(
             &db.url,
             UserModel::default(),
             StoreOptions {
@@ -545,7 +545,7 @@ fn reads_beyond_the_sqlite_handles_queue_through_a_brief_lock() {
         add_user(&store, "carol", "pw", &cheap(DjangoVersion::V6_1, 10)).await;
         let path = db.url.trim_start_matches("sqlite:").to_owned();
         let store = Arc::new(
-            UserStore::open(
+            Database::open(
                 &db.url,
                 UserModel::default(),
                 StoreOptions {
@@ -573,7 +573,7 @@ fn reads_beyond_the_sqlite_handles_queue_through_a_brief_lock() {
     });
 }
 
-async fn read(store: &UserStore, pk: &Pk) -> Option<djtoken::user::User> {
+async fn read(store: &Database, pk: &Pk) -> Option<djtoken::user::User> {
     store.user_by_pk(pk).await.expect("reads")
 }
 
@@ -663,7 +663,7 @@ fn hold_exclusive_lock(path: &str) -> Locker {
 fn unreachable_postgres_is_a_typed_error_without_the_password() {
     let rt = runtime();
     rt.block_on(async {
-        let store = UserStore::open(
+        let store = Database::open(
             "postgres://djtoken:hunter2-secret@127.0.0.1:1/nowhere",
             UserModel::default(),
             StoreOptions {
@@ -769,7 +769,7 @@ fn a_postgres_write_waiting_on_a_row_lock_does_not_hold_up_reads() {
     rt.block_on(async {
         let store = init(&db.url, DjangoVersion::V6_1).await;
         add_user(&store, "erin", "pw", &cheap(DjangoVersion::V6_1, 10)).await;
-        let store = UserStore::open(
+        let store = Database::open(
             &db.url,
             UserModel::default(),
             StoreOptions {
@@ -895,7 +895,7 @@ fn postgres_users_kept_by_pk_follow_the_tables_change_notifications() {
     rt.block_on(async {
         let plain = init(&db.url, DjangoVersion::V6_1).await;
         let pk = add_user(&plain, "erin", "pw", &cheap(DjangoVersion::V6_1, 10)).await;
-        let store = UserStore::open(
+        let store = Database::open(
             &db.url,
             UserModel::default(),
             StoreOptions {

@@ -3,7 +3,7 @@
 
 use clap::{Args, Subcommand};
 use djtoken::knox;
-use djtoken::store::{NaiveTimes, UserStore};
+use djtoken::store::{Database, NaiveTimes};
 
 use super::flags::{StoreArgs, TimeZoneArg, settings};
 use super::{Fail, Outcome};
@@ -46,7 +46,7 @@ pub struct Common {
     time_zone: TimeZoneArg,
 }
 
-async fn open(common: &Common) -> Result<(knox::Config, UserStore, NaiveTimes), Fail> {
+async fn open(common: &Common) -> Result<(knox::Config, Database, NaiveTimes), Fail> {
     let settings = settings(&[&common.store, &common.time_zone])?;
     let config = settings.rest_knox.config()?;
     let times = NaiveTimes {

@@ -5,15 +5,15 @@
 use chrono::{DateTime, Utc};
 
 use super::{INACTIVE, INVALID_TOKEN, generate_key, storable};
-use crate::store::sessions::NaiveTimes;
-use crate::store::{StoreError, UserStore};
+use crate::store::NaiveTimes;
+use crate::store::{Database, StoreError};
 use crate::user::User;
 
 /// The user of the key, or DRF's message (`Invalid token.`, `User inactive or deleted.`).
 /// The key is compared by the database, with the column's collation; a key that cannot be in
 /// the table is not looked up.
 pub async fn user_of_key(
-    store: &UserStore,
+    store: &Database,
     key: &str,
 ) -> Result<Result<User, &'static str>, StoreError> {
     if !storable(key) {
@@ -33,7 +33,7 @@ pub async fn user_of_key(
 /// `Token.objects.get_or_create(user=user)[0].key`: the user's key, a new one when there is
 /// none (`created` at `now`).
 pub async fn key_for(
-    store: &UserStore,
+    store: &Database,
     user: &User,
     now: DateTime<Utc>,
     times: NaiveTimes,

@@ -7,8 +7,8 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{Config, INACTIVE, INVALID_TOKEN, Version, generate_token, hash_token, token_key};
-use crate::store::sessions::NaiveTimes;
-use crate::store::{KnoxWrite, StoreError, UserStore};
+use crate::store::NaiveTimes;
+use crate::store::{Database, KnoxWrite, StoreError};
 use crate::user::User;
 
 fn after(at: DateTime<Utc>, micros: i64) -> DateTime<Utc> {
@@ -20,7 +20,7 @@ fn after(at: DateTime<Utc>, micros: i64) -> DateTime<Utc> {
 /// inactive or deleted.`). As knox does on every lookup, the user's other expired tokens
 /// are deleted, and so is this one when it has expired.
 pub async fn authenticate(
-    store: &UserStore,
+    store: &Database,
     config: &Config,
     token: &str,
     now: DateTime<Utc>,
@@ -79,7 +79,7 @@ pub async fn authenticate(
 
 /// `AuthToken.objects.create(user, expiry=TOKEN_TTL)`: the new token and its expiry.
 pub async fn create_token(
-    store: &UserStore,
+    store: &Database,
     config: &Config,
     user: &User,
     now: DateTime<Utc>,
@@ -115,7 +115,7 @@ pub enum Login {
 /// `LoginView.post`: the per-user limit, a new token, and `last_login` (Django's receiver of
 /// `user_logged_in`).
 pub async fn login(
-    store: &UserStore,
+    store: &Database,
     config: &Config,
     user: &User,
     now: DateTime<Utc>,
@@ -136,7 +136,7 @@ pub async fn login(
 }
 
 /// `LogoutView.post`: the token used is deleted.
-pub async fn logout(store: &UserStore, digest: &str, times: NaiveTimes) -> Result<(), StoreError> {
+pub async fn logout(store: &Database, digest: &str, times: NaiveTimes) -> Result<(), StoreError> {
     store
         .knox_write(KnoxWrite::Delete { digest }, times)
         .await?;
@@ -145,7 +145,7 @@ pub async fn logout(store: &UserStore, digest: &str, times: NaiveTimes) -> Resul
 
 /// `LogoutAllView.post`: every token of the user is deleted; how many.
 pub async fn logout_all(
-    store: &UserStore,
+    store: &Database,
     user: &User,
     times: NaiveTimes,
 ) -> Result<u64, StoreError> {

@@ -10,7 +10,7 @@ use super::SessionData;
 use super::store::{SessionError, SessionStore};
 use super::{AuthHashMatch, check_session_auth_hash, session_auth_hash};
 use crate::crypto::SecretKeys;
-use crate::store::UserStore;
+use crate::store::Database;
 use crate::user::{Pk, PkKind, PkLookup, User};
 use crate::version::DjangoVersion;
 
@@ -87,7 +87,7 @@ pub struct LoggedIn {
 /// Session logins for one project: its sessions, its users and its keys.
 pub struct SessionAuth {
     sessions: SessionStore,
-    users: Arc<UserStore>,
+    users: Arc<Database>,
     keys: SecretKeys,
     version: DjangoVersion,
 }
@@ -97,7 +97,7 @@ impl SessionAuth {
     /// them.
     pub fn new(
         sessions: SessionStore,
-        users: Arc<UserStore>,
+        users: Arc<Database>,
         keys: SecretKeys,
         version: DjangoVersion,
     ) -> Self {
@@ -110,7 +110,7 @@ impl SessionAuth {
     }
 
     /// The user store.
-    pub fn users(&self) -> &UserStore {
+    pub fn users(&self) -> &Database {
         &self.users
     }
 

@@ -19,7 +19,7 @@ use super::{DataError, SessionCodec, SessionData, expiry};
 use crate::clock::Clock;
 use crate::crypto::SecretKeys;
 use crate::signing::{SignerOptions, TimestampSigner, decode_payload, encode_payload};
-use crate::store::{NaiveTimes, StoreError, UserStore};
+use crate::store::{Database, NaiveTimes, StoreError};
 use crate::version::DjangoVersion;
 
 /// Cached sessions up to this size are unpickled where they are read (a few microseconds);
@@ -56,7 +56,7 @@ pub struct SessionStore {
     codec: SessionCodec,
     /// `signed_cookies`: `signing.dumps`/`loads` with that engine's salt.
     cookie_signer: TimestampSigner,
-    database: Option<Arc<UserStore>>,
+    database: Option<Arc<Database>>,
     #[cfg(feature = "redis")]
     cache: Option<RedisCache>,
     clock: Clock,
@@ -73,7 +73,7 @@ impl SessionStore {
         config: SessionConfig,
         keys: &SecretKeys,
         version: DjangoVersion,
-        database: Option<Arc<UserStore>>,
+        database: Option<Arc<Database>>,
         #[cfg(feature = "redis")] cache: Option<RedisCache>,
     ) -> Result<Self, StoreError> {
         if config.engine.uses_database() && database.is_none() {
@@ -161,7 +161,7 @@ impl SessionStore {
         rules.age(data.values(), self.now()).map(Some)
     }
 
-    fn db(&self) -> &UserStore {
+    fn db(&self) -> &Database {
         self.database
             .as_deref()
             .expect("checked in SessionStore::new")

@@ -8,7 +8,7 @@ use super::{ApiPackage, Settings, SettingsError, invalid};
 use crate::auth::Authenticator;
 use crate::crypto::SecretKeys;
 use crate::sessions::{SessionAuth, SessionConfig, SessionStore};
-use crate::store::{NaiveTimes, StoreOptions, UserStore};
+use crate::store::{Database, NaiveTimes, StoreOptions};
 
 /// Everything the configured authentication methods need, built once per process: what
 /// `djtoken serve` puts behind its routes.
@@ -107,7 +107,7 @@ impl Settings {
         &self,
         config: SessionConfig,
         keys: SecretKeys,
-        users: Arc<UserStore>,
+        users: Arc<Database>,
     ) -> Result<SessionAuth, SettingsError> {
         let database = config.engine.uses_database().then(|| Arc::clone(&users));
         #[cfg(feature = "redis")]
@@ -131,8 +131,8 @@ impl Settings {
     }
 
     /// The user store at `DATABASE_URL`.
-    pub async fn store(&self) -> Result<UserStore, SettingsError> {
-        Ok(UserStore::open(
+    pub async fn store(&self) -> Result<Database, SettingsError> {
+        Ok(Database::open(
             &self.database_connection_url()?,
             self.user_model()?,
             self.store_options()?,
@@ -141,8 +141,8 @@ impl Settings {
     }
 
     /// As [`Settings::store`], creating a missing SQLite file (for `db init`).
-    pub async fn store_or_create(&self) -> Result<UserStore, SettingsError> {
-        Ok(UserStore::open_or_create(
+    pub async fn store_or_create(&self) -> Result<Database, SettingsError> {
+        Ok(Database::open_or_create(
             &self.database_connection_url()?,
             self.user_model()?,
             self.store_options()?,

@@ -6,8 +6,8 @@
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::{Config, Micros, Token, TokenError, TokenType, Version, new_jti, pk_of_claim};
-use crate::store::sessions::NaiveTimes;
-use crate::store::{OutstandingToken, StoreError, UserStore};
+use crate::store::NaiveTimes;
+use crate::store::{Database, OutstandingToken, StoreError};
 use crate::user::{PkLookup, User};
 
 /// Why `JWTAuthentication` refused a token that was its kind.
@@ -63,7 +63,7 @@ fn from_epoch(value: Option<&serde_json::Value>) -> DateTime<Utc> {
 /// `Kind(raw)`: decoded, then (for the blacklist's classes, when the app is installed) not
 /// blacklisted, then verified.
 pub async fn validated(
-    store: &UserStore,
+    store: &Database,
     config: &Config,
     kind: TokenType,
     raw: &[u8],
@@ -88,7 +88,7 @@ pub async fn validated(
 /// The user a claim names: `Ok(None)` when there is none (or the value could not name one:
 /// Django raises there, a 500).
 async fn user_of_claim(
-    store: &UserStore,
+    store: &Database,
     value: &serde_json::Value,
 ) -> Result<Option<User>, StoreError> {
     match pk_of_claim(value, store.model().pk_kind) {
@@ -100,7 +100,7 @@ async fn user_of_claim(
 /// `JWTAuthentication.authenticate` after the header: the token (tried as each class of
 /// `AUTH_TOKEN_CLASSES`), then its user.
 pub async fn authenticate(
-    store: &UserStore,
+    store: &Database,
     config: &Config,
     raw: &[u8],
     now: Micros,
@@ -142,7 +142,7 @@ pub async fn authenticate(
 
 /// `OutstandingToken` for a token this code made or read.
 async fn outstand(
-    store: &UserStore,
+    store: &Database,
     config: &Config,
     token: &Token,
     text: &str,
@@ -164,7 +164,7 @@ async fn outstand(
 
 /// `BlacklistMixin.blacklist` / `outstand`'s user: the one the token names, if any.
 async fn token_user(
-    store: &UserStore,
+    store: &Database,
     config: &Config,
     token: &Token,
 ) -> Result<Option<User>, StoreError> {
@@ -178,7 +178,7 @@ async fn token_user(
 /// (recorded as outstanding when the blacklist app is installed) and its access token, as
 /// `(refresh, access)`; `last_login` set with `UPDATE_LAST_LOGIN`.
 pub async fn obtain_pair(
-    store: &UserStore,
+    store: &Database,
     config: &Config,
     user: &User,
     now: Micros,
@@ -217,7 +217,7 @@ pub enum Refreshed {
 
 /// `TokenRefreshSerializer.validate`.
 pub async fn refresh(
-    store: &UserStore,
+    store: &Database,
     config: &Config,
     raw: &[u8],
     now: Micros,
@@ -264,7 +264,7 @@ pub async fn refresh(
 /// `BlacklistMixin.blacklist`: the outstanding row (made if missing), then its blacklist
 /// row.
 async fn blacklist_token(
-    store: &UserStore,
+    store: &Database,
     config: &Config,
     token: &Token,
     times: NaiveTimes,
@@ -291,7 +291,7 @@ async fn blacklist_token(
 /// `Ok(Err(Some(message)))` when it is refused, `Ok(Err(None))` when it is blacklisted
 /// (checked with `BLACKLIST_AFTER_ROTATION`, as the view does).
 pub async fn verify(
-    store: &UserStore,
+    store: &Database,
     config: &Config,
     raw: &[u8],
     now: Micros,
@@ -315,7 +315,7 @@ pub async fn verify(
 /// `TokenBlacklistSerializer.validate`: a valid refresh token is blacklisted (when the app
 /// is installed; without it simplejwt does nothing and answers the same).
 pub async fn blacklist(
-    store: &UserStore,
+    store: &Database,
     config: &Config,
     raw: &[u8],
     now: Micros,
@@ -336,7 +336,7 @@ pub async fn blacklist(
 /// ([`Config::www_authenticate`]).
 pub async fn answer(
     view: super::views::View,
-    store: &UserStore,
+    store: &Database,
     config: &Config,
     token: &str,
     now: Micros,
@@ -370,7 +370,7 @@ pub async fn answer(
 /// The obtain-pair view's answer once `authenticate` has run: the pair for an active user,
 /// 401 otherwise.
 pub async fn obtain_answer(
-    store: &UserStore,
+    store: &Database,
     config: &Config,
     user: Option<&User>,
     now: Micros,

@@ -3,7 +3,12 @@
 //! `token_blacklist_blacklistedtoken` (`id`, `blacklisted_at`, `token_id` unique → the
 //! outstanding row). The SQL, written once for every dialect.
 
+use chrono::{DateTime, Utc};
+
 use super::dialect::Dialect;
+use super::driver::NaiveTimes;
+use super::driver::Param;
+use super::{Database, StoreError};
 
 /// The statements over the two tables.
 #[derive(Clone, Debug)]
@@ -70,4 +75,48 @@ pub struct OutstandingToken<'a> {
     pub expires_at: chrono::DateTime<chrono::Utc>,
     /// `user_id`, `None` when the user is gone.
     pub user: Option<&'a crate::user::Pk>,
+}
+
+impl Database {
+    /// Whether a token with this `jti` is on simplejwt's blacklist.
+    pub async fn jwt_is_blacklisted(&self, jti: &str) -> Result<bool, StoreError> {
+        let sql = &self.queries.blacklist.is_blacklisted;
+        Ok(self.row(sql, vec![Param::text(jti)]).await?.is_some())
+    }
+
+    /// Record a token in `token_blacklist_outstandingtoken` unless its `jti` is there.
+    pub async fn jwt_outstand(
+        &self,
+        token: &OutstandingToken<'_>,
+        times: NaiveTimes,
+    ) -> Result<(), StoreError> {
+        let q = &self.queries.blacklist;
+        let mut params = vec![
+            Param::text(token.jti),
+            Param::text(token.token),
+            Param::At(token.created_at, times),
+            Param::At(token.expires_at, times),
+        ];
+        let sql = match token.user {
+            Some(user) => {
+                params.push(Param::Pk(user.clone()));
+                &q.outstand
+            }
+            None => &q.outstand_without_user,
+        };
+        self.insert_or_nothing(sql, params).await.map(drop)
+    }
+
+    /// Blacklist the outstanding token with this `jti` (at `now`) unless it is already.
+    pub async fn jwt_blacklist(
+        &self,
+        jti: &str,
+        now: DateTime<Utc>,
+        times: NaiveTimes,
+    ) -> Result<(), StoreError> {
+        let params = vec![Param::At(now, times), Param::text(jti)];
+        self.insert_or_nothing(&self.queries.blacklist.blacklist, params)
+            .await
+            .map(drop)
+    }
 }

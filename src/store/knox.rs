@@ -3,7 +3,13 @@
 //! once for every dialect. Rows are found by `token_key`, compared by the database as knox's
 //! `filter(token_key=…)` compares them.
 
+use chrono::{DateTime, Utc};
+
 use super::dialect::Dialect;
+use super::driver::NaiveTimes;
+use super::driver::Param;
+use super::{Database, StoreError};
+use crate::user::Pk;
 
 /// The statements over `knox_authtoken`.
 #[derive(Clone, Debug)]
@@ -135,4 +141,91 @@ pub enum KnoxWrite<'a> {
         /// `expiry`.
         expiry: Option<chrono::DateTime<chrono::Utc>>,
     },
+}
+
+impl Database {
+    /// The `knox_authtoken` rows with this `token_key`, each with the number of its user's
+    /// other tokens expired at `now`.
+    pub async fn knox_by_key(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        times: NaiveTimes,
+    ) -> Result<Vec<KnoxRow>, StoreError> {
+        let params = vec![Param::At(now, times), Param::text(key)];
+        let rows = self.rows(&self.queries.knox.by_key, params).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(KnoxRow {
+                    user: row.pk(0, self.model().pk_kind)?,
+                    digest: row.text(1, "knox_authtoken.digest")?.unwrap_or_default(),
+                    created: row
+                        .instant(2, "knox_authtoken.created", times)?
+                        .unwrap_or_default(),
+                    expiry: row.instant(3, "knox_authtoken.expiry", times)?,
+                    expired_others: row.int(4, "a count")?,
+                })
+            })
+            .collect()
+    }
+
+    /// A change to `knox_authtoken`: the rows it changed.
+    pub async fn knox_write(
+        &self,
+        write: KnoxWrite<'_>,
+        times: NaiveTimes,
+    ) -> Result<u64, StoreError> {
+        let q = &self.queries.knox;
+        let at = |t: DateTime<Utc>| Param::At(t, times);
+        let (sql, params) = match write {
+            KnoxWrite::DeleteExpiredOthers { user, digest, now } => (
+                &q.delete_expired_others,
+                vec![Param::Pk(user.clone()), Param::text(digest), at(now)],
+            ),
+            KnoxWrite::Delete { digest } => (&q.delete, vec![Param::text(digest)]),
+            KnoxWrite::DeleteAll { user } => (&q.delete_all, vec![Param::Pk(user.clone())]),
+            KnoxWrite::SetExpiry { digest, expiry } => {
+                (&q.set_expiry, vec![at(expiry), Param::text(digest)])
+            }
+            KnoxWrite::Insert {
+                digest,
+                key,
+                user,
+                created,
+                expiry,
+            } => (
+                &q.insert,
+                vec![
+                    Param::text(digest),
+                    Param::text(key),
+                    Param::Pk(user.clone()),
+                    at(created),
+                    expiry.map_or(Param::Null, at),
+                ],
+            ),
+        };
+        self.execute(sql, params).await
+    }
+
+    /// The user's tokens that have not expired at `now` (and, when asked, those without an
+    /// expiry).
+    pub async fn knox_count_live(
+        &self,
+        user: &Pk,
+        now: DateTime<Utc>,
+        without_expiry_too: bool,
+        times: NaiveTimes,
+    ) -> Result<i64, StoreError> {
+        let q = &self.queries.knox;
+        let sql = if without_expiry_too {
+            &q.count_live
+        } else {
+            &q.count_live_with_expiry
+        };
+        let params = vec![Param::Pk(user.clone()), Param::At(now, times)];
+        match self.row(sql, params).await? {
+            Some(row) => row.int(0, "a count"),
+            None => Ok(0),
+        }
+    }
 }

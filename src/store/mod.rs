@@ -1,15 +1,16 @@
 //! Django's user table on SQLite, PostgreSQL and MySQL/MariaDB.
 //!
-//! A [`UserStore`] reads and updates the rows `django.contrib.auth` (or a custom
+//! A [`Database`] reads and updates the rows `django.contrib.auth` (or a custom
 //! `AUTH_USER_MODEL`, described by a [`UserModel`]) keeps, with prepared statements and
 //! parameters only; table and column names come from validated configuration and are quoted.
 //! Every failure is a [`StoreError`] that names the database (never its password); a database
 //! that went away is retried on the next call, without a restart.
 
 pub mod authtoken;
-mod axes;
+pub mod axes;
 pub mod blacklist;
 mod dialect;
+mod driver;
 pub mod knox;
 #[cfg(feature = "mysql")]
 mod mysql;
@@ -29,16 +30,19 @@ mod sqlite;
 pub mod users;
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 
-use crate::user::{InvalidIdentifier, Pk, PkKind, User, UserModel};
+use crate::user::{InvalidIdentifier, UserModel};
 use crate::version::DjangoVersion;
 pub use blacklist::OutstandingToken;
 pub use dialect::Dialect;
+pub use driver::NaiveTimes;
+use driver::{Param, Row};
 pub use knox::{KnoxRow, KnoxWrite};
-pub use sessions::{NaiveTimes, SessionRow};
+pub use sessions::SessionRow;
 
 /// Why the database could not answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -218,10 +222,33 @@ pub enum InitOutcome {
     AlreadyMigrated,
 }
 
-/// Django's user table in one of the supported databases.
+/// A database Django's tables live in: the user table, `django_session`, DRF's, knox's and
+/// simplejwt's tokens, django-axes' attempts. Each table's operations are written once, in its
+/// file (`users.rs`, `sessions.rs`, `authtoken.rs`, `knox.rs`, `blacklist.rs`, `axes.rs`), over
+/// the driver's three calls here; what one database does its own way (PostgreSQL's batched
+/// lookups by pk, SQLite's change-counter cache) is its driver's.
+pub struct Database {
+    driver: Driver,
+    model: UserModel,
+    dialect: Dialect,
+    /// The database, without credentials.
+    database: Arc<str>,
+    queries: Queries,
+}
+
+/// Every table's statements, built once from the model in the database's dialect.
+struct Queries {
+    users: users::UserQueries,
+    sessions: sessions::SessionQueries,
+    authtoken: authtoken::AuthtokenQueries,
+    blacklist: blacklist::BlacklistQueries,
+    knox: knox::KnoxQueries,
+}
+
+/// The driver of one of the supported databases.
 // One store lives for the whole process (behind an Arc in the server): its size is immaterial.
 #[allow(clippy::large_enum_variant)]
-pub enum UserStore {
+enum Driver {
     /// SQLite through rusqlite.
     #[cfg(feature = "sqlite")]
     Sqlite(sqlite::SqliteStore),
@@ -234,19 +261,19 @@ pub enum UserStore {
 }
 
 macro_rules! dispatch {
-    ($self:ident, $store:ident => $call:expr) => {
-        match $self {
+    ($self:ident, $driver:ident => $call:expr) => {
+        match &$self.driver {
             #[cfg(feature = "sqlite")]
-            UserStore::Sqlite($store) => $call,
+            Driver::Sqlite($driver) => $call,
             #[cfg(feature = "postgres")]
-            UserStore::Postgres($store) => $call,
+            Driver::Postgres($driver) => $call,
             #[cfg(feature = "mysql")]
-            UserStore::Mysql($store) => $call,
+            Driver::Mysql($driver) => $call,
         }
     };
 }
 
-impl UserStore {
+impl Database {
     /// Open the database at `url` for `model`. PostgreSQL connects lazily (the first query
     /// connects); SQLite opens the file, which must exist unless `create` is set.
     pub async fn open(
@@ -274,56 +301,104 @@ impl UserStore {
         create: bool,
     ) -> Result<Self, StoreError> {
         model.validate()?;
-        match DatabaseUrl::parse(url)? {
+        let (driver, dialect) = match DatabaseUrl::parse(url)? {
             #[cfg(feature = "sqlite")]
-            DatabaseUrl::Sqlite(path) => Ok(UserStore::Sqlite(sqlite::SqliteStore::open(
-                path, model, options, create,
-            )?)),
+            DatabaseUrl::Sqlite(path) => (
+                Driver::Sqlite(sqlite::SqliteStore::open(path, options, create)?),
+                Dialect::Sqlite,
+            ),
             #[cfg(feature = "postgres")]
-            url @ DatabaseUrl::Postgres(_) => Ok(UserStore::Postgres(postgres::PgStore::open(
-                url, model, options,
-            )?)),
+            url @ DatabaseUrl::Postgres(_) => (
+                Driver::Postgres(postgres::PgStore::open(url, model.clone(), options)?),
+                Dialect::Postgres,
+            ),
             #[cfg(feature = "mysql")]
-            url @ DatabaseUrl::Mysql(_) => Ok(UserStore::Mysql(mysql::MysqlStore::open(
-                url, model, options,
-            )?)),
+            url @ DatabaseUrl::Mysql(_) => (
+                Driver::Mysql(mysql::MysqlStore::open(url, options)?),
+                Dialect::Mysql,
+            ),
             #[allow(unreachable_patterns)]
-            other => Err(StoreError::InvalidUrl(format!(
-                "{} needs a djtoken built with that database's feature",
-                other.redacted()
-            ))),
-        }
+            other => {
+                return Err(StoreError::InvalidUrl(format!(
+                    "{} needs a djtoken built with that database's feature",
+                    other.redacted()
+                )));
+            }
+        };
+        let mut store = Database {
+            driver,
+            dialect,
+            database: Arc::from(""),
+            queries: Queries {
+                users: users::UserQueries::new(&model, dialect),
+                sessions: sessions::SessionQueries::new(&model, dialect),
+                authtoken: authtoken::AuthtokenQueries::new(dialect),
+                blacklist: blacklist::BlacklistQueries::new(dialect),
+                knox: knox::KnoxQueries::new(dialect),
+            },
+            model,
+        };
+        store.database = Arc::from(dispatch!(store, d => d.database()));
+        Ok(store)
     }
 
     /// The database, without credentials.
     pub fn database(&self) -> &str {
-        dispatch!(self, s => s.database())
+        &self.database
     }
 
     /// The user model this store reads.
     pub fn model(&self) -> &UserModel {
-        dispatch!(self, s => s.model())
+        &self.model
     }
 
     /// The database's SQL dialect.
     pub fn dialect(&self) -> Dialect {
-        match self {
-            #[cfg(feature = "sqlite")]
-            UserStore::Sqlite(_) => Dialect::Sqlite,
-            #[cfg(feature = "postgres")]
-            UserStore::Postgres(_) => Dialect::Postgres,
+        self.dialect
+    }
+
+    /// The rows `sql` selects with `params` (a read: it may run again on a fresh connection).
+    async fn rows(&self, sql: &str, params: Vec<Param>) -> Result<Vec<Row>, StoreError> {
+        let rows = dispatch!(self, d => d.rows(sql, params).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|cells| Row::new(cells, Arc::clone(&self.database)))
+            .collect())
+    }
+
+    /// The first row `sql` selects, if any.
+    async fn row(&self, sql: &str, params: Vec<Param>) -> Result<Option<Row>, StoreError> {
+        Ok(self.rows(sql, params).await?.into_iter().next())
+    }
+
+    /// Run a change: the rows it matched.
+    async fn execute(&self, sql: &str, params: Vec<Param>) -> Result<u64, StoreError> {
+        dispatch!(self, d => d.execute(sql, params).await)
+    }
+
+    /// Run an insert written with [`Dialect::or_nothing`]: 0 rows when a unique key is taken.
+    async fn insert_or_nothing(&self, sql: &str, params: Vec<Param>) -> Result<u64, StoreError> {
+        match &self.driver {
             #[cfg(feature = "mysql")]
-            UserStore::Mysql(_) => Dialect::Mysql,
+            Driver::Mysql(mysql) => mysql.insert_or_nothing(sql, params).await,
+            // `ON CONFLICT DO NOTHING` reports no row by itself.
+            #[allow(unreachable_patterns)]
+            _ => self.execute(sql, params).await,
         }
+    }
+
+    /// Run an insert: the integer pk the database chose, if it chose one.
+    async fn insert(&self, sql: &str, params: Vec<Param>) -> Result<Option<i64>, StoreError> {
+        dispatch!(self, d => d.insert(sql, params).await)
     }
 
     /// Add (or, with `install` false, remove) the trigger on the user table whose
     /// notifications let a PostgreSQL store keep users read by pk
     /// ([`StoreOptions::user_cache_notify`]). PostgreSQL only.
     pub async fn notify_trigger(&self, install: bool) -> Result<(), StoreError> {
-        match self {
+        match &self.driver {
             #[cfg(feature = "postgres")]
-            UserStore::Postgres(s) => s.notify_trigger(install).await,
+            Driver::Postgres(s) => s.notify_trigger(install).await,
             #[allow(unreachable_patterns)]
             _ => Err(StoreError::Refused(
                 "the change-notification trigger is for PostgreSQL only (SQLite's cache needs \
@@ -338,7 +413,7 @@ impl UserStore {
     /// nothing elsewhere). Needs a tokio runtime.
     pub fn watch_changes(&self) {
         #[cfg(feature = "postgres")]
-        if let UserStore::Postgres(s) = self {
+        if let Driver::Postgres(s) = &self.driver {
             s.watch_changes();
         }
     }
@@ -347,9 +422,9 @@ impl UserStore {
     /// notifications (a PostgreSQL store with [`StoreOptions::user_cache_notify`] whose
     /// listener is connected and has found the trigger).
     pub fn notified_cache_live(&self) -> bool {
-        match self {
+        match &self.driver {
             #[cfg(feature = "postgres")]
-            UserStore::Postgres(s) => s.notified_cache_live(),
+            Driver::Postgres(s) => s.notified_cache_live(),
             #[allow(unreachable_patterns)]
             _ => false,
         }
@@ -357,210 +432,27 @@ impl UserStore {
 
     /// A round trip to the database.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        dispatch!(self, s => s.ping().await)
+        dispatch!(self, d => d.ping().await)
     }
 
-    /// Whether the user table and every configured column exist: reads no row, and fails
-    /// with the database's own words ("no such table: …", "column … does not exist").
-    pub async fn check_user_table(&self) -> Result<(), StoreError> {
-        dispatch!(self, s => s.check_user_table().await)
-    }
-
-    /// The user with this pk.
-    pub async fn user_by_pk(&self, pk: &Pk) -> Result<Option<User>, StoreError> {
-        dispatch!(self, s => s.user_by_pk(pk).await)
-    }
-
-    /// The user whose `USERNAME_FIELD` equals `username` as the database compares it
-    /// (Django's exact lookup: no normalisation; case-sensitive on SQLite and PostgreSQL,
-    /// the column's collation on MySQL, case- and trailing-space-insensitive by default).
-    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
-        dispatch!(self, s => s.user_by_username(username).await)
-    }
-
-    /// `UPDATE … SET password = new WHERE pk = … AND password = old`: a rehash that never
-    /// overwrites a password changed in the meantime. Whether the row was updated.
-    pub async fn set_password_if_unchanged(
-        &self,
-        pk: &Pk,
-        old: &str,
-        new: &str,
-    ) -> Result<bool, StoreError> {
-        dispatch!(self, s => s.set_password_if_unchanged(pk, old, new).await)
-    }
-
-    /// Set the password of the user `username`; whether such a user exists.
-    pub async fn set_password(&self, username: &str, encoded: &str) -> Result<bool, StoreError> {
-        dispatch!(self, s => s.set_password(username, encoded).await)
-    }
-
-    /// django-axes' failures for one lockout group (see [`crate::axes`]): the sum of
-    /// `failures_since_start` and the newest `attempt_time` of the `axes_accessattempt` rows
-    /// whose fields equal these values (NULL for `None`) and, with `since` (naive UTC), whose
-    /// attempt is no older.
-    pub async fn axes_failures(
-        &self,
-        filters: &[(crate::axes::AxesField, Option<String>)],
-        since: Option<NaiveDateTime>,
-    ) -> Result<crate::axes::AxesFailures, StoreError> {
-        dispatch!(self, s => s.axes_failures(filters, since).await)
-    }
-
-    /// The pk of the user whose Django REST framework token has this key (`authtoken_token`),
-    /// if any.
-    pub async fn drf_token_user(&self, key: &str) -> Result<Option<Pk>, StoreError> {
-        dispatch!(self, s => s.drf_token_user(key).await)
-    }
-
-    /// The key of the user's Django REST framework token (`authtoken_token`), if any.
-    pub async fn drf_key_of(&self, pk: &Pk) -> Result<Option<String>, StoreError> {
-        dispatch!(self, s => s.drf_key_of(pk).await)
-    }
-
-    /// Insert a DRF token for the user (`created` at `now`); false when the user or the key
-    /// already has one.
-    pub async fn drf_insert(
-        &self,
-        key: &str,
-        now: DateTime<Utc>,
-        pk: &Pk,
-        times: NaiveTimes,
-    ) -> Result<bool, StoreError> {
-        dispatch!(self, s => s.drf_insert(key, now, pk, times).await)
-    }
-
-    /// Whether a token with this `jti` is on simplejwt's blacklist.
-    pub async fn jwt_is_blacklisted(&self, jti: &str) -> Result<bool, StoreError> {
-        dispatch!(self, s => s.jwt_is_blacklisted(jti).await)
-    }
-
-    /// Record a token in `token_blacklist_outstandingtoken` unless its `jti` is there.
-    pub async fn jwt_outstand(
-        &self,
-        token: &OutstandingToken<'_>,
-        times: NaiveTimes,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, s => s.jwt_outstand(token, times).await)
-    }
-
-    /// Blacklist the outstanding token with this `jti` (at `now`) unless it is already.
-    pub async fn jwt_blacklist(
-        &self,
-        jti: &str,
-        now: DateTime<Utc>,
-        times: NaiveTimes,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, s => s.jwt_blacklist(jti, now, times).await)
-    }
-
-    /// The `knox_authtoken` rows with this `token_key`, each with the number of its user's
-    /// other tokens expired at `now`.
-    pub async fn knox_by_key(
-        &self,
-        key: &str,
-        now: DateTime<Utc>,
-        times: NaiveTimes,
-    ) -> Result<Vec<KnoxRow>, StoreError> {
-        dispatch!(self, s => s.knox_by_key(key, now, times).await)
-    }
-
-    /// A change to `knox_authtoken`: the rows it changed.
-    pub async fn knox_write(
-        &self,
-        write: KnoxWrite<'_>,
-        times: NaiveTimes,
-    ) -> Result<u64, StoreError> {
-        dispatch!(self, s => s.knox_write(write, times).await)
-    }
-
-    /// The user's tokens that have not expired at `now` (and, when asked, those without an
-    /// expiry).
-    pub async fn knox_count_live(
-        &self,
-        user: &Pk,
-        now: DateTime<Utc>,
-        without_expiry_too: bool,
-        times: NaiveTimes,
-    ) -> Result<i64, StoreError> {
-        dispatch!(self, s => s.knox_count_live(user, now, without_expiry_too, times).await)
-    }
-
-    /// The `django_session` row with this key, unless it expired by `now`.
-    pub async fn session_load(
-        &self,
-        key: &str,
-        now: DateTime<Utc>,
-        times: NaiveTimes,
-    ) -> Result<Option<SessionRow>, StoreError> {
-        dispatch!(self, s => s.session_load(key, now, times).await)
-    }
-
-    /// Insert a `django_session` row (`insert`; false when the key is taken) or update one
-    /// (false when it no longer exists).
-    pub async fn session_write(
-        &self,
-        insert: bool,
-        key: &str,
-        data: &str,
-        expire: DateTime<Utc>,
-        times: NaiveTimes,
-    ) -> Result<bool, StoreError> {
-        dispatch!(self, s => s.session_write(insert, key, data, expire, times).await)
-    }
-
-    /// Delete the `django_session` row with this key, if any.
-    pub async fn session_delete(&self, key: &str) -> Result<(), StoreError> {
-        dispatch!(self, s => s.session_delete(key).await)
-    }
-
-    /// Set the user's `last_login` (nothing when the model has no such column).
-    pub async fn set_last_login(
-        &self,
-        pk: &Pk,
-        at: DateTime<Utc>,
-        times: NaiveTimes,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, s => s.set_last_login(pk, at, times).await)
-    }
-
-    /// Every user, by pk.
-    pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
-        dispatch!(self, s => s.list_users().await)
-    }
-
-    /// Insert a user; the columns of Django's `AbstractUser` that the table has are filled as
-    /// `create_user` / `create_superuser` fill them. Returns the new pk.
-    pub async fn create_user(&self, user: &NewUser) -> Result<Pk, StoreError> {
-        if self.model().pk_kind == PkKind::String {
-            return Err(StoreError::Refused(
-                "djtoken cannot choose a text primary key; create such users with Django".into(),
-            ));
-        }
-        if self.dialect() == Dialect::Postgres && user.username.contains('\0') {
-            return Err(StoreError::Refused(
-                "a username cannot contain NUL on PostgreSQL".into(),
-            ));
-        }
-        if self.user_by_username(&user.username).await?.is_some() {
-            return Err(StoreError::Refused(format!(
-                "a user {:?} already exists",
-                user.username
-            )));
-        }
-        let columns = dispatch!(self, s => s.user_table_columns().await)?;
-        let insert = users::UserInsert::new(self.model(), user, &columns, uuid4());
-        dispatch!(self, s => s.insert_user(&insert).await)
+    /// The user table's columns.
+    async fn user_table_columns(&self) -> Result<Vec<String>, StoreError> {
+        dispatch!(self, d => d.table_columns(&self.model.table).await)
     }
 
     /// Create the tables `migrate` creates for `auth` and `contenttypes` in Django `version`,
     /// with their `django_migrations` rows, unless they are already recorded. A database that
     /// has some of those tables but no record of migrating them is left alone.
     pub async fn init_schema(&self, version: DjangoVersion) -> Result<InitOutcome, StoreError> {
-        let existing = dispatch!(self, s => s.django_tables().await)?;
-        if existing.iter().any(|t| t == "django_migrations")
-            && dispatch!(self, s => s.count(schema::MIGRATED).await)? > 0
-        {
-            return Ok(InitOutcome::AlreadyMigrated);
+        let existing = dispatch!(self, d => d.django_tables().await)?;
+        if existing.iter().any(|t| t == "django_migrations") {
+            let migrated = match self.row(schema::MIGRATED, Vec::new()).await? {
+                Some(row) => row.int(0, "a count")?,
+                None => 0,
+            };
+            if migrated > 0 {
+                return Ok(InitOutcome::AlreadyMigrated);
+            }
         }
         if let Some(t) = existing.first() {
             return Err(StoreError::Refused(format!(
@@ -568,7 +460,7 @@ impl UserStore {
             )));
         }
         let script = schema::script(version, self.dialect());
-        dispatch!(self, s => s.run_schema(script).await)?;
+        dispatch!(self, d => d.run_schema(script).await)?;
         Ok(InitOutcome::Created)
     }
 }

@@ -16,19 +16,13 @@
 //! query timeout; a server that is down is [`StoreError::Unavailable`] until it is back. TLS
 //! is not supported: connect over a trusted network or the server's Unix socket.
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, OptsBuilder, Params, Pool, PoolConstraints, PoolOpts, Row, Value};
 
-use super::authtoken::AuthtokenQueries;
-use super::axes::failures_sql;
-use super::blacklist::{BlacklistQueries, OutstandingToken};
-use super::knox::{KnoxQueries, KnoxRow, KnoxWrite};
-use super::sessions::{NaiveTimes, SessionQueries, SessionRow};
-use super::users::{UserInsert, UserQueries, Value as InsertValue};
-use super::{DatabaseUrl, Dialect, StoreError, StoreOptions, scrub, with_sources};
-use crate::axes::{AxesFailures, AxesField};
-use crate::user::{Pk, PkKind, User, UserModel};
+use super::driver::{Cell, Param, schema_and_table};
+use super::{DatabaseUrl, StoreError, StoreOptions, scrub, with_sources};
+use crate::user::Pk;
 
 /// Server errors that waiting may fix: too many connections, the server shutting down, a lock
 /// wait timed out, a deadlock, the query or connection interrupted or killed, a statement
@@ -55,7 +49,7 @@ struct Target {
 /// that is a percent-encoded path (`%2Frun%2Fmysqld%2Fmysqld.sock`) is the server's socket.
 fn target(url: &DatabaseUrl, options: &StoreOptions) -> Result<Target, StoreError> {
     let DatabaseUrl::Mysql(text) = url else {
-        unreachable!("UserStore::open dispatches MySQL URLs here")
+        unreachable!("Database::open dispatches MySQL URLs here")
     };
     let invalid = |what: &str| StoreError::InvalidUrl(format!("{}: {what}", url.redacted()));
     let decode = |part: &str| {
@@ -161,12 +155,6 @@ fn target(url: &DatabaseUrl, options: &StoreOptions) -> Result<Target, StoreErro
 pub struct MysqlStore {
     url: DatabaseUrl,
     database: String,
-    model: UserModel,
-    queries: UserQueries,
-    sessions: SessionQueries,
-    authtoken: AuthtokenQueries,
-    blacklist: BlacklistQueries,
-    knox: KnoxQueries,
     options: StoreOptions,
     opts: Opts,
     pool: Pool,
@@ -202,38 +190,55 @@ fn pk_value(pk: &Pk) -> Value {
     }
 }
 
-fn text(value: &str) -> Value {
-    Value::from(value)
+/// A parameter as Django's MySQL backend stores it: booleans as integers, UUIDs as 32 hex
+/// digits, datetimes as wall times.
+fn value(param: Param) -> Value {
+    match param {
+        Param::Null => Value::NULL,
+        Param::Text(text) => Value::from(text),
+        Param::Int(i) => Value::Int(i),
+        Param::Bool(b) => Value::Int(i64::from(b)),
+        Param::Pk(pk) => pk_value(&pk),
+        Param::At(at, times) => datetime_value(times.naive(at)),
+        Param::Naive(naive) => datetime_value(naive),
+    }
+}
+
+/// A value as a [`Cell`]: text, integers and `datetime`s; a `SUM` is decimal text.
+fn cell(value: Value) -> Cell {
+    match value {
+        Value::NULL => Cell::Null,
+        Value::Int(i) => Cell::Int(i),
+        Value::UInt(u) => i64::try_from(u).map_or_else(|_| Cell::Other(format!("{u}")), Cell::Int),
+        Value::Bytes(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Cell::Text(text),
+            Err(_) => Cell::Other("bytes that are not UTF-8".into()),
+        },
+        Value::Date(y, mo, d, h, mi, s, us) => {
+            NaiveDate::from_ymd_opt(i32::from(y), u32::from(mo), u32::from(d))
+                .and_then(|date| {
+                    date.and_hms_micro_opt(u32::from(h), u32::from(mi), u32::from(s), us)
+                })
+                .map_or_else(|| Cell::Other(format!("{value:?}")), Cell::Naive)
+        }
+        other => Cell::Other(format!("{other:?}")),
+    }
 }
 
 impl MysqlStore {
-    pub fn open(
-        url: DatabaseUrl,
-        model: UserModel,
-        options: StoreOptions,
-    ) -> Result<Self, StoreError> {
+    pub fn open(url: DatabaseUrl, options: StoreOptions) -> Result<Self, StoreError> {
         let Target { opts, database } = target(&url, &options)?;
         Ok(MysqlStore {
             pool: Pool::new(opts.clone()),
             opts,
             database,
-            queries: UserQueries::new(&model, Dialect::Mysql),
-            sessions: SessionQueries::new(&model, Dialect::Mysql),
-            authtoken: AuthtokenQueries::new(Dialect::Mysql),
-            blacklist: BlacklistQueries::new(Dialect::Mysql),
-            knox: KnoxQueries::new(Dialect::Mysql),
             url,
-            model,
             options,
         })
     }
 
     pub fn database(&self) -> &str {
         &self.database
-    }
-
-    pub fn model(&self) -> &UserModel {
-        &self.model
     }
 
     fn error(&self, e: &mysql_async::Error) -> StoreError {
@@ -269,13 +274,6 @@ impl MysqlStore {
         }
     }
 
-    fn unreadable(&self, what: &str, value: Option<&Value>) -> StoreError {
-        StoreError::Query {
-            database: self.database.clone(),
-            reason: format!("cannot read {what} from {value:?}"),
-        }
-    }
-
     /// Run `work` on a pooled connection within the query timeout. With [`Retry::Once`], a
     /// call whose connection turns out dead runs again on a new one (made outside the pool,
     /// so that it is not another stale one).
@@ -306,23 +304,25 @@ impl MysqlStore {
     }
 
     /// The rows `sql` selects with `params`.
-    async fn rows(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, StoreError> {
-        self.on_connection(Retry::Once, |mut conn| {
-            let params = positional(&params);
-            async move { conn.exec::<Row, _, _>(sql, params).await }
-        })
-        .await
-    }
-
-    /// The first row `sql` selects, if any.
-    async fn row(&self, sql: &str, params: Vec<Value>) -> Result<Option<Row>, StoreError> {
-        Ok(self.rows(sql, params).await?.into_iter().next())
+    pub async fn rows(&self, sql: &str, params: Vec<Param>) -> Result<Vec<Vec<Cell>>, StoreError> {
+        let values: Vec<Value> = params.into_iter().map(value).collect();
+        let rows = self
+            .on_connection(Retry::Once, |mut conn| {
+                let params = positional(&values);
+                async move { conn.exec::<Row, _, _>(sql, params).await }
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| row.unwrap().into_iter().map(cell).collect())
+            .collect())
     }
 
     /// Run a change: the rows it matched (`CLIENT_FOUND_ROWS`) and the id it inserted.
-    async fn change(&self, sql: &str, params: Vec<Value>) -> Result<(u64, u64), StoreError> {
+    async fn change(&self, sql: &str, params: Vec<Param>) -> Result<(u64, u64), StoreError> {
+        let values: Vec<Value> = params.into_iter().map(value).collect();
         self.on_connection(Retry::Never, |mut conn| {
-            let params = positional(&params);
+            let params = positional(&values);
             async move {
                 conn.exec_drop(sql, params).await?;
                 Ok((conn.affected_rows(), conn.last_insert_id().unwrap_or(0)))
@@ -331,12 +331,24 @@ impl MysqlStore {
         .await
     }
 
-    async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, StoreError> {
+    /// Run a change: the rows it matched.
+    pub async fn execute(&self, sql: &str, params: Vec<Param>) -> Result<u64, StoreError> {
         Ok(self.change(sql, params).await?.0)
     }
 
-    /// An insert made with [`Dialect::or_nothing`]: no row when a unique key is taken.
-    async fn insert_or_nothing(&self, sql: &str, params: Vec<Value>) -> Result<u64, StoreError> {
+    /// Run an insert: the id it inserted.
+    pub async fn insert(&self, sql: &str, params: Vec<Param>) -> Result<Option<i64>, StoreError> {
+        let (_, id) = self.change(sql, params).await?;
+        Ok(i64::try_from(id).ok().filter(|id| *id > 0))
+    }
+
+    /// An insert made with [`Dialect::or_nothing`](super::Dialect::or_nothing): no row when a
+    /// unique key is taken.
+    pub async fn insert_or_nothing(
+        &self,
+        sql: &str,
+        params: Vec<Param>,
+    ) -> Result<u64, StoreError> {
         match self.execute(sql, params).await {
             Err(StoreError::Query { reason, .. })
                 if reason.ends_with(&format!("({DUPLICATE_ENTRY})")) =>
@@ -347,399 +359,23 @@ impl MysqlStore {
         }
     }
 
-    fn read_pk(&self, row: &Row, index: usize) -> Result<Pk, StoreError> {
-        let value = row.as_ref(index);
-        let bad = || self.unreadable("the pk", value);
-        match value {
-            Some(Value::Int(i)) => Ok(Pk::Int(*i)),
-            Some(Value::UInt(u)) => i64::try_from(*u).map(Pk::Int).map_err(|_| bad()),
-            Some(Value::Bytes(bytes)) => {
-                let text = std::str::from_utf8(bytes).map_err(|_| bad())?;
-                match self.model.pk_kind {
-                    PkKind::Uuid => uuid::Uuid::try_parse(text).map(Pk::Uuid).map_err(|_| bad()),
-                    PkKind::Integer | PkKind::BigInteger => {
-                        text.parse().map(Pk::Int).map_err(|_| bad())
-                    }
-                    PkKind::String => Ok(Pk::Str(text.to_owned())),
-                }
-            }
-            _ => Err(bad()),
-        }
-    }
-
-    fn read_text(&self, row: &Row, index: usize, what: &str) -> Result<Option<String>, StoreError> {
-        match row.as_ref(index) {
-            Some(Value::NULL) => Ok(None),
-            Some(Value::Bytes(bytes)) => String::from_utf8(bytes.clone())
-                .map(Some)
-                .map_err(|_| self.unreadable(what, row.as_ref(index))),
-            other => Err(self.unreadable(what, other)),
-        }
-    }
-
-    fn read_int(&self, row: &Row, index: usize, what: &str) -> Result<i64, StoreError> {
-        let value = row.as_ref(index);
-        match value {
-            Some(Value::Int(i)) => Ok(*i),
-            Some(Value::UInt(u)) => i64::try_from(*u).map_err(|_| self.unreadable(what, value)),
-            // SUM() is a DECIMAL, sent as text.
-            Some(Value::Bytes(bytes)) => std::str::from_utf8(bytes)
-                .ok()
-                .and_then(|t| t.parse().ok())
-                .ok_or_else(|| self.unreadable(what, value)),
-            _ => Err(self.unreadable(what, value)),
-        }
-    }
-
-    fn read_datetime(
-        &self,
-        row: &Row,
-        index: usize,
-        what: &str,
-    ) -> Result<Option<NaiveDateTime>, StoreError> {
-        let value = row.as_ref(index);
-        match value {
-            Some(Value::NULL) => Ok(None),
-            Some(Value::Date(y, mo, d, h, mi, s, us)) => {
-                NaiveDate::from_ymd_opt(i32::from(*y), u32::from(*mo), u32::from(*d))
-                    .and_then(|date| {
-                        date.and_hms_micro_opt(u32::from(*h), u32::from(*mi), u32::from(*s), *us)
-                    })
-                    .map(Some)
-                    .ok_or_else(|| self.unreadable(what, value))
-            }
-            _ => Err(self.unreadable(what, value)),
-        }
-    }
-
-    fn read_user(&self, row: &Row) -> Result<User, StoreError> {
-        let is_active = match row.as_ref(5) {
-            Some(Value::NULL) => true,
-            _ => self.read_int(row, 5, "is_active")? != 0,
-        };
-        Ok(User {
-            pk: self.read_pk(row, 0)?,
-            username: self.read_text(row, 1, "the username")?.unwrap_or_default(),
-            password: self.read_text(row, 2, "the password")?.unwrap_or_default(),
-            email: self.read_text(row, 3, "the email")?.unwrap_or_default(),
-            last_login: self.read_datetime(row, 4, "last_login")?,
-            is_active,
-        })
-    }
-
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.on_connection(Retry::Once, |mut conn| async move { conn.ping().await })
             .await
     }
 
-    pub async fn user_by_pk(&self, pk: &Pk) -> Result<Option<User>, StoreError> {
-        self.row(&self.queries.by_pk, vec![pk_value(pk)])
-            .await?
-            .map(|row| self.read_user(&row))
-            .transpose()
-    }
-
-    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
-        self.row(&self.queries.by_username, vec![text(username)])
-            .await?
-            .map(|row| self.read_user(&row))
-            .transpose()
-    }
-
-    pub async fn set_password_if_unchanged(
-        &self,
-        pk: &Pk,
-        old: &str,
-        new: &str,
-    ) -> Result<bool, StoreError> {
-        let params = vec![text(new), pk_value(pk), text(old)];
-        Ok(self
-            .execute(&self.queries.set_password_if_unchanged, params)
-            .await?
-            == 1)
-    }
-
-    pub async fn set_password(&self, username: &str, encoded: &str) -> Result<bool, StoreError> {
-        let params = vec![text(encoded), text(username)];
-        Ok(self.execute(&self.queries.set_password, params).await? > 0)
-    }
-
-    pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
-        let rows = self.rows(&self.queries.list, vec![]).await?;
-        rows.iter().map(|row| self.read_user(row)).collect()
-    }
-
-    pub async fn check_user_table(&self) -> Result<(), StoreError> {
-        self.rows(&self.queries.check, vec![]).await.map(drop)
-    }
-
-    pub async fn user_table_columns(&self) -> Result<Vec<String>, StoreError> {
-        let (schema_name, table) = match self.model.table.split_once('.') {
-            Some((schema_name, table)) => (Value::from(schema_name), table),
-            None => (Value::NULL, self.model.table.as_str()),
-        };
+    /// The columns of `table` (`schema.table` allowed).
+    pub async fn table_columns(&self, table: &str) -> Result<Vec<String>, StoreError> {
+        let (schema_name, table) = schema_and_table(table);
         let rows = self
             .rows(
                 "SELECT COLUMN_NAME FROM information_schema.COLUMNS \
                  WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? \
                  ORDER BY ORDINAL_POSITION",
-                vec![schema_name, text(table)],
+                vec![schema_name, Param::text(table)],
             )
             .await?;
-        rows.iter()
-            .map(|row| Ok(self.read_text(row, 0, "a column name")?.unwrap_or_default()))
-            .collect()
-    }
-
-    pub async fn insert_user(&self, insert: &UserInsert) -> Result<Pk, StoreError> {
-        let params = insert
-            .values
-            .iter()
-            .map(|value| match value {
-                InsertValue::Text(s) => text(s),
-                InsertValue::Bool(b) => Value::Int(i64::from(*b)),
-                InsertValue::Uuid(u) => pk_value(&Pk::Uuid(*u)),
-                InsertValue::DateTime(dt) => datetime_value(*dt),
-            })
-            .collect();
-        let new_uuid = insert.values.iter().find_map(|v| match v {
-            InsertValue::Uuid(u) => Some(Pk::Uuid(*u)),
-            _ => None,
-        });
-        let (_, id) = self
-            .change(&insert.sql(&self.model, Dialect::Mysql), params)
-            .await?;
-        Ok(new_uuid.unwrap_or_else(|| Pk::Int(i64::try_from(id).unwrap_or(i64::MAX))))
-    }
-
-    pub async fn axes_failures(
-        &self,
-        filters: &[(AxesField, Option<String>)],
-        since: Option<NaiveDateTime>,
-    ) -> Result<AxesFailures, StoreError> {
-        let (sql, params) = failures_sql(filters, since.is_some(), |_, _| "?".to_owned());
-        let mut params: Vec<Value> = params.iter().map(|p| text(p)).collect();
-        params.extend(since.map(datetime_value));
-        let Some(row) = self.row(&sql, params).await? else {
-            return Ok(AxesFailures::default());
-        };
-        Ok(AxesFailures {
-            failures: self.read_int(&row, 0, "axes_accessattempt.failures_since_start")?,
-            latest: self.read_datetime(&row, 1, "axes_accessattempt.attempt_time")?,
-        })
-    }
-
-    pub async fn drf_token_user(&self, key: &str) -> Result<Option<Pk>, StoreError> {
-        self.row(&self.authtoken.user_of_key, vec![text(key)])
-            .await?
-            .map(|row| self.read_pk(&row, 0))
-            .transpose()
-    }
-
-    pub async fn drf_key_of(&self, pk: &Pk) -> Result<Option<String>, StoreError> {
-        match self
-            .row(&self.authtoken.key_of_user, vec![pk_value(pk)])
-            .await?
-        {
-            Some(row) => self.read_text(&row, 0, "authtoken_token.key"),
-            None => Ok(None),
-        }
-    }
-
-    pub async fn drf_insert(
-        &self,
-        key: &str,
-        now: DateTime<Utc>,
-        pk: &Pk,
-        times: NaiveTimes,
-    ) -> Result<bool, StoreError> {
-        let params = vec![text(key), datetime_value(times.naive(now)), pk_value(pk)];
-        Ok(self
-            .insert_or_nothing(&self.authtoken.insert, params)
-            .await?
-            == 1)
-    }
-
-    pub async fn jwt_is_blacklisted(&self, jti: &str) -> Result<bool, StoreError> {
-        Ok(self
-            .row(&self.blacklist.is_blacklisted, vec![text(jti)])
-            .await?
-            .is_some())
-    }
-
-    pub async fn jwt_outstand(
-        &self,
-        token: &OutstandingToken<'_>,
-        times: NaiveTimes,
-    ) -> Result<(), StoreError> {
-        let mut params = vec![
-            text(token.jti),
-            text(token.token),
-            datetime_value(times.naive(token.created_at)),
-            datetime_value(times.naive(token.expires_at)),
-        ];
-        let sql = match token.user {
-            Some(user) => {
-                params.push(pk_value(user));
-                &self.blacklist.outstand
-            }
-            None => &self.blacklist.outstand_without_user,
-        };
-        self.insert_or_nothing(sql, params).await.map(drop)
-    }
-
-    pub async fn jwt_blacklist(
-        &self,
-        jti: &str,
-        now: DateTime<Utc>,
-        times: NaiveTimes,
-    ) -> Result<(), StoreError> {
-        let params = vec![datetime_value(times.naive(now)), text(jti)];
-        self.insert_or_nothing(&self.blacklist.blacklist, params)
-            .await
-            .map(drop)
-    }
-
-    pub async fn knox_by_key(
-        &self,
-        key: &str,
-        now: DateTime<Utc>,
-        times: NaiveTimes,
-    ) -> Result<Vec<KnoxRow>, StoreError> {
-        let params = vec![datetime_value(times.naive(now)), text(key)];
-        let rows = self.rows(&self.knox.by_key, params).await?;
-        rows.iter()
-            .map(|row| {
-                let when = |i, what| {
-                    self.read_datetime(row, i, what)
-                        .map(|t| t.map(|t| times.instant(t)))
-                };
-                Ok(KnoxRow {
-                    user: self.read_pk(row, 0)?,
-                    digest: self
-                        .read_text(row, 1, "knox_authtoken.digest")?
-                        .unwrap_or_default(),
-                    created: when(2, "knox_authtoken.created")?.unwrap_or_default(),
-                    expiry: when(3, "knox_authtoken.expiry")?,
-                    expired_others: self.read_int(row, 4, "a count")?,
-                })
-            })
-            .collect()
-    }
-
-    pub async fn knox_write(
-        &self,
-        write: KnoxWrite<'_>,
-        times: NaiveTimes,
-    ) -> Result<u64, StoreError> {
-        let at = |t: DateTime<Utc>| datetime_value(times.naive(t));
-        let q = &self.knox;
-        let (sql, params) = match write {
-            KnoxWrite::DeleteExpiredOthers { user, digest, now } => (
-                &q.delete_expired_others,
-                vec![pk_value(user), text(digest), at(now)],
-            ),
-            KnoxWrite::Delete { digest } => (&q.delete, vec![text(digest)]),
-            KnoxWrite::DeleteAll { user } => (&q.delete_all, vec![pk_value(user)]),
-            KnoxWrite::SetExpiry { digest, expiry } => {
-                (&q.set_expiry, vec![at(expiry), text(digest)])
-            }
-            KnoxWrite::Insert {
-                digest,
-                key,
-                user,
-                created,
-                expiry,
-            } => (
-                &q.insert,
-                vec![
-                    text(digest),
-                    text(key),
-                    pk_value(user),
-                    at(created),
-                    expiry.map_or(Value::NULL, at),
-                ],
-            ),
-        };
-        self.execute(sql, params).await
-    }
-
-    pub async fn knox_count_live(
-        &self,
-        user: &Pk,
-        now: DateTime<Utc>,
-        without_expiry_too: bool,
-        times: NaiveTimes,
-    ) -> Result<i64, StoreError> {
-        let sql = if without_expiry_too {
-            &self.knox.count_live
-        } else {
-            &self.knox.count_live_with_expiry
-        };
-        let params = vec![pk_value(user), datetime_value(times.naive(now))];
-        match self.row(sql, params).await? {
-            Some(row) => self.read_int(&row, 0, "a count"),
-            None => Ok(0),
-        }
-    }
-
-    pub async fn session_load(
-        &self,
-        key: &str,
-        now: DateTime<Utc>,
-        times: NaiveTimes,
-    ) -> Result<Option<SessionRow>, StoreError> {
-        let params = vec![text(key), datetime_value(times.naive(now))];
-        let Some(row) = self.row(&self.sessions.load, params).await? else {
-            return Ok(None);
-        };
-        let expire = self
-            .read_datetime(&row, 1, "django_session.expire_date")?
-            .ok_or_else(|| self.unreadable("django_session.expire_date", row.as_ref(1)))?;
-        Ok(Some(SessionRow {
-            data: self
-                .read_text(&row, 0, "django_session.session_data")?
-                .unwrap_or_default(),
-            expire_date: times.instant(expire),
-        }))
-    }
-
-    pub async fn session_write(
-        &self,
-        insert: bool,
-        key: &str,
-        data: &str,
-        expire: DateTime<Utc>,
-        times: NaiveTimes,
-    ) -> Result<bool, StoreError> {
-        let expire = datetime_value(times.naive(expire));
-        let changed = if insert {
-            self.insert_or_nothing(&self.sessions.insert, vec![text(key), text(data), expire])
-                .await?
-        } else {
-            self.execute(&self.sessions.update, vec![text(data), expire, text(key)])
-                .await?
-        };
-        Ok(changed == 1)
-    }
-
-    pub async fn session_delete(&self, key: &str) -> Result<(), StoreError> {
-        self.execute(&self.sessions.delete, vec![text(key)])
-            .await
-            .map(drop)
-    }
-
-    pub async fn set_last_login(
-        &self,
-        pk: &Pk,
-        at: DateTime<Utc>,
-        times: NaiveTimes,
-    ) -> Result<(), StoreError> {
-        let Some(sql) = &self.sessions.set_last_login else {
-            return Ok(());
-        };
-        let params = vec![datetime_value(times.naive(at)), pk_value(pk)];
-        self.execute(sql, params).await.map(drop)
+        Ok(rows.into_iter().map(text_of).collect())
     }
 
     /// The tables of the connection's database whose names start with `auth_` or `django_`.
@@ -752,17 +388,7 @@ impl MysqlStore {
                 vec![],
             )
             .await?;
-        rows.iter()
-            .map(|row| Ok(self.read_text(row, 0, "a table name")?.unwrap_or_default()))
-            .collect()
-    }
-
-    /// The single integer `sql` selects.
-    pub async fn count(&self, sql: &'static str) -> Result<i64, StoreError> {
-        match self.row(sql, vec![]).await? {
-            Some(row) => self.read_int(&row, 0, "a count"),
-            None => Ok(0),
-        }
+        Ok(rows.into_iter().map(text_of).collect())
     }
 
     /// Run a schema script on a connection of its own (it turns foreign key checks off while
@@ -782,6 +408,14 @@ impl MysqlStore {
                 timeout: limit,
             })?
             .map_err(|e| self.error(&e))
+    }
+}
+
+/// The first cell of a row of names.
+fn text_of(row: Vec<Cell>) -> String {
+    match row.into_iter().next() {
+        Some(Cell::Text(text)) => text,
+        _ => String::new(),
     }
 }
 

@@ -6,45 +6,12 @@
 //! and as naive text on SQLite: UTC with `USE_TZ = True`, local time in `TIME_ZONE`
 //! otherwise, as `YYYY-MM-DD HH:MM:SS[.ffffff]` so that text comparison orders them.
 
-use chrono::{DateTime, NaiveDateTime, TimeZone as _, Utc};
+use chrono::{DateTime, Utc};
 
 use super::dialect::Dialect;
-use crate::clock::TimeZone;
-use crate::user::UserModel;
-
-/// How naive datetimes are stored: `USE_TZ` and `TIME_ZONE`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NaiveTimes {
-    /// `USE_TZ`: naive values are UTC.
-    pub use_tz: bool,
-    /// `TIME_ZONE`: naive values are local time there when `USE_TZ` is false.
-    pub time_zone: TimeZone,
-}
-
-impl NaiveTimes {
-    /// The naive value Django stores for `at`.
-    pub fn naive(self, at: DateTime<Utc>) -> NaiveDateTime {
-        if self.use_tz {
-            at.naive_utc()
-        } else {
-            at.with_timezone(&self.time_zone).naive_local()
-        }
-    }
-
-    /// The instant a stored naive value means (the earlier one in a DST fold; a time in a
-    /// DST gap is read as if the clocks had not moved).
-    pub fn instant(self, naive: NaiveDateTime) -> DateTime<Utc> {
-        if self.use_tz {
-            return naive.and_utc();
-        }
-        match self.time_zone.from_local_datetime(&naive) {
-            chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
-                t.with_timezone(&Utc)
-            }
-            chrono::LocalResult::None => naive.and_utc(),
-        }
-    }
-}
+use super::driver::{NaiveTimes, Param};
+use super::{Database, StoreError};
+use crate::user::{Pk, UserModel};
 
 /// A `django_session` row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,24 +80,75 @@ impl SessionQueries {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+impl Database {
+    /// The `django_session` row with this key, unless it expired by `now`.
+    pub async fn session_load(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        times: NaiveTimes,
+    ) -> Result<Option<SessionRow>, StoreError> {
+        let params = vec![Param::text(key), Param::At(now, times)];
+        let Some(row) = self.row(&self.queries.sessions.load, params).await? else {
+            return Ok(None);
+        };
+        let what = "django_session.expire_date";
+        Ok(Some(SessionRow {
+            data: row
+                .text(0, "django_session.session_data")?
+                .unwrap_or_default(),
+            expire_date: row
+                .instant(1, what, times)?
+                .ok_or_else(|| StoreError::Query {
+                    database: self.database().to_owned(),
+                    reason: format!("{what} is NULL"),
+                })?,
+        }))
+    }
 
-    #[test]
-    fn naive_times_follow_use_tz() {
-        let at: DateTime<Utc> = "2030-07-01T12:00:00Z".parse().expect("a datetime");
-        let utc = NaiveTimes {
-            use_tz: true,
-            time_zone: chrono_tz::Europe::Paris,
+    /// Insert a `django_session` row (`insert`; false when the key is taken) or update one
+    /// (false when it no longer exists).
+    pub async fn session_write(
+        &self,
+        insert: bool,
+        key: &str,
+        data: &str,
+        expire: DateTime<Utc>,
+        times: NaiveTimes,
+    ) -> Result<bool, StoreError> {
+        let q = &self.queries.sessions;
+        let (key, data, expire) = (
+            Param::text(key),
+            Param::text(data),
+            Param::At(expire, times),
+        );
+        let changed = if insert {
+            self.insert_or_nothing(&q.insert, vec![key, data, expire])
+                .await?
+        } else {
+            self.execute(&q.update, vec![data, expire, key]).await?
         };
-        let local = NaiveTimes {
-            use_tz: false,
-            ..utc
+        Ok(changed == 1)
+    }
+
+    /// Delete the `django_session` row with this key, if any.
+    pub async fn session_delete(&self, key: &str) -> Result<(), StoreError> {
+        self.execute(&self.queries.sessions.delete, vec![Param::text(key)])
+            .await
+            .map(drop)
+    }
+
+    /// Set the user's `last_login` (nothing when the model has no such column).
+    pub async fn set_last_login(
+        &self,
+        pk: &Pk,
+        at: DateTime<Utc>,
+        times: NaiveTimes,
+    ) -> Result<(), StoreError> {
+        let Some(sql) = &self.queries.sessions.set_last_login else {
+            return Ok(());
         };
-        assert_eq!(utc.naive(at).to_string(), "2030-07-01 12:00:00");
-        assert_eq!(local.naive(at).to_string(), "2030-07-01 14:00:00");
-        assert_eq!(local.instant(local.naive(at)), at);
-        assert_eq!(utc.instant(utc.naive(at)), at);
+        let params = vec![Param::At(at, times), Param::Pk(pk.clone())];
+        self.execute(sql, params).await.map(drop)
     }
 }

@@ -16,21 +16,13 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use chrono::{DateTime, NaiveDateTime, Utc};
 use rusqlite::config::DbConfig;
-use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, ToSql, params_from_iter};
-use uuid::Uuid;
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params_from_iter};
 
-use super::authtoken::AuthtokenQueries;
-use super::axes::failures_sql;
-use super::blacklist::{BlacklistQueries, OutstandingToken};
-use super::knox::{KnoxQueries, KnoxRow, KnoxWrite};
-use super::sessions::{NaiveTimes, SessionQueries, SessionRow};
-use super::users::{UserInsert, UserQueries, Value};
-use super::{Dialect, StoreError, StoreOptions};
-use crate::axes::{AxesFailures, AxesField};
-use crate::user::{Pk, PkKind, User, UserModel, parse_wall_time, quote_identifier};
+use super::driver::{Cell, Param, datetime_text};
+use super::{StoreError, StoreOptions};
+use crate::user::{Pk, User, quote_identifier};
 
 /// Handles kept open between calls unless `StoreOptions::pool_size` says otherwise.
 const DEFAULT_IDLE_HANDLES: usize = 16;
@@ -165,12 +157,6 @@ fn inode_of_path(path: &PathBuf) -> Option<u64> {
 pub struct SqliteStore {
     path: PathBuf,
     database: String,
-    model: UserModel,
-    queries: Arc<UserQueries>,
-    sessions: Arc<SessionQueries>,
-    authtoken: Arc<AuthtokenQueries>,
-    blacklist: Arc<BlacklistQueries>,
-    knox: Arc<KnoxQueries>,
     options: StoreOptions,
     idle: Arc<Mutex<Vec<Connection>>>,
     /// Calls on the blocking pool at once (each holds one handle): a locked database makes
@@ -211,77 +197,36 @@ fn is_busy(e: &rusqlite::Error) -> bool {
     )
 }
 
-/// A pk as Django stores it in SQLite: integers as integers, UUIDs as 32 hex characters.
-fn pk_param(pk: &Pk) -> Box<dyn ToSql + Send> {
-    match pk {
-        Pk::Int(i) => Box::new(*i),
-        Pk::Uuid(u) => Box::new(u.simple().to_string()),
-        Pk::Str(s) => Box::new(s.clone()),
+/// A parameter as Django's SQLite backend stores it: integers (and booleans) as integers,
+/// UUIDs as 32 hex digits, datetimes as naive text.
+fn sql_value(param: Param) -> SqlValue {
+    match param {
+        Param::Null => SqlValue::Null,
+        Param::Text(text) | Param::Pk(Pk::Str(text)) => SqlValue::Text(text),
+        Param::Int(i) | Param::Pk(Pk::Int(i)) => SqlValue::Integer(i),
+        Param::Bool(b) => SqlValue::Integer(i64::from(b)),
+        Param::Pk(Pk::Uuid(u)) => SqlValue::Text(u.simple().to_string()),
+        Param::At(at, times) => SqlValue::Text(datetime_text(times.naive(at))),
+        Param::Naive(naive) => SqlValue::Text(datetime_text(naive)),
     }
 }
 
-/// The pk as a SQLite value, as [`pk_param`] binds it.
-fn pk_value(pk: &Pk) -> rusqlite::types::Value {
-    match pk {
-        Pk::Int(i) => (*i).into(),
-        Pk::Uuid(u) => u.simple().to_string().into(),
-        Pk::Str(s) => s.clone().into(),
-    }
-}
-
-/// The pk in a row's first column, as Django stores that kind in SQLite.
-fn read_pk(row: &Row<'_>, kind: PkKind) -> rusqlite::Result<Pk> {
-    Ok(match kind {
-        PkKind::Integer | PkKind::BigInteger => Pk::Int(row.get(0)?),
-        PkKind::Uuid => {
-            let text: String = row.get(0)?;
-            Pk::Uuid(Uuid::parse_str(&text).map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    0,
-                    rusqlite::types::Type::Text,
-                    Box::new(e),
-                )
-            })?)
-        }
-        PkKind::String => Pk::Str(row.get(0)?),
-    })
-}
-
-fn read_user(row: &Row<'_>, kind: PkKind) -> rusqlite::Result<User> {
-    let pk = read_pk(row, kind)?;
-    let last_login: Option<String> = row.get(4)?;
-    let last_login = match last_login {
-        Some(text) => Some(parse_wall_time(&text).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
-        })?),
-        None => None,
-    };
-    Ok(User {
-        pk,
-        username: row.get(1)?,
-        password: row.get(2)?,
-        email: row.get::<_, Option<String>>(3)?.unwrap_or_default(),
-        last_login,
-        is_active: row.get::<_, Option<bool>>(5)?.unwrap_or(true),
-    })
-}
-
-/// `str(naive_utc_datetime)`, as Django's SQLite backend stores datetimes.
-fn datetime_text(dt: NaiveDateTime) -> String {
-    if dt.and_utc().timestamp_subsec_micros() == 0 {
-        dt.format("%Y-%m-%d %H:%M:%S").to_string()
-    } else {
-        dt.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+/// A value as a [`Cell`].
+fn cell(value: ValueRef<'_>) -> Cell {
+    match value {
+        ValueRef::Null => Cell::Null,
+        ValueRef::Integer(i) => Cell::Int(i),
+        ValueRef::Text(bytes) => match std::str::from_utf8(bytes) {
+            Ok(text) => Cell::Text(text.to_owned()),
+            Err(_) => Cell::Other("text that is not UTF-8".into()),
+        },
+        ValueRef::Real(f) => Cell::Other(format!("{f} (real)")),
+        ValueRef::Blob(bytes) => Cell::Other(format!("a blob of {} bytes", bytes.len())),
     }
 }
 
 impl SqliteStore {
-    pub fn open(
-        path: PathBuf,
-        model: UserModel,
-        options: StoreOptions,
-        create: bool,
-    ) -> Result<Self, StoreError> {
+    pub fn open(path: PathBuf, options: StoreOptions, create: bool) -> Result<Self, StoreError> {
         let database = format!("sqlite:{}", path.display());
         if !create && !path.exists() {
             return Err(StoreError::Unavailable {
@@ -308,14 +253,8 @@ impl SqliteStore {
         }
         Ok(SqliteStore {
             by_pk: PkCache::new(path.clone()),
-            queries: Arc::new(UserQueries::new(&model, Dialect::Sqlite)),
-            sessions: Arc::new(SessionQueries::new(&model, Dialect::Sqlite)),
-            authtoken: Arc::new(AuthtokenQueries::new(Dialect::Sqlite)),
-            blacklist: Arc::new(BlacklistQueries::new(Dialect::Sqlite)),
-            knox: Arc::new(KnoxQueries::new(Dialect::Sqlite)),
             path,
             database,
-            model,
             options,
             idle: Arc::new(Mutex::new(vec![first])),
             blocking: Arc::new(tokio::sync::Semaphore::new(
@@ -326,10 +265,6 @@ impl SqliteStore {
 
     pub fn database(&self) -> &str {
         &self.database
-    }
-
-    pub fn model(&self) -> &UserModel {
-        &self.model
     }
 
     fn error(&self, e: rusqlite::Error) -> StoreError {
@@ -357,7 +292,7 @@ impl SqliteStore {
     async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection, &UserQueries) -> rusqlite::Result<T> + Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
         // At most pool-size calls hold a thread and a handle; the rest wait for one here, as
         // a future (no thread, no file), within the same query timeout: a writer's commit
@@ -374,7 +309,6 @@ impl SqliteStore {
             });
         };
         let idle = Arc::clone(&self.idle);
-        let queries = Arc::clone(&self.queries);
         let path = self.path.clone();
         let pool_size = self.options.pool_size;
         let task = tokio::task::spawn_blocking(move || {
@@ -389,7 +323,7 @@ impl SqliteStore {
             };
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             conn.busy_timeout(left.max(std::time::Duration::from_millis(1)))?;
-            let result = f(&conn, &queries);
+            let result = f(&conn);
             conn.busy_timeout(std::time::Duration::ZERO)?;
             let mut idle = idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             if idle.len() < pool_size.unwrap_or(DEFAULT_IDLE_HANDLES) {
@@ -417,7 +351,7 @@ impl SqliteStore {
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: Fn(&Connection, &UserQueries) -> rusqlite::Result<T> + Send + 'static,
+        F: Fn(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
         let cached = self
             .idle
@@ -425,7 +359,7 @@ impl SqliteStore {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .pop();
         if let Some(conn) = cached {
-            let result = f(&conn, &self.queries);
+            let result = f(&conn);
             self.idle
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -439,82 +373,72 @@ impl SqliteStore {
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.read(|conn, _| conn.query_row("SELECT 1", [], |_| Ok(())))
+        self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())))
             .await
     }
 
-    pub async fn user_by_pk(&self, pk: &Pk) -> Result<Option<User>, StoreError> {
-        let counter = self.by_pk.counter();
-        if let Some(user) = counter.and_then(|c| self.by_pk.get(c, pk)) {
-            return Ok(user);
-        }
-        let (param, kind) = (pk_param(pk), self.model.pk_kind);
-        let user = self
-            .read(move |conn, q| {
-                conn.prepare_cached(&q.by_pk)?
-                    .query_row([&param], |row| read_user(row, kind))
-                    .optional()
-            })
-            .await?;
-        if let Some(counter) = counter {
-            self.by_pk.put(counter, pk, &user);
-        }
-        Ok(user)
-    }
-
-    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
-        let (username, kind) = (username.to_owned(), self.model.pk_kind);
-        self.read(move |conn, q| {
-            conn.prepare_cached(&q.by_username)?
-                .query_row([&username], |row| read_user(row, kind))
-                .optional()
-        })
-        .await
-    }
-
-    pub async fn set_password_if_unchanged(
-        &self,
-        pk: &Pk,
-        old: &str,
-        new: &str,
-    ) -> Result<bool, StoreError> {
-        let (pk, old, new) = (pk_param(pk), old.to_owned(), new.to_owned());
-        self.run(move |conn, q| {
-            let changed = conn
-                .prepare_cached(&q.set_password_if_unchanged)?
-                .execute(rusqlite::params![new, pk, old])?;
-            Ok(changed == 1)
-        })
-        .await
-    }
-
-    pub async fn set_password(&self, username: &str, encoded: &str) -> Result<bool, StoreError> {
-        let (username, encoded) = (username.to_owned(), encoded.to_owned());
-        self.run(move |conn, q| {
-            Ok(conn
-                .prepare_cached(&q.set_password)?
-                .execute([encoded, username])?
-                > 0)
-        })
-        .await
-    }
-
-    pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
-        let kind = self.model.pk_kind;
-        self.run(move |conn, q| {
-            let mut stmt = conn.prepare_cached(&q.list)?;
-            let rows = stmt.query_map([], |row| read_user(row, kind))?;
+    /// The rows `sql` selects with `params`.
+    pub async fn rows(&self, sql: &str, params: Vec<Param>) -> Result<Vec<Vec<Cell>>, StoreError> {
+        let sql = sql.to_owned();
+        let values: Vec<SqlValue> = params.into_iter().map(sql_value).collect();
+        self.read(move |conn| {
+            let mut statement = conn.prepare_cached(&sql)?;
+            let columns = statement.column_count();
+            let rows = statement.query_map(params_from_iter(values.iter()), |row| {
+                (0..columns).map(|i| row.get_ref(i).map(cell)).collect()
+            })?;
             rows.collect()
         })
         .await
     }
 
-    pub async fn check_user_table(&self) -> Result<(), StoreError> {
+    /// Run a change: the rows it changed.
+    pub async fn execute(&self, sql: &str, params: Vec<Param>) -> Result<u64, StoreError> {
+        let sql = sql.to_owned();
+        let values: Vec<SqlValue> = params.into_iter().map(sql_value).collect();
+        self.run(move |conn| {
+            let changed = conn
+                .prepare_cached(&sql)?
+                .execute(params_from_iter(values.iter()))?;
+            Ok(changed as u64)
+        })
+        .await
+    }
+
+    /// Run an insert: the new row's rowid.
+    pub async fn insert(&self, sql: &str, params: Vec<Param>) -> Result<Option<i64>, StoreError> {
+        let sql = sql.to_owned();
+        let values: Vec<SqlValue> = params.into_iter().map(sql_value).collect();
+        self.run(move |conn| {
+            conn.execute(&sql, params_from_iter(values.iter()))?;
+            Ok(Some(conn.last_insert_rowid()))
+        })
+        .await
+    }
+
+    /// The change counter, when users read under it may be kept (see [`PkCache`]).
+    pub fn change_counter(&self) -> Option<u32> {
+        self.by_pk.counter()
+    }
+
+    /// The user (or its absence) kept for `pk` under `counter`.
+    pub fn cached_user(&self, counter: u32, pk: &Pk) -> Option<Option<User>> {
+        self.by_pk.get(counter, pk)
+    }
+
+    /// Keep the user (or its absence) read for `pk` under `counter`.
+    pub fn keep_user(&self, counter: u32, pk: &Pk, user: &Option<User>) {
+        self.by_pk.put(counter, pk, user);
+    }
+
+    /// Whether the statement `check` prepares: an empty database says so.
+    pub async fn check_table(&self, check: &str) -> Result<(), StoreError> {
+        let check = check.to_owned();
         let checked = self
-            .read(|conn, q| {
+            .read(move |conn| {
                 let tables: i64 =
                     conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))?;
-                Ok((tables, conn.prepare_cached(&q.check).map(drop)))
+                Ok((tables, conn.prepare_cached(&check).map(drop)))
             })
             .await?;
         match checked {
@@ -529,10 +453,10 @@ impl SqliteStore {
         }
     }
 
-    /// The user table's columns.
-    pub async fn user_table_columns(&self) -> Result<Vec<String>, StoreError> {
-        let table = quote_identifier(&self.model.table);
-        self.run(move |conn, _| {
+    /// The columns of `table`.
+    pub async fn table_columns(&self, table: &str) -> Result<Vec<String>, StoreError> {
+        let table = quote_identifier(table);
+        self.run(move |conn| {
             let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})"))?;
             let names = stmt.query_map([], |row| row.get::<_, String>(1))?;
             names.collect()
@@ -540,340 +464,9 @@ impl SqliteStore {
         .await
     }
 
-    pub async fn insert_user(&self, insert: &UserInsert) -> Result<Pk, StoreError> {
-        let sql = insert.sql(&self.model, Dialect::Sqlite);
-        // As Django's SQLite backend stores them: UUIDs as 32 hex digits, datetimes as text.
-        let values: Vec<SqlValue> = insert
-            .values
-            .iter()
-            .map(|value| match value {
-                Value::Text(s) => SqlValue::Text(s.clone()),
-                Value::Bool(b) => SqlValue::Integer(i64::from(*b)),
-                Value::Uuid(u) => SqlValue::Text(u.simple().to_string()),
-                Value::DateTime(dt) => SqlValue::Text(datetime_text(*dt)),
-            })
-            .collect();
-        let new_uuid = insert.values.iter().find_map(|v| match v {
-            Value::Uuid(u) => Some(Pk::Uuid(*u)),
-            _ => None,
-        });
-        self.run(move |conn, _| {
-            conn.execute(&sql, params_from_iter(values.iter()))?;
-            Ok(new_uuid.unwrap_or_else(|| Pk::Int(conn.last_insert_rowid())))
-        })
-        .await
-    }
-
-    pub async fn axes_failures(
-        &self,
-        filters: &[(AxesField, Option<String>)],
-        since: Option<NaiveDateTime>,
-    ) -> Result<AxesFailures, StoreError> {
-        let (sql, mut params) = failures_sql(filters, since.is_some(), |n, _| format!("?{n}"));
-        // Django's SQLite backend stores and compares datetimes as naive UTC text.
-        params.extend(since.map(datetime_text));
-        self.read(move |conn, _| {
-            conn.prepare_cached(&sql)?
-                .query_row(params_from_iter(params.iter()), |row| {
-                    let latest: Option<String> = row.get(1)?;
-                    let latest = match latest {
-                        Some(text) => Some(parse_wall_time(&text).map_err(|e| {
-                            rusqlite::Error::FromSqlConversionFailure(
-                                1,
-                                rusqlite::types::Type::Text,
-                                Box::new(e),
-                            )
-                        })?),
-                        None => None,
-                    };
-                    Ok(AxesFailures {
-                        failures: row.get(0)?,
-                        latest,
-                    })
-                })
-        })
-        .await
-    }
-
-    pub async fn drf_token_user(&self, key: &str) -> Result<Option<Pk>, StoreError> {
-        let (sql, key, kind) = (
-            self.authtoken.user_of_key.clone(),
-            key.to_owned(),
-            self.model.pk_kind,
-        );
-        self.read(move |conn, _| {
-            conn.prepare_cached(&sql)?
-                .query_row([&key], |row| read_pk(row, kind))
-                .optional()
-        })
-        .await
-    }
-
-    pub async fn drf_key_of(&self, pk: &Pk) -> Result<Option<String>, StoreError> {
-        let (sql, pk) = (self.authtoken.key_of_user.clone(), pk_param(pk));
-        self.read(move |conn, _| {
-            conn.prepare_cached(&sql)?
-                .query_row(rusqlite::params![pk], |row| row.get(0))
-                .optional()
-        })
-        .await
-    }
-
-    pub async fn drf_insert(
-        &self,
-        key: &str,
-        now: DateTime<Utc>,
-        pk: &Pk,
-        times: NaiveTimes,
-    ) -> Result<bool, StoreError> {
-        let (sql, key) = (self.authtoken.insert.clone(), key.to_owned());
-        let (created, pk) = (datetime_text(times.naive(now)), pk_param(pk));
-        self.run(move |conn, _| {
-            let changed = conn
-                .prepare_cached(&sql)?
-                .execute(rusqlite::params![key, created, pk])?;
-            Ok(changed == 1)
-        })
-        .await
-    }
-
-    pub async fn jwt_is_blacklisted(&self, jti: &str) -> Result<bool, StoreError> {
-        let (sql, jti) = (self.blacklist.is_blacklisted.clone(), jti.to_owned());
-        self.read(move |conn, _| {
-            conn.prepare_cached(&sql)?
-                .query_row([&jti], |_| Ok(()))
-                .optional()
-                .map(|row| row.is_some())
-        })
-        .await
-    }
-
-    pub async fn jwt_outstand(
-        &self,
-        token: &OutstandingToken<'_>,
-        times: NaiveTimes,
-    ) -> Result<(), StoreError> {
-        let created = datetime_text(times.naive(token.created_at));
-        let expires = datetime_text(times.naive(token.expires_at));
-        let (jti, text) = (token.jti.to_owned(), token.token.to_owned());
-        let user = token.user.map(pk_param);
-        let sql = match user {
-            Some(_) => self.blacklist.outstand.clone(),
-            None => self.blacklist.outstand_without_user.clone(),
-        };
-        self.run(move |conn, _| {
-            let mut statement = conn.prepare_cached(&sql)?;
-            match user {
-                Some(user) => {
-                    statement.execute(rusqlite::params![jti, text, created, expires, user])?
-                }
-                None => statement.execute(rusqlite::params![jti, text, created, expires])?,
-            };
-            Ok(())
-        })
-        .await
-    }
-
-    pub async fn jwt_blacklist(
-        &self,
-        jti: &str,
-        now: DateTime<Utc>,
-        times: NaiveTimes,
-    ) -> Result<(), StoreError> {
-        let (sql, jti) = (self.blacklist.blacklist.clone(), jti.to_owned());
-        let now = datetime_text(times.naive(now));
-        self.run(move |conn, _| {
-            conn.prepare_cached(&sql)?
-                .execute(rusqlite::params![now, jti])?;
-            Ok(())
-        })
-        .await
-    }
-
-    pub async fn knox_by_key(
-        &self,
-        key: &str,
-        now: DateTime<Utc>,
-        times: NaiveTimes,
-    ) -> Result<Vec<KnoxRow>, StoreError> {
-        let (sql, key, kind) = (self.knox.by_key.clone(), key.to_owned(), self.model.pk_kind);
-        let now = datetime_text(times.naive(now));
-        self.read(move |conn, _| {
-            let mut statement = conn.prepare_cached(&sql)?;
-            let rows = statement.query_map([&now, &key], |row| {
-                let when =
-                    |i: usize, text: Option<String>| -> rusqlite::Result<Option<DateTime<Utc>>> {
-                        text.map(|t| {
-                            parse_wall_time(&t).map(|n| times.instant(n)).map_err(|e| {
-                                rusqlite::Error::FromSqlConversionFailure(
-                                    i,
-                                    rusqlite::types::Type::Text,
-                                    Box::new(e),
-                                )
-                            })
-                        })
-                        .transpose()
-                    };
-                Ok(KnoxRow {
-                    user: read_pk(row, kind)?,
-                    digest: row.get(1)?,
-                    created: when(2, row.get(2)?)?.unwrap_or_default(),
-                    expiry: when(3, row.get(3)?)?,
-                    expired_others: row.get(4)?,
-                })
-            })?;
-            rows.collect()
-        })
-        .await
-    }
-
-    pub async fn knox_write(
-        &self,
-        write: KnoxWrite<'_>,
-        times: NaiveTimes,
-    ) -> Result<u64, StoreError> {
-        let text = |at: DateTime<Utc>| datetime_text(times.naive(at));
-        let q = &self.knox;
-        let (sql, params): (String, Vec<rusqlite::types::Value>) = match write {
-            KnoxWrite::DeleteExpiredOthers { user, digest, now } => (
-                q.delete_expired_others.clone(),
-                vec![pk_value(user), digest.to_owned().into(), text(now).into()],
-            ),
-            KnoxWrite::Delete { digest } => (q.delete.clone(), vec![digest.to_owned().into()]),
-            KnoxWrite::DeleteAll { user } => (q.delete_all.clone(), vec![pk_value(user)]),
-            KnoxWrite::SetExpiry { digest, expiry } => (
-                q.set_expiry.clone(),
-                vec![text(expiry).into(), digest.to_owned().into()],
-            ),
-            KnoxWrite::Insert {
-                digest,
-                key,
-                user,
-                created,
-                expiry,
-            } => (
-                q.insert.clone(),
-                vec![
-                    digest.to_owned().into(),
-                    key.to_owned().into(),
-                    pk_value(user),
-                    text(created).into(),
-                    expiry
-                        .map(text)
-                        .map_or(rusqlite::types::Value::Null, Into::into),
-                ],
-            ),
-        };
-        self.run(move |conn, _| {
-            let changed = conn
-                .prepare_cached(&sql)?
-                .execute(rusqlite::params_from_iter(params))?;
-            Ok(changed as u64)
-        })
-        .await
-    }
-
-    pub async fn knox_count_live(
-        &self,
-        user: &Pk,
-        now: DateTime<Utc>,
-        without_expiry_too: bool,
-        times: NaiveTimes,
-    ) -> Result<i64, StoreError> {
-        let sql = if without_expiry_too {
-            self.knox.count_live.clone()
-        } else {
-            self.knox.count_live_with_expiry.clone()
-        };
-        let (user, now) = (pk_value(user), datetime_text(times.naive(now)));
-        self.read(move |conn, _| {
-            conn.prepare_cached(&sql)?
-                .query_row(rusqlite::params![user, now], |row| row.get(0))
-        })
-        .await
-    }
-
-    pub async fn session_load(
-        &self,
-        key: &str,
-        now: DateTime<Utc>,
-        times: NaiveTimes,
-    ) -> Result<Option<SessionRow>, StoreError> {
-        let (sql, key) = (self.sessions.load.clone(), key.to_owned());
-        let now = datetime_text(times.naive(now));
-        let row = self
-            .read(move |conn, _| {
-                conn.prepare_cached(&sql)?
-                    .query_row([&key, &now], |row| {
-                        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-                    })
-                    .optional()
-            })
-            .await?;
-        let Some((data, expire)) = row else {
-            return Ok(None);
-        };
-        let expire = parse_wall_time(&expire).map_err(|e| StoreError::Query {
-            database: self.database.clone(),
-            reason: format!("django_session.expire_date {expire:?}: {e}"),
-        })?;
-        Ok(Some(SessionRow {
-            data,
-            expire_date: times.instant(expire),
-        }))
-    }
-
-    pub async fn session_write(
-        &self,
-        insert: bool,
-        key: &str,
-        data: &str,
-        expire: DateTime<Utc>,
-        times: NaiveTimes,
-    ) -> Result<bool, StoreError> {
-        let expire = datetime_text(times.naive(expire));
-        let (key, data) = (key.to_owned(), data.to_owned());
-        let sessions = Arc::clone(&self.sessions);
-        self.run(move |conn, _| {
-            let changed = if insert {
-                conn.prepare_cached(&sessions.insert)?
-                    .execute([&key, &data, &expire])?
-            } else {
-                conn.prepare_cached(&sessions.update)?
-                    .execute([&data, &expire, &key])?
-            };
-            Ok(changed == 1)
-        })
-        .await
-    }
-
-    pub async fn session_delete(&self, key: &str) -> Result<(), StoreError> {
-        let (sql, key) = (self.sessions.delete.clone(), key.to_owned());
-        self.run(move |conn, _| conn.prepare_cached(&sql)?.execute([&key]).map(drop))
-            .await
-    }
-
-    pub async fn set_last_login(
-        &self,
-        pk: &Pk,
-        at: DateTime<Utc>,
-        times: NaiveTimes,
-    ) -> Result<(), StoreError> {
-        let Some(sql) = self.sessions.set_last_login.clone() else {
-            return Ok(());
-        };
-        let (pk, at) = (pk_param(pk), datetime_text(times.naive(at)));
-        self.run(move |conn, _| {
-            conn.prepare_cached(&sql)?
-                .execute(rusqlite::params![at, pk])
-                .map(drop)
-        })
-        .await
-    }
-
     /// The tables whose names start with `auth_` or `django_`.
     pub async fn django_tables(&self) -> Result<Vec<String>, StoreError> {
-        self.run(|conn, _| {
+        self.run(|conn| {
             conn.prepare(
                 "SELECT name FROM sqlite_master WHERE type = 'table' \
                  AND (name LIKE 'auth\\_%' ESCAPE '\\' OR name LIKE 'django\\_%' ESCAPE '\\') ORDER BY name",
@@ -884,15 +477,9 @@ impl SqliteStore {
         .await
     }
 
-    /// The single integer `sql` selects.
-    pub async fn count(&self, sql: &'static str) -> Result<i64, StoreError> {
-        self.run(move |conn, _| conn.query_row(sql, [], |row| row.get(0)))
-            .await
-    }
-
     /// Run a schema script, checking foreign keys once everything is there.
     pub async fn run_schema(&self, script: &'static str) -> Result<(), StoreError> {
-        self.run(move |conn, _| {
+        self.run(move |conn| {
             // The dump creates tables in name order and fills some before the tables they
             // reference exist; foreign keys are checked once everything is there.
             conn.execute_batch("PRAGMA foreign_keys = OFF")?;

@@ -1,12 +1,12 @@
 //! The user table's SQL, written once for every dialect: the lookups and updates
 //! authentication needs, and the insert `user create` makes.
 
-use chrono::NaiveDateTime;
 use uuid::Uuid;
 
-use super::NewUser;
 use super::dialect::Dialect;
-use crate::user::{PkKind, UserModel};
+use super::driver::Param;
+use super::{Database, Driver, NewUser, StoreError};
+use crate::user::{Pk, PkKind, User, UserModel};
 
 /// The statements over the user table, built once from the model. Every `SELECT` returns
 /// the same six columns, in the order the stores read them: pk, username, password, email,
@@ -73,19 +73,6 @@ impl UserQueries {
     }
 }
 
-/// A value of the user insert, before a driver turns it into a parameter.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Value {
-    /// Text.
-    Text(String),
-    /// A boolean.
-    Bool(bool),
-    /// A new UUID pk.
-    Uuid(Uuid),
-    /// `date_joined`, UTC.
-    DateTime(NaiveDateTime),
-}
-
 /// The columns and values of `create_user` / `create_superuser` for the columns the table
 /// has, and the insert statement.
 #[derive(Clone, Debug)]
@@ -93,7 +80,7 @@ pub struct UserInsert {
     /// The columns, in order.
     pub columns: Vec<String>,
     /// Their values.
-    pub values: Vec<Value>,
+    pub values: Vec<Param>,
 }
 
 impl UserInsert {
@@ -105,28 +92,28 @@ impl UserInsert {
             columns: Vec::new(),
             values: Vec::new(),
         };
-        let mut add = |column: &str, value: Value| {
+        let mut add = |column: &str, value: Param| {
             if present.iter().any(|p| p == column) && !insert.columns.iter().any(|c| c == column) {
                 insert.columns.push(column.to_owned());
                 insert.values.push(value);
             }
         };
         if model.pk_kind == PkKind::Uuid {
-            add(&model.pk_column, Value::Uuid(new_uuid));
+            add(&model.pk_column, Param::Pk(Pk::Uuid(new_uuid)));
         }
-        add(&model.username_field, Value::Text(user.username.clone()));
-        add(&model.password_column, Value::Text(user.password.clone()));
+        add(&model.username_field, Param::Text(user.username.clone()));
+        add(&model.password_column, Param::Text(user.password.clone()));
         if let Some(email) = &model.email_field {
-            add(email, Value::Text(user.email.clone()));
+            add(email, Param::Text(user.email.clone()));
         }
         if let Some(active) = &model.is_active_column {
-            add(active, Value::Bool(true));
+            add(active, Param::Bool(true));
         }
-        add("is_superuser", Value::Bool(user.superuser));
-        add("is_staff", Value::Bool(user.superuser));
-        add("first_name", Value::Text(String::new()));
-        add("last_name", Value::Text(String::new()));
-        add("date_joined", Value::DateTime(user.date_joined));
+        add("is_superuser", Param::Bool(user.superuser));
+        add("is_staff", Param::Bool(user.superuser));
+        add("first_name", Param::Text(String::new()));
+        add("last_name", Param::Text(String::new()));
+        add("date_joined", Param::Naive(user.date_joined));
         insert
     }
 
@@ -143,6 +130,132 @@ impl UserInsert {
             sql.push_str(&format!(" RETURNING {}", dialect.quote(&model.pk_column)));
         }
         sql
+    }
+}
+
+impl Database {
+    /// The user with this pk.
+    pub async fn user_by_pk(&self, pk: &Pk) -> Result<Option<User>, StoreError> {
+        match &self.driver {
+            // Batched with the other lookups on their way, and kept while the trigger says
+            // nothing changed.
+            #[cfg(feature = "postgres")]
+            Driver::Postgres(pg) => pg.user_by_pk(pk).await,
+            // Kept while the file's change counter stays the same.
+            #[cfg(feature = "sqlite")]
+            Driver::Sqlite(sqlite) => {
+                let counter = sqlite.change_counter();
+                if let Some(user) = counter.and_then(|c| sqlite.cached_user(c, pk)) {
+                    return Ok(user);
+                }
+                let user = self.read_user_by_pk(pk).await?;
+                if let Some(counter) = counter {
+                    sqlite.keep_user(counter, pk, &user);
+                }
+                Ok(user)
+            }
+            #[allow(unreachable_patterns)]
+            _ => self.read_user_by_pk(pk).await,
+        }
+    }
+
+    async fn read_user_by_pk(&self, pk: &Pk) -> Result<Option<User>, StoreError> {
+        let row = self
+            .row(&self.queries.users.by_pk, vec![Param::Pk(pk.clone())])
+            .await?;
+        row.map(|row| row.user(self.model().pk_kind)).transpose()
+    }
+
+    /// The user whose `USERNAME_FIELD` equals `username` as the database compares it
+    /// (Django's exact lookup: no normalisation; case-sensitive on SQLite and PostgreSQL,
+    /// the column's collation on MySQL, case- and trailing-space-insensitive by default).
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        // PostgreSQL text cannot hold NUL; no row can match (Django raises ValueError here).
+        if self.dialect() == Dialect::Postgres && username.contains('\0') {
+            return Ok(None);
+        }
+        let row = self
+            .row(&self.queries.users.by_username, vec![Param::text(username)])
+            .await?;
+        row.map(|row| row.user(self.model().pk_kind)).transpose()
+    }
+
+    /// `UPDATE … SET password = new WHERE pk = … AND password = old`: a rehash that never
+    /// overwrites a password changed in the meantime. Whether the row was updated.
+    pub async fn set_password_if_unchanged(
+        &self,
+        pk: &Pk,
+        old: &str,
+        new: &str,
+    ) -> Result<bool, StoreError> {
+        let params = vec![Param::text(new), Param::Pk(pk.clone()), Param::text(old)];
+        let sql = &self.queries.users.set_password_if_unchanged;
+        Ok(self.execute(sql, params).await? == 1)
+    }
+
+    /// Set the password of the user `username`; whether such a user exists.
+    pub async fn set_password(&self, username: &str, encoded: &str) -> Result<bool, StoreError> {
+        let params = vec![Param::text(encoded), Param::text(username)];
+        Ok(self
+            .execute(&self.queries.users.set_password, params)
+            .await?
+            > 0)
+    }
+
+    /// Every user, by pk.
+    pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        let rows = self.rows(&self.queries.users.list, Vec::new()).await?;
+        let kind = self.model().pk_kind;
+        rows.iter().map(|row| row.user(kind)).collect()
+    }
+
+    /// Whether the user table and every configured column exist: reads no row, and fails
+    /// with the database's own words ("no such table: …", "column … does not exist").
+    pub async fn check_user_table(&self) -> Result<(), StoreError> {
+        let sql = &self.queries.users.check;
+        match &self.driver {
+            #[cfg(feature = "sqlite")]
+            Driver::Sqlite(sqlite) => sqlite.check_table(sql).await,
+            #[allow(unreachable_patterns)]
+            _ => self.rows(sql, Vec::new()).await.map(drop),
+        }
+    }
+
+    /// Insert a user; the columns of Django's `AbstractUser` that the table has are filled as
+    /// `create_user` / `create_superuser` fill them. Returns the new pk.
+    pub async fn create_user(&self, user: &NewUser) -> Result<Pk, StoreError> {
+        if self.model().pk_kind == PkKind::String {
+            return Err(StoreError::Refused(
+                "djtoken cannot choose a text primary key; create such users with Django".into(),
+            ));
+        }
+        if self.dialect() == Dialect::Postgres && user.username.contains('\0') {
+            return Err(StoreError::Refused(
+                "a username cannot contain NUL on PostgreSQL".into(),
+            ));
+        }
+        if self.user_by_username(&user.username).await?.is_some() {
+            return Err(StoreError::Refused(format!(
+                "a user {:?} already exists",
+                user.username
+            )));
+        }
+        let columns = self.user_table_columns().await?;
+        let insert = UserInsert::new(self.model(), user, &columns, super::uuid4());
+        let sql = insert.sql(self.model(), self.dialect());
+        let new_uuid = insert.values.iter().find_map(|v| match v {
+            Param::Pk(pk @ Pk::Uuid(_)) => Some(pk.clone()),
+            _ => None,
+        });
+        let id = self.insert(&sql, insert.values).await?;
+        match (new_uuid, id) {
+            (Some(pk), _) => Ok(pk),
+            (None, Some(id)) => Ok(Pk::Int(id)),
+            (None, None) => Err(StoreError::Query {
+                database: self.database().to_owned(),
+                reason: "the insert reported no new pk".into(),
+            }),
+        }
     }
 }
 
@@ -178,7 +291,7 @@ mod tests {
             email: "bob@example.com".into(),
             password: "!".into(),
             superuser: false,
-            date_joined: NaiveDateTime::default(),
+            date_joined: chrono::NaiveDateTime::default(),
         };
         let present: Vec<String> = ["id", "username", "password", "date_joined"]
             .map(String::from)
@@ -188,7 +301,7 @@ mod tests {
             insert.columns,
             ["id", "username", "password", "date_joined"]
         );
-        assert_eq!(insert.values[0], Value::Uuid(Uuid::nil()));
+        assert_eq!(insert.values[0], Param::Pk(Pk::Uuid(Uuid::nil())));
         assert_eq!(
             insert.sql(&model, Dialect::Postgres),
             "INSERT INTO \"auth_user\" (\"id\", \"username\", \"password\", \"date_joined\") VALUES ($1, $2, $3, $4) RETURNING \"id\""

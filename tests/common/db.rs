@@ -3,12 +3,12 @@
 
 use std::path::PathBuf;
 
-use djtoken::store::{NewUser, StoreOptions, UserStore};
+use djtoken::store::{Database, NewUser, StoreOptions};
 use djtoken::user::UserModel;
 
 /// The database, removed with its folder when dropped.
 pub struct TempSqlite {
-    pub store: UserStore,
+    pub store: Database,
     pub path: PathBuf,
 }
 
@@ -38,7 +38,7 @@ pub async fn sqlite_with_users(name: &str, users: &[UserRow<'_>], sql: &[String]
     std::fs::create_dir_all(&dir).expect("a temporary directory");
     let path = dir.join("db.sqlite3");
     let url = format!("sqlite:{}", path.display());
-    let store = UserStore::open_or_create(&url, UserModel::default(), StoreOptions::default())
+    let store = Database::open_or_create(&url, UserModel::default(), StoreOptions::default())
         .await
         .expect("a database");
     store
