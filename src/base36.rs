@@ -101,9 +101,50 @@ pub fn base36_to_int(s: &str) -> Result<u128, Base36Error> {
     }
 }
 
+/// `int_to_base36(i)` for a non-negative integer of any size, given as its big-endian bytes
+/// (Python's `i.to_bytes(n, "big")`): Django's function takes any `int`.
+///
+/// ```
+/// use djtoken::base36::int_to_base36_be;
+/// assert_eq!(int_to_base36_be(&[0x23, 0x28]), "6y0");
+/// assert_eq!(int_to_base36_be(&[]), "0");
+/// ```
+pub fn int_to_base36_be(be: &[u8]) -> String {
+    // Long division of the bytes by 36, least significant digit first.
+    let mut number: Vec<u8> = be.iter().copied().skip_while(|b| *b == 0).collect();
+    let mut digits = Vec::new();
+    while !number.is_empty() {
+        let mut remainder = 0u32;
+        for byte in number.iter_mut() {
+            let value = (remainder << 8) | u32::from(*byte);
+            *byte = (value / 36) as u8;
+            remainder = value % 36;
+        }
+        digits.push(DIGITS[remainder as usize]);
+        let leading = number.iter().take_while(|b| **b == 0).count();
+        number.drain(..leading);
+    }
+    if digits.is_empty() {
+        digits.push(b'0');
+    }
+    digits.reverse();
+    String::from_utf8(digits).expect("base36 digits are ASCII")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_size_agrees_with_the_u128_writer() {
+        for i in [0u128, 1, 35, 36, 9000, u64::MAX.into(), u128::MAX] {
+            assert_eq!(int_to_base36_be(&i.to_be_bytes()), int_to_base36(i), "{i}");
+        }
+        // 2**128: one past u128, as Python's int_to_base36(2**128) writes it.
+        let mut big = vec![1u8];
+        big.extend([0u8; 16]);
+        assert_eq!(int_to_base36_be(&big), "f5lxx1zz5pnorynqglhzmsp34");
+    }
 
     #[test]
     fn known_values_from_the_spec() {

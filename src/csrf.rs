@@ -203,8 +203,8 @@ impl CsrfConfig {
     }
 
     /// The CSRF cookie's `Set-Cookie` for `value`, with `CSRF_COOKIE_*`.
-    pub fn set_cookie<'a>(&'a self, value: &'a str) -> crate::cookie::SetCookie<'a> {
-        crate::cookie::SetCookie {
+    pub fn set_cookie<'a>(&'a self, value: &'a str) -> crate::wire::cookie::SetCookie<'a> {
+        crate::wire::cookie::SetCookie {
             name: &self.cookie_name,
             value,
             max_age: self.cookie_age,

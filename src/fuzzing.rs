@@ -79,7 +79,7 @@ pub fn exercise_hashers(data: &[u8]) {
             assert_eq!(hasher.verify(password, encoded), Ok(true));
         }
     }
-    let _ = crate::pyint::parse_int(encoded);
+    let _ = crate::wire::pyint::parse_int(encoded);
     let _ = crate::base36::base36_to_int(encoded);
     let tokens = TokenapiTokenGenerator::new(&SecretKeys::new("fuzz"));
     let _ = tokens.check(&User::new(1, encoded), encoded);

@@ -31,7 +31,6 @@ pub mod auth;
 pub mod axes;
 pub mod base36;
 pub mod clock;
-pub mod cookie;
 pub mod crypto;
 pub mod csrf;
 pub mod drf;
@@ -40,8 +39,6 @@ pub mod fuzzing;
 pub mod hashers;
 pub mod hosts;
 pub mod knox;
-pub mod latin1;
-pub mod pyint;
 #[cfg(feature = "python")]
 mod python;
 pub mod responses;

@@ -301,7 +301,7 @@ impl PkKind {
     /// any Unicode decimal digit); UUIDs follow `uuid.UUID(text)` (optional `urn:uuid:`,
     /// braces and hyphens around 32 hex digits); text keys are taken as they are.
     pub fn parse_pk(self, text: &str) -> PkLookup {
-        use crate::pyint::{PyInt, parse_int};
+        use crate::wire::pyint::{PyInt, parse_int};
         match self {
             PkKind::Integer | PkKind::BigInteger => match parse_int(text) {
                 Ok(PyInt::Small(v)) => {

@@ -226,7 +226,7 @@ fn get_token_leaves_what_django_leaves() {
 #[test]
 fn set_cookie_headers_are_djangos() {
     let now = chrono::Utc::now();
-    let date = djtoken::cookie::http_date;
+    let date = djtoken::wire::cookie::http_date;
     let mut checked = 0;
     for (series, v) in vectors::<Csrf>("csrf") {
         let version: DjangoVersion = series.parse().expect("a series");

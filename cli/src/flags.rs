@@ -15,7 +15,7 @@ use djtoken::version::DjangoRelease;
 use djtoken::{SecretKey, Settings};
 
 use super::Fail;
-use super::config::{Layered, Source};
+use super::layered::{Layered, Source};
 
 /// A group of flags that fills part of the settings.
 pub trait Layer {

@@ -12,6 +12,7 @@ mod drf;
 mod flags;
 mod jwt;
 mod knox;
+mod layered;
 mod password;
 mod serve;
 mod session;
@@ -105,7 +106,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),
     };
-    config::remember(cli.config.clone(), &matches);
+    layered::remember(cli.config.clone(), &matches, Cli::command());
     let result = match cli.command {
         Command::Token(cmd) => token::run(cmd),
         Command::Password(cmd) => password::run(cmd),

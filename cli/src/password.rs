@@ -5,8 +5,8 @@ use std::io::{IsTerminal, Read};
 use clap::{Args, Subcommand};
 use djtoken::hashers::{HasherKind, Hashers, is_password_usable};
 
-use super::config::Layered;
 use super::flags::{HashersArg, Layer, VersionArg, settings};
+use super::layered::Layered;
 use super::{Fail, Outcome};
 
 #[derive(Subcommand)]

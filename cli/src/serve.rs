@@ -11,11 +11,11 @@ use djtoken::server::{AppState, shutdown_signal};
 use djtoken::settings::LogFormat;
 use djtoken::store::{DatabaseUrl, Dialect, InitOutcome, NewUser};
 
-use super::config::Layered;
 use super::flags::{
     HashersArg, Layer, LogFormatArg, SecretArgs, SessionArgs, StoreArgs, TimeZoneArg,
     TokenTimeoutArg, VersionArg,
 };
+use super::layered::Layered;
 use super::{Fail, Outcome};
 
 #[derive(Args, Debug)]
@@ -417,14 +417,14 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 /// naming it, the key file and the Django version, so that `djtoken serve` in that folder
 /// starts the same server with no flag. Whether it wrote one.
 fn standalone_config(settings: &Settings) -> Result<bool, Fail> {
-    if super::config::loaded_file().is_some() {
+    if super::layered::loaded_file().is_some() {
         return Ok(false);
     }
     let Ok(DatabaseUrl::Sqlite(database)) = DatabaseUrl::parse(&settings.database_url) else {
         return Ok(false);
     };
     let dir = database.parent().map(Path::to_path_buf).unwrap_or_default();
-    let path = dir.join(super::config::DEFAULT_FILE);
+    let path = dir.join(super::layered::DEFAULT_FILE);
     if path.exists() {
         return Ok(false);
     }
@@ -514,7 +514,7 @@ async fn start(mut settings: Settings) -> Result<Outcome, Fail> {
     let model = store.model();
     let serve = &settings.serve;
     tracing::info!(
-        prefix = %state.prefix,
+        prefix = %state.routes.prefix,
         database = store.database(),
         user_table = %model.table,
         pk = %format!("{} ({:?})", model.pk_column, model.pk_kind),

@@ -16,8 +16,6 @@ LATEST_DJANGO_VERSION: str = _native.LATEST_DJANGO_VERSION
 
 
 Text = Union[str, bytes]
-_EPOCH_DATE = datetime.date(2001, 1, 1)
-_EPOCH = datetime.datetime(2001, 1, 1)
 
 
 class Verdict(enum.Enum):
@@ -75,13 +73,7 @@ def int_to_base36(i: int) -> str:
         raise TypeError("int_to_base36 takes an int, not %s" % type(i).__name__)
     if i < 0:
         raise ValueError("Negative base36 conversion input.")
-    if i < 2**128:
-        return _native.int_to_base36(i)
-    digits = []
-    while i:
-        i, d = divmod(i, 36)
-        digits.append("0123456789abcdefghijklmnopqrstuvwxyz"[d])
-    return "".join(reversed(digits))
+    return _native.int_to_base36(i)
 
 
 def base36_to_int(s: str) -> int:
@@ -120,7 +112,7 @@ class TokenapiTokenGenerator:
 
     def today(self) -> int:
         """Days since 2001-01-01, today in ``time_zone``."""
-        return (_local_now(self.time_zone).date() - _EPOCH_DATE).days
+        return _native.days_since_2001(self.time_zone)
 
     def make_token_for(self, pk: Any, password: str, days: Optional[int] = None) -> str:
         return self._native.make(str(pk), password, self.today() if days is None else days)
@@ -163,7 +155,7 @@ class PasswordResetTokenGenerator:
 
     def make_token(self, user: Any, *, timestamp: Optional[int] = None) -> str:
         if timestamp is None:
-            timestamp = int((self.now() - _EPOCH).total_seconds())
+            timestamp = _native.seconds_since_2001(self.time_zone)
         return self._native.make(str(user.pk), user.password, user.last_login, _email(user), timestamp)
 
     def verify(self, user: Any, token: str, *, now: Optional[datetime.datetime] = None) -> Verdict:

@@ -27,6 +27,7 @@ __all__ = [
     "b64_encode",
     "bcrypt_encode",
     "bcrypt_gensalt",
+    "days_since_2001",
     "django_versions",
     "int_to_base36",
     "loads",
@@ -35,6 +36,7 @@ __all__ = [
     "profile",
     "salted_hmac_digest",
     "scrypt_encode",
+    "seconds_since_2001",
     "setting",
     "tokenapi_drop_in",
     "tokenapi_generator",
@@ -48,6 +50,8 @@ LATEST_DJANGO_VERSION: str
 
 def salted_hmac_digest(key_salt: _Text, value: _Text, secret: _Text, algorithm: str) -> bytes: ...
 def int_to_base36(i: int) -> str: ...
+def days_since_2001(time_zone: str) -> int: ...
+def seconds_since_2001(time_zone: str) -> int: ...
 
 class WorkFactorTooHigh(ValueError): ...
 

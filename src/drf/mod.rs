@@ -124,7 +124,7 @@ pub fn parse_basic(header: &[u8]) -> BasicHeader {
     };
     let text = match String::from_utf8(decoded) {
         Ok(text) => text,
-        Err(e) => crate::latin1::decode(e.as_bytes()),
+        Err(e) => crate::wire::latin1::decode(e.as_bytes()),
     };
     match text.split_once(':') {
         Some((username, password)) => BasicHeader::Credentials {

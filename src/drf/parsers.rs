@@ -48,7 +48,7 @@ fn char_field(value: Option<&Value>, trim: bool) -> Result<String, &'static str>
         Some(Value::Number(n)) => python_number(n),
         Some(_) => return Err("Not a valid string."),
     };
-    let stripped = text.trim_matches(crate::pyint::is_str_space);
+    let stripped = text.trim_matches(crate::wire::pyint::is_str_space);
     if text.is_empty() || (trim && stripped.is_empty()) {
         return Err("This field may not be blank.");
     }

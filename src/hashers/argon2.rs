@@ -204,7 +204,7 @@ impl PasswordHasher for Argon2PasswordHasher {
         Ok(Decoded {
             algorithm: ALGORITHM,
             // Django decodes the salt bytes as latin-1: one character per byte.
-            salt: crate::latin1::decode(&parts.salt),
+            salt: crate::wire::latin1::decode(&parts.salt),
             hash: parts.hash_b64,
             work: WorkFactors::Argon2 {
                 variety: parts.variety.to_owned(),
@@ -250,13 +250,13 @@ impl PasswordHasher for Argon2PasswordHasher {
             self.params.memory_cost,
             self.params.parallelism,
         );
-        let salt = crate::latin1::decode(&parts.salt);
+        let salt = crate::wire::latin1::decode(&parts.salt);
         Ok(current != wanted || must_update_salt(&salt))
     }
 
     fn safe_summary(&self, encoded: &str) -> Result<Vec<(&'static str, String)>, HashError> {
         let parts = parse(encoded)?;
-        let salt = crate::latin1::decode(&parts.salt);
+        let salt = crate::wire::latin1::decode(&parts.salt);
         Ok(vec![
             ("algorithm", ALGORITHM.to_owned()),
             ("variety", parts.variety.to_owned()),

@@ -97,7 +97,7 @@ impl BCryptPasswordHasher {
         if !self.sha256_first {
             return password;
         }
-        const HEX: &[u8; 16] = b"0123456789abcdef";
+        use crate::wire::hex::DIGITS as HEX;
         for (pair, byte) in buf.chunks_exact_mut(2).zip(sha2::Sha256::digest(password)) {
             pair[0] = HEX[usize::from(byte >> 4)];
             pair[1] = HEX[usize::from(byte & 0xf)];

@@ -34,7 +34,7 @@ mod scrypt;
 use std::fmt;
 
 use crate::crypto::{RANDOM_STRING_CHARS, get_random_string};
-use crate::pyint::{PyInt, parse_int};
+use crate::wire::pyint::{PyInt, parse_int};
 pub use profiles::{Argon2Params, PROFILES, Profile, ScryptParams};
 
 use crate::version::DjangoVersion;

@@ -259,7 +259,10 @@ fn loads<'py>(
         None => Ok(value),
         Some(raw) => py.import(pyo3::intern!(py, "json"))?.call_method1(
             pyo3::intern!(py, "loads"),
-            (PyString::new(py, &crate::latin1::decode(raw.as_bytes())),),
+            (PyString::new(
+                py,
+                &crate::wire::latin1::decode(raw.as_bytes()),
+            ),),
         ),
     }
 }

@@ -24,7 +24,9 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(tokenapi_generator, m)?)?;
     m.add_class::<ResetGenerator>()?;
     m.add_function(wrap_pyfunction!(salted_hmac_digest, m)?)?;
-    m.add_function(wrap_pyfunction!(int_to_base36, m)?)
+    m.add_function(wrap_pyfunction!(int_to_base36, m)?)?;
+    m.add_function(wrap_pyfunction!(days_since_2001, m)?)?;
+    m.add_function(wrap_pyfunction!(seconds_since_2001, m)?)
 }
 
 /// `salted_hmac(key_salt, value, secret, algorithm).digest()`.
@@ -46,10 +48,34 @@ fn salted_hmac_digest<'py>(
     Ok(PyBytes::new(py, mac.as_bytes()))
 }
 
-/// `int_to_base36(i)` for 0 ≤ i < 2**128.
+/// `int_to_base36(i)` for any `i ≥ 0` (the caller checks the type and the sign).
 #[pyfunction]
-fn int_to_base36(i: u128) -> String {
-    crate::base36::int_to_base36(i)
+fn int_to_base36(i: &Bound<'_, PyInt>) -> PyResult<String> {
+    if let Ok(small) = i.extract::<u128>() {
+        return Ok(crate::base36::int_to_base36(small));
+    }
+    let bits: usize = i.call_method0("bit_length")?.extract()?;
+    let bytes = i.call_method1("to_bytes", (bits.div_ceil(8), "big"))?;
+    Ok(crate::base36::int_to_base36_be(
+        bytes.cast::<PyBytes>()?.as_bytes(),
+    ))
+}
+
+/// Days since 2001-01-01, today in `time_zone` (tokenapi's day).
+#[pyfunction]
+fn days_since_2001(time_zone: &str) -> PyResult<i64> {
+    Ok(clock(time_zone)?.days_since_2001())
+}
+
+/// Seconds since 2001-01-01 00:00, now in `time_zone` (the reset token's timestamp).
+#[pyfunction]
+fn seconds_since_2001(time_zone: &str) -> PyResult<i64> {
+    Ok(clock(time_zone)?.seconds_since_2001())
+}
+
+fn clock(time_zone: &str) -> PyResult<crate::clock::Clock> {
+    let zone = crate::clock::parse_time_zone(time_zone).map_err(value_error)?;
+    Ok(crate::clock::Clock::system(zone))
 }
 
 /// `date.today()` as days since 2001-01-01, kept until the next local midnight, at most a

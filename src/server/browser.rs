@@ -63,7 +63,7 @@ impl Browser {
         let decoded: Vec<(&str, std::borrow::Cow<'_, str>)> = input
             .headers
             .iter()
-            .map(|(name, value)| (name.as_str(), crate::latin1::text(value.as_bytes())))
+            .map(|(name, value)| (name.as_str(), crate::wire::latin1::text(value.as_bytes())))
             .collect();
         let text = |name: &str| {
             decoded

@@ -95,7 +95,7 @@ impl ApiBody {
         let bytes = read_body(state, headers, body).await?;
         let content_type = headers
             .get(header::CONTENT_TYPE)
-            .map(|v| crate::latin1::decode(v.as_bytes()));
+            .map(|v| crate::wire::latin1::decode(v.as_bytes()));
         let media = content_type
             .as_deref()
             .and_then(|t| t.split(';').next())

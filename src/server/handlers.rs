@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, Method, StatusCode, Uri, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
-use super::methods::{Credentials, Outcome, Refusal, parse_cookie};
+use super::methods::{Credentials, Outcome, Refusal};
 use super::metrics::Route;
 use super::reply::{ForwardAuth, Reply};
 use super::request::{Params, decode_path, post_params};
@@ -20,9 +20,10 @@ use super::throttle::Account;
 use super::{AppState, Peer};
 use crate::auth::{AuthError, BadCredentials};
 use crate::axes::AxesAttempt;
-use crate::pyint::decimal_value;
 use crate::responses;
 use crate::store::StoreError;
+use crate::wire::cookie::parse_cookie;
+use crate::wire::pyint::decimal_value;
 
 /// Seconds a client should wait before retrying when hashing capacity is exhausted.
 const RETRY_OVERLOADED: u32 = 1;
@@ -85,7 +86,7 @@ pub async fn tokenapi(
 ) -> (Extension<Route>, Reply) {
     let (method, uri, headers, body) = take_parts(request);
     let path = decode_path(uri.path());
-    let Some(rest) = path.strip_prefix(state.prefix.as_str()) else {
+    let Some(rest) = path.strip_prefix(state.routes.prefix.as_str()) else {
         return (Extension(Route::Other), Reply::NotFound);
     };
     match match_tokenapi(rest) {
@@ -112,11 +113,11 @@ pub(super) async fn read_body(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|n| n > state.body_limit as u64) {
+    if announced.is_some_and(|n| n > state.requests.body_limit as u64) {
         return Err(Reply::TooLarge);
     }
-    let collect = Limited::new(body, state.body_limit).collect();
-    match tokio::time::timeout(state.request_timeout, collect).await {
+    let collect = Limited::new(body, state.requests.body_limit).collect();
+    match tokio::time::timeout(state.requests.request_timeout, collect).await {
         Err(_) => Err(Reply::Timeout),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(Reply::TooLarge),
@@ -188,13 +189,17 @@ pub(super) fn client_address(
     headers: &HeaderMap,
     peer: Option<Peer>,
 ) -> Option<IpAddr> {
-    let from_header = state.client_address_header.as_ref().and_then(|name| {
-        let last = headers.get_all(name).iter().next_back()?.to_str().ok()?;
-        let text = last.rsplit(',').next()?.trim();
-        text.parse::<IpAddr>()
-            .ok()
-            .or_else(|| text.parse::<SocketAddr>().ok().map(|s| s.ip()))
-    });
+    let from_header = state
+        .requests
+        .client_address_header
+        .as_ref()
+        .and_then(|name| {
+            let last = headers.get_all(name).iter().next_back()?.to_str().ok()?;
+            let text = last.rsplit(',').next()?.trim();
+            text.parse::<IpAddr>()
+                .ok()
+                .or_else(|| text.parse::<SocketAddr>().ok().map(|s| s.ip()))
+        });
     from_header.or(peer.map(|p| p.0.ip()))
 }
 
@@ -220,7 +225,7 @@ pub(super) async fn axes_refusal(
     // As Django's `request.META` holds it.
     let user_agent = headers
         .get(header::USER_AGENT)
-        .map(|v| crate::latin1::decode(v.as_bytes()));
+        .map(|v| crate::wire::latin1::decode(v.as_bytes()));
     let attempt = AxesAttempt {
         username,
         ip_address: ip.as_deref(),
@@ -431,7 +436,7 @@ pub(super) fn request_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
     let joined: Vec<String> = headers
         .get_all(header::COOKIE)
         .iter()
-        .map(|v| crate::latin1::decode(v.as_bytes()))
+        .map(|v| crate::wire::latin1::decode(v.as_bytes()))
         .collect();
     parse_cookie(&joined.join("; "))
 }
@@ -445,7 +450,7 @@ async fn read_credentials(
     body: Body,
 ) -> Result<Credentials, Reply> {
     let query = Params::urlencoded(original_query(
-        state.forwarded_uri_header.as_ref(),
+        state.requests.forwarded_uri_header.as_ref(),
         &headers,
         uri,
     ));
@@ -461,7 +466,7 @@ async fn read_credentials(
         post,
         method: original_method(
             state,
-            state.forwarded_method_header.as_ref(),
+            state.requests.forwarded_method_header.as_ref(),
             &headers,
             method,
         ),

@@ -97,48 +97,61 @@ impl HashRunner for ServerRunner {
     }
 }
 
-/// What every handler shares.
+/// What every handler shares: what authenticates, how requests are read, where things are
+/// served, and what the server keeps for itself.
 pub struct AppState {
     /// Logins and token checks.
     pub auth: Arc<Authenticator<ServerRunner>>,
     /// `/auth`'s methods, in order.
     pub methods: Vec<Box<dyn AuthMethod>>,
-    /// The one header trusted for the original URI; `None`: `/auth`'s own query string.
-    pub forwarded_uri_header: Option<axum::http::HeaderName>,
-    /// The one header trusted for the original method; `None`: `/auth`'s own.
-    pub forwarded_method_header: Option<axum::http::HeaderName>,
-    /// The tokenapi prefix, normalised.
-    pub prefix: String,
     /// The project's sessions and CSRF rules, when the `session` method is configured.
     pub browser: Option<Arc<browser::Browser>>,
-    /// The session endpoints' paths (`serve.session_prefix` and `SESSION_ENDPOINTS`).
-    pub session_routes: [String; 4],
-    /// The API views served in a package's place (DRF's, simplejwt's, knox's), by path.
-    pub api_routes: Vec<(String, ApiView)>,
     /// simplejwt's configuration, when its method or a view of it is configured.
     pub simplejwt: Option<Arc<crate::simplejwt::Config>>,
     /// knox's configuration, when its method or a view of it is configured.
     pub knox: Option<Arc<crate::knox::Config>>,
     /// How knox's login view authenticates, from `REST_FRAMEWORK`.
     pub knox_login: knox_views::LoginAuthentication,
+    /// django-axes' lockout rules, when the project uses it.
+    pub axes: Option<crate::axes::AxesLockout>,
     /// How `created` and the like are stored (`USE_TZ`, `TIME_ZONE`).
     pub times: crate::store::NaiveTimes,
+    /// How a request is read: the headers trusted, the body's limits.
+    pub requests: RequestRules,
+    /// Where each view is served.
+    pub routes: Routes,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
-    /// Largest body accepted.
-    pub body_limit: usize,
-    /// Time a client may take to send a request body.
-    pub request_timeout: Duration,
-    /// Whether `/metrics` is served on the main listener (not when it has one of its own).
-    pub metrics_on_main: bool,
     /// The warnings requests can repeat, each logged at most once per interval.
     pub warnings: connections::Warnings,
     /// Failed logins counted per username and client address.
     pub throttle: throttle::LoginThrottle,
-    /// django-axes' lockout rules, when the project uses it.
-    pub axes: Option<crate::axes::AxesLockout>,
+}
+
+/// How a request is read (`serve`'s settings).
+pub struct RequestRules {
+    /// The one header trusted for the original URI; `None`: `/auth`'s own query string.
+    pub forwarded_uri_header: Option<axum::http::HeaderName>,
+    /// The one header trusted for the original method; `None`: `/auth`'s own.
+    pub forwarded_method_header: Option<axum::http::HeaderName>,
     /// The one header trusted for the client's address; `None`: the peer address.
     pub client_address_header: Option<axum::http::HeaderName>,
+    /// Largest body accepted.
+    pub body_limit: usize,
+    /// Time a client may take to send a request body.
+    pub request_timeout: Duration,
+}
+
+/// Where each view is served (`serve`'s settings).
+pub struct Routes {
+    /// The tokenapi prefix, normalised.
+    pub prefix: String,
+    /// The session endpoints' paths (`serve.session_prefix` and `SESSION_ENDPOINTS`).
+    pub session_routes: [String; 4],
+    /// The API views served in a package's place (DRF's, simplejwt's, knox's), by path.
+    pub api_routes: Vec<(String, ApiView)>,
+    /// Whether `/metrics` is served on the main listener (not when it has one of its own).
+    pub metrics_on_main: bool,
 }
 
 /// The address of the connection a request came on, added to each request when the login
@@ -215,21 +228,29 @@ impl AppState {
             knox_login: knox_views::LoginAuthentication::from_settings(&settings.rest_framework),
             simplejwt,
             browser,
-            session_routes: serve.session_routes(),
-            api_routes: serve.api_routes(),
             times: parts.times,
-            forwarded_uri_header: header(
-                "serve.forwarded_uri_header",
-                &serve.forwarded_uri_header,
-            )?,
-            forwarded_method_header: header(
-                "serve.forwarded_method_header",
-                &serve.forwarded_method_header,
-            )?,
-            client_address_header: header(
-                "serve.client_address_header",
-                &serve.client_address_header,
-            )?,
+            requests: RequestRules {
+                forwarded_uri_header: header(
+                    "serve.forwarded_uri_header",
+                    &serve.forwarded_uri_header,
+                )?,
+                forwarded_method_header: header(
+                    "serve.forwarded_method_header",
+                    &serve.forwarded_method_header,
+                )?,
+                client_address_header: header(
+                    "serve.client_address_header",
+                    &serve.client_address_header,
+                )?,
+                body_limit: serve.body_limit,
+                request_timeout: serve.request_timeout()?,
+            },
+            routes: Routes {
+                prefix: serve.prefix(),
+                session_routes: serve.session_routes(),
+                api_routes: serve.api_routes(),
+                metrics_on_main: serve.metrics_bind.is_none(),
+            },
             throttle: throttle::LoginThrottle::new(
                 serve.login_throttle_username,
                 serve.login_throttle_address,
@@ -237,12 +258,8 @@ impl AppState {
             ),
             axes: parts.axes,
             auth,
-            prefix: serve.prefix(),
-            metrics_on_main: serve.metrics_bind.is_none(),
             warnings: connections::Warnings::default(),
             metrics,
-            body_limit: serve.body_limit,
-            request_timeout: serve.request_timeout()?,
         })
     }
 }
@@ -255,10 +272,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/auth/{*original}", any(handlers::forward_auth))
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz));
-    if state.metrics_on_main {
+    if state.routes.metrics_on_main {
         router = router.route("/metrics", get(handlers::metrics));
     }
-    for (path, view) in &state.api_routes {
+    for (path, view) in &state.routes.api_routes {
         use crate::simplejwt::views::View as Jwt;
         use knox_views::View as Knox;
         let handler = match view {
@@ -281,7 +298,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             any(session_views::logout),
             any(session_views::whoami),
         ];
-        for (path, view) in state.session_routes.iter().zip(views) {
+        for (path, view) in state.routes.session_routes.iter().zip(views) {
             router = router.route(path, view);
         }
     }

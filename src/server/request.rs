@@ -151,7 +151,7 @@ pub fn token_required(
         && let Some(header) = authorization
     {
         // WSGI hands Django the header as latin-1 text.
-        let header = crate::latin1::decode(header);
+        let header = crate::wire::latin1::decode(header);
         let Some((method, rest)) = header.split_once(' ') else {
             return TokenRequired::BadHeaderFormat;
         };
@@ -172,7 +172,7 @@ pub fn token_required(
 
 /// `b64decode(rest.strip()).decode().split(':', 1)`.
 fn basic(rest: &str) -> Option<(String, String)> {
-    let stripped = rest.trim_matches(crate::pyint::is_str_space);
+    let stripped = rest.trim_matches(crate::wire::pyint::is_str_space);
     if !stripped.is_ascii() {
         return None;
     }

@@ -24,7 +24,6 @@ use std::sync::Arc;
 
 use super::browser::{Browser, CsrfInput};
 use super::handlers::{LoginFailure, database_error, password_login, read_body, request_cookies};
-use super::methods::find_cookie as cookie;
 use super::metrics::Route;
 use super::reply::Reply;
 use super::request::{Params, post_params};
@@ -34,6 +33,7 @@ use crate::csrf::{self, CsrfConfig};
 use crate::responses;
 use crate::sessions::{Anonymous, MODEL_BACKEND, SessionData, SessionError};
 use crate::user::User;
+use crate::wire::cookie::find_cookie as cookie;
 
 type Answer = (Extension<Route>, Reply);
 

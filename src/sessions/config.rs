@@ -259,8 +259,8 @@ impl CookieSettings {
         &'a self,
         value: &'a str,
         max_age: Option<i64>,
-    ) -> crate::cookie::SetCookie<'a> {
-        crate::cookie::SetCookie {
+    ) -> crate::wire::cookie::SetCookie<'a> {
+        crate::wire::cookie::SetCookie {
             name: &self.name,
             value,
             max_age,
@@ -274,8 +274,8 @@ impl CookieSettings {
     }
 
     /// The `Set-Cookie` that deletes the session cookie (after a logout or a flush).
-    pub fn deleting(&self) -> crate::cookie::SetCookie<'_> {
-        crate::cookie::SetCookie::deleting(
+    pub fn deleting(&self) -> crate::wire::cookie::SetCookie<'_> {
+        crate::wire::cookie::SetCookie::deleting(
             &self.name,
             &self.path,
             self.domain.as_deref(),

@@ -83,7 +83,7 @@ pub fn python_exact(data: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
     use std::borrow::Cow;
     let text = match std::str::from_utf8(data) {
         Ok(ascii) if ascii.is_ascii() => Cow::Borrowed(ascii),
-        _ => Cow::Owned(crate::latin1::decode(data)),
+        _ => Cow::Owned(crate::wire::latin1::decode(data)),
     };
     if !may_hold_unusual_integers(text.as_bytes()) {
         return Some(text);

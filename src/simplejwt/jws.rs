@@ -153,9 +153,9 @@ fn int_of(value: &Value) -> Option<f64> {
             (_, _, Some(f)) if f.is_finite() => Some(f.trunc()),
             _ => None,
         },
-        Value::String(s) => match crate::pyint::parse_int(s).ok()? {
-            crate::pyint::PyInt::Small(v) => Some(v as f64),
-            crate::pyint::PyInt::Huge { negative } => Some(if negative {
+        Value::String(s) => match crate::wire::pyint::parse_int(s).ok()? {
+            crate::wire::pyint::PyInt::Small(v) => Some(v as f64),
+            crate::wire::pyint::PyInt::Huge { negative } => Some(if negative {
                 f64::NEG_INFINITY
             } else {
                 f64::INFINITY

@@ -182,38 +182,8 @@ impl Credentials {
 
     /// `request.COOKIES.get(name)`: the last cookie of that name.
     pub fn cookie(&self, name: &str) -> Option<&str> {
-        find_cookie(&self.cookies, name)
+        crate::wire::cookie::find_cookie(&self.cookies, name)
     }
-}
-
-/// `COOKIES.get(name)` of parsed cookies: the last cookie of that name.
-pub fn find_cookie<'a>(cookies: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    cookies
-        .iter()
-        .rev()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
-/// `django.http.cookie.parse_cookie`: `;`-separated chunks, `key=value` or a bare value (under
-/// the empty key), both stripped; chunks that are empty on both sides are skipped; values are
-/// unquoted the way `http.cookies._unquote` does it for the common case (surrounding quotes).
-pub fn parse_cookie(header: &str) -> Vec<(String, String)> {
-    header
-        .split(';')
-        .filter_map(|chunk| {
-            let (key, value) = chunk.split_once('=').unwrap_or(("", chunk));
-            let (key, value) = (key.trim(), value.trim());
-            if key.is_empty() && value.is_empty() {
-                return None;
-            }
-            let value = value
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
-                .unwrap_or(value);
-            Some((key.to_owned(), value.to_owned()))
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -221,17 +191,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cookies_parse_as_django_does() {
-        let cookies = parse_cookie("sessionid=abc; csrftoken=x=y;  bare ;;a=\"q\"; sessionid=def");
-        assert_eq!(
-            cookies,
-            vec![
-                ("sessionid".into(), "abc".into()),
-                ("csrftoken".into(), "x=y".into()),
-                (String::new(), "bare".into()),
-                ("a".into(), "q".into()),
-                ("sessionid".into(), "def".into()),
-            ]
+    fn a_requests_cookie_is_the_last_of_its_name() {
+        let cookies = crate::wire::cookie::parse_cookie(
+            "sessionid=abc; csrftoken=x=y;  bare ;;a=\"q\"; sessionid=def",
         );
         let request = Credentials {
             cookies,

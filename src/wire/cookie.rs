@@ -1,4 +1,5 @@
-//! `Set-Cookie` values as Django writes them: `HttpResponse.set_cookie` and `delete_cookie`,
+//! Cookies as Django reads them (`parse_cookie`, `COOKIES.get`) and writes them. `Set-Cookie`
+//! values as Django writes them: `HttpResponse.set_cookie` and `delete_cookie`,
 //! printed by Python's `http.cookies.Morsel` (attributes in its sorted order, the value
 //! quoted only when it needs to be). Checked against real Django's headers in
 //! `tests/django_csrf.rs` (`set_cookie` vectors of `fixtures/gen/csrf.py`).
@@ -122,9 +123,56 @@ impl SetCookie<'_> {
     }
 }
 
+/// `COOKIES.get(name)` of parsed cookies: the last cookie of that name.
+pub fn find_cookie<'a>(cookies: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    cookies
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// `django.http.cookie.parse_cookie`: `;`-separated chunks, `key=value` or a bare value (under
+/// the empty key), both stripped; chunks that are empty on both sides are skipped; values are
+/// unquoted the way `http.cookies._unquote` does it for the common case (surrounding quotes).
+pub fn parse_cookie(header: &str) -> Vec<(String, String)> {
+    header
+        .split(';')
+        .filter_map(|chunk| {
+            let (key, value) = chunk.split_once('=').unwrap_or(("", chunk));
+            let (key, value) = (key.trim(), value.trim());
+            if key.is_empty() && value.is_empty() {
+                return None;
+            }
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value);
+            Some((key.to_owned(), value.to_owned()))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cookies_parse_as_django_does() {
+        let cookies = parse_cookie("sessionid=abc; csrftoken=x=y;  bare ;;a=\"q\"; sessionid=def");
+        assert_eq!(
+            cookies,
+            vec![
+                ("sessionid".into(), "abc".into()),
+                ("csrftoken".into(), "x=y".into()),
+                (String::new(), "bare".into()),
+                ("a".into(), "q".into()),
+                ("sessionid".into(), "def".into()),
+            ]
+        );
+        assert_eq!(find_cookie(&cookies, "sessionid"), Some("def"));
+        assert_eq!(find_cookie(&cookies, "nope"), None);
+    }
 
     #[test]
     fn values_are_quoted_as_http_cookies_quotes_them() {

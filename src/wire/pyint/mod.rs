@@ -70,7 +70,7 @@ pub fn decimal_value(c: char) -> Option<u32> {
 /// `int(text)` for base 10.
 ///
 /// ```
-/// use djtoken::pyint::{parse_int, PyInt};
+/// use djtoken::wire::pyint::{parse_int, PyInt};
 /// assert_eq!(parse_int(" +1_000\u{a0}"), Ok(PyInt::Small(1000)));
 /// assert_eq!(parse_int("١٢"), Ok(PyInt::Small(12)));
 /// assert!(parse_int("1__0").is_err());
