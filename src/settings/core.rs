@@ -4,10 +4,10 @@ use super::{Settings, SettingsError, invalid};
 use std::time::Duration;
 
 use super::{AxesParameters, seconds};
-use crate::TokenapiTokenGenerator;
 use crate::clock::{Clock, TimeZone, parse_time_zone};
 use crate::crypto::SecretKeys;
 use crate::hashers::{HasherSettings, Hashers, resolve};
+use crate::tokens::TokenapiTokenGenerator;
 use crate::version::DjangoVersion;
 impl Settings {
     /// The Django version whose defaults apply: the configured one, else the latest.
