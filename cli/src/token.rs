@@ -42,7 +42,7 @@ pub enum TokenCommand {
         #[command(flatten)]
         service: ServiceArgs,
     },
-    /// Check a token against the user's row as /token/<token>/<user>.json does and print its
+    /// Check a token against the user's row as `/token/<token>/<user>.json` does and print its
     /// JSON answer. Exit 1 when the token does not match.
     Verify {
         /// The user id, as it would appear in the URL.
