@@ -199,16 +199,28 @@ impl Row {
     }
 
     /// A user, from the six columns every user lookup selects (see
-    /// [`UserQueries`](super::users::UserQueries)).
-    pub fn user(&self, kind: PkKind) -> Result<User, StoreError> {
+    /// [`UserQueries`](super::users::UserQueries)); the row's text moves into it.
+    pub fn into_user(mut self, kind: PkKind) -> Result<User, StoreError> {
+        let pk = self.pk(0, kind)?;
+        let last_login = self.naive(4, "last_login")?;
+        let is_active = self.flag(5, "is_active", true)?;
         Ok(User {
-            pk: self.pk(0, kind)?,
-            username: self.text(1, "the username")?.unwrap_or_default(),
-            password: self.text(2, "the password")?.unwrap_or_default(),
-            email: self.text(3, "the email")?.unwrap_or_default(),
-            last_login: self.naive(4, "last_login")?,
-            is_active: self.flag(5, "is_active", true)?,
+            pk,
+            username: self.take_text(1, "the username")?,
+            password: self.take_text(2, "the password")?,
+            email: self.take_text(3, "the email")?,
+            last_login,
+            is_active,
         })
+    }
+
+    /// Text moved out of the row (`""` for `NULL`).
+    fn take_text(&mut self, index: usize, what: &str) -> Result<String, StoreError> {
+        match self.cells.get_mut(index) {
+            Some(Cell::Text(text)) => Ok(std::mem::take(text)),
+            Some(Cell::Null) | None => Ok(String::new()),
+            Some(_) => Err(self.unreadable(index, what)),
+        }
     }
 }
 
@@ -287,6 +299,29 @@ mod tests {
         );
         assert!(read(Cell::Null, PkKind::Integer).is_err());
         assert!(read(Cell::Text("x".into()), PkKind::Uuid).is_err());
+    }
+
+    #[test]
+    fn a_user_row_reads_as_django_reads_it() {
+        let user = row(vec![
+            Cell::Int(3),
+            Cell::Text("alice".into()),
+            Cell::Text("!".into()),
+            Cell::Null,
+            Cell::Text("2030-07-01 12:00:00.5".into()),
+            Cell::Int(0),
+        ])
+        .into_user(PkKind::Integer)
+        .expect("a user");
+        assert_eq!((user.pk, user.username.as_str()), (Pk::Int(3), "alice"));
+        assert_eq!(user.email, "");
+        assert!(!user.is_active);
+        assert_eq!(
+            user.last_login.map(|t| t.to_string()),
+            Some("2030-07-01 12:00:00.500".into())
+        );
+        let bad = row(vec![Cell::Int(3), Cell::Int(5)]).into_user(PkKind::Integer);
+        assert!(bad.is_err());
     }
 
     #[test]

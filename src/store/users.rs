@@ -163,7 +163,8 @@ impl Database {
         let row = self
             .row(&self.queries.users.by_pk, vec![Param::Pk(pk.clone())])
             .await?;
-        row.map(|row| row.user(self.model().pk_kind)).transpose()
+        row.map(|row| row.into_user(self.model().pk_kind))
+            .transpose()
     }
 
     /// The user whose `USERNAME_FIELD` equals `username` as the database compares it
@@ -177,7 +178,8 @@ impl Database {
         let row = self
             .row(&self.queries.users.by_username, vec![Param::text(username)])
             .await?;
-        row.map(|row| row.user(self.model().pk_kind)).transpose()
+        row.map(|row| row.into_user(self.model().pk_kind))
+            .transpose()
     }
 
     /// `UPDATE … SET password = new WHERE pk = … AND password = old`: a rehash that never
@@ -206,7 +208,7 @@ impl Database {
     pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
         let rows = self.rows(&self.queries.users.list, Vec::new()).await?;
         let kind = self.model().pk_kind;
-        rows.iter().map(|row| row.user(kind)).collect()
+        rows.into_iter().map(|row| row.into_user(kind)).collect()
     }
 
     /// Whether the user table and every configured column exist: reads no row, and fails

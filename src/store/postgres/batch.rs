@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use uuid::Uuid;
 
-use super::values::{Bound, bind_all, refs};
+use super::values::{Owned, bind_all, refs};
 use super::{PgStore, Shared, Use, pk_in_range};
 use crate::store::StoreError;
 use crate::store::driver::Param;
@@ -95,7 +95,8 @@ impl Shared {
         let rows = self
             .on_connection(Use::Read, |conn| async move {
                 let statement = self.statement(&conn, sql).await?;
-                let bound = bind_all(&[Param::Pk(pk.clone())], statement.params())?;
+                let params = [Param::Pk(pk.clone())];
+                let bound = bind_all(&params, statement.params())?;
                 conn.client
                     .query(&statement, &refs(&bound))
                     .await
@@ -171,7 +172,7 @@ impl Shared {
             .filter(|pk| seen.insert(*pk))
             .collect();
         // The array's element type is the column's (each value was checked to fit).
-        let param: Bound = match self.model.pk_kind {
+        let param: Owned = match self.model.pk_kind {
             PkKind::Integer => Box::new(
                 pks.iter()
                     .filter_map(|pk| match pk {

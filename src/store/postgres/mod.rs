@@ -238,7 +238,7 @@ impl Shared {
     }
 
     fn read_user(&self, row: &Row) -> Result<User, StoreError> {
-        super::driver::Row::new(cells(row), Arc::clone(&self.name)).user(self.model.pk_kind)
+        super::driver::Row::new(cells(row), Arc::clone(&self.name)).into_user(self.model.pk_kind)
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {

@@ -11,10 +11,18 @@ use crate::store::driver::{Cell, Param};
 use crate::user::Pk;
 
 /// A parameter bound for tokio-postgres.
-pub(super) type Bound = Box<dyn ToSql + Sync + Send>;
+pub(super) type Owned = Box<dyn ToSql + Sync + Send>;
+
+/// A parameter as bound: the caller's text as it is, or a value made for the column's type.
+pub(super) enum Bound<'a> {
+    /// Text, bound without a copy.
+    Borrowed(&'a (dyn ToSql + Sync)),
+    /// A value converted for the placeholder's type.
+    Owned(Owned),
+}
 
 /// `NULL` as the type the statement wants.
-fn null(ty: &Type) -> Bound {
+fn null(ty: &Type) -> Owned {
     match *ty {
         Type::BOOL => Box::new(None::<bool>),
         Type::INT2 => Box::new(None::<i16>),
@@ -38,7 +46,10 @@ fn is_text(ty: &Type) -> bool {
 /// Each parameter as the type the statement's placeholder has: a pk as the column's integer
 /// width or `uuid`, an instant as `timestamptz` (or naive as `times` says for `timestamp`,
 /// or ISO text where the statement casts text).
-pub(super) fn bind_all(params: &[Param], types: &[Type]) -> Result<Vec<Bound>, StoreError> {
+pub(super) fn bind_all<'a>(
+    params: &'a [Param],
+    types: &[Type],
+) -> Result<Vec<Bound<'a>>, StoreError> {
     params
         .iter()
         .zip(types)
@@ -46,9 +57,9 @@ pub(super) fn bind_all(params: &[Param], types: &[Type]) -> Result<Vec<Bound>, S
         .collect()
 }
 
-fn bind(param: &Param, ty: &Type) -> Result<Bound, StoreError> {
+fn bind<'a>(param: &'a Param, ty: &Type) -> Result<Bound<'a>, StoreError> {
     let int =
-        |i: i64| -> Result<Bound, StoreError> {
+        |i: i64| -> Result<Owned, StoreError> {
             Ok(match *ty {
                 Type::INT2 => Box::new(i16::try_from(i).map_err(|_| {
                     StoreError::Refused(format!("{i} is out of range for a smallint"))
@@ -58,16 +69,16 @@ fn bind(param: &Param, ty: &Type) -> Result<Bound, StoreError> {
                 _ => Box::new(i),
             })
         };
-    let naive = |n: NaiveDateTime| -> Bound {
+    let naive = |n: NaiveDateTime| -> Owned {
         match *ty {
             Type::TIMESTAMP => Box::new(n),
             Type::TIMESTAMPTZ => Box::new(n.and_utc()),
             _ => Box::new(n.and_utc().to_rfc3339()),
         }
     };
-    Ok(match param {
+    Ok(Bound::Owned(match param {
+        Param::Text(text) | Param::Pk(Pk::Str(text)) => return Ok(Bound::Borrowed(text)),
         Param::Null => null(ty),
-        Param::Text(text) | Param::Pk(Pk::Str(text)) => Box::new(text.clone()),
         Param::Int(i) | Param::Pk(Pk::Int(i)) => int(*i)?,
         Param::Bool(b) => Box::new(*b),
         Param::Pk(Pk::Uuid(u)) if is_text(ty) => Box::new(u.to_string()),
@@ -76,13 +87,16 @@ fn bind(param: &Param, ty: &Type) -> Result<Bound, StoreError> {
         Param::At(at, times) if *ty == Type::TIMESTAMP => Box::new(times.naive(*at)),
         Param::At(at, _) => naive(at.naive_utc()),
         Param::Naive(n) => naive(*n),
-    })
+    }))
 }
 
-pub(super) fn refs(bound: &[Bound]) -> Vec<&(dyn ToSql + Sync)> {
+pub(super) fn refs<'a>(bound: &'a [Bound<'_>]) -> Vec<&'a (dyn ToSql + Sync)> {
     bound
         .iter()
-        .map(|b| b.as_ref() as &(dyn ToSql + Sync))
+        .map(|b| match b {
+            Bound::Borrowed(value) => *value,
+            Bound::Owned(value) => value.as_ref() as &(dyn ToSql + Sync),
+        })
         .collect()
 }
 
