@@ -1,8 +1,8 @@
-//! Django's user table on SQLite, PostgreSQL and MySQL/MariaDB.
+//! Django's tables on SQLite, PostgreSQL and MySQL/MariaDB.
 //!
 //! A [`Database`] reads and updates the rows `django.contrib.auth` (or a custom
-//! `AUTH_USER_MODEL`, described by a [`UserModel`]) keeps, with prepared statements and
-//! parameters only; table and column names come from validated configuration and are quoted.
+//! `AUTH_USER_MODEL`, described by a [`UserModel`]), `django.contrib.sessions`, DRF, knox,
+//! simplejwt's blacklist and django-axes keep, with prepared statements and parameters only; table and column names come from validated configuration and are quoted.
 //! Every failure is a [`StoreError`] that names the database (never its password); a database
 //! that went away is retried on the next call, without a restart.
 
