@@ -472,6 +472,23 @@ fn uuid4() -> uuid::Uuid {
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
+/// `work` (a schema script), given four query timeouts: its error, or
+/// [`StoreError::Timeout`] naming `database`.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn schema_within<T>(
+    database: &str,
+    options: &StoreOptions,
+    work: impl std::future::Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    let limit = options.query_timeout * 4;
+    tokio::time::timeout(limit, work)
+        .await
+        .map_err(|_| StoreError::Timeout {
+            database: database.to_owned(),
+            timeout: limit,
+        })?
+}
+
 /// An error and its causes, `outer: inner: …` ("error connecting to server: Connection refused").
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 fn with_sources(e: &dyn std::error::Error) -> String {

@@ -395,19 +395,13 @@ impl MysqlStore {
     /// the tables appear in name order). MySQL commits each `CREATE TABLE` by itself: a script
     /// that fails half-way leaves the tables it made, which `db init` then refuses to touch.
     pub async fn run_schema(&self, script: &'static str) -> Result<(), StoreError> {
-        let limit = self.options.query_timeout * 4;
         let work = async {
             let mut conn = Conn::new(self.opts.clone()).await?;
             conn.query_drop(script).await?;
             conn.disconnect().await
         };
-        tokio::time::timeout(limit, work)
-            .await
-            .map_err(|_| StoreError::Timeout {
-                database: self.database.clone(),
-                timeout: limit,
-            })?
-            .map_err(|e| self.error(&e))
+        let work = async { work.await.map_err(|e| self.error(&e)) };
+        super::schema_within(&self.database, &self.options, work).await
     }
 }
 

@@ -57,9 +57,8 @@ impl Deref for PgStore {
 
 pub struct Shared {
     url: DatabaseUrl,
-    database: String,
-    /// The same, for the rows read.
-    name: Arc<str>,
+    /// The database, without credentials (shared with the rows read).
+    database: Arc<str>,
     model: UserModel,
     /// A user by pk (`$1`).
     by_pk: String,
@@ -98,8 +97,7 @@ impl PgStore {
             .max(1);
         let queries = UserQueries::new(&model, Dialect::Postgres);
         Ok(PgStore(Arc::new(Shared {
-            database: url.redacted(),
-            name: Arc::from(url.redacted()),
+            database: Arc::from(url.redacted()),
             by_pks: format!(
                 "{} WHERE {} = ANY($1)",
                 queries.select,
@@ -144,7 +142,7 @@ impl Shared {
 
     fn unavailable(&self, reason: String) -> StoreError {
         StoreError::Unavailable {
-            database: self.database.clone(),
+            database: self.database.to_string(),
             reason: scrub(reason, &self.url),
         }
     }
@@ -164,14 +162,14 @@ impl Shared {
             // invalid_authorization_specification, invalid_password: a wrong password or
             // user in the URL (or the password file), not a missing table.
             Some(db) if db.code().code().starts_with("28") => StoreError::Authentication {
-                database: self.database.clone(),
+                database: self.database.to_string(),
                 reason: scrub(
                     format!("{} ({})", db.message(), db.code().code()),
                     &self.url,
                 ),
             },
             Some(db) => StoreError::Query {
-                database: self.database.clone(),
+                database: self.database.to_string(),
                 reason: scrub(
                     format!("{} ({})", db.message(), db.code().code()),
                     &self.url,
@@ -183,7 +181,7 @@ impl Shared {
 
     fn timeout(&self) -> StoreError {
         StoreError::Timeout {
-            database: self.database.clone(),
+            database: self.database.to_string(),
             timeout: self.options.query_timeout,
         }
     }
@@ -238,7 +236,8 @@ impl Shared {
     }
 
     fn read_user(&self, row: &Row) -> Result<User, StoreError> {
-        super::driver::Row::new(cells(row), Arc::clone(&self.name)).into_user(self.model.pk_kind)
+        super::driver::Row::new(cells(row), Arc::clone(&self.database))
+            .into_user(self.model.pk_kind)
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
@@ -291,13 +290,7 @@ impl Shared {
                 .await
                 .map_err(|e| self.error(&e))
         };
-        let limit = self.options.query_timeout * 4;
-        tokio::time::timeout(limit, work)
-            .await
-            .map_err(|_| StoreError::Timeout {
-                database: self.database.clone(),
-                timeout: limit,
-            })?
+        super::schema_within(&self.database, &self.options, work).await
     }
 }
 
