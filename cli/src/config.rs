@@ -22,6 +22,10 @@ pub enum ConfigCommand {
     /// and the session engine's store; one line each (exit 0: all is well, 1: something is
     /// wrong, and the line says what). Takes serve's flags.
     Check(Box<ServeArgs>),
+    /// Print every key of djtoken.toml as a Markdown table: its default, its flag and
+    /// environment variable, and what it means, as the settings declare them (the reference
+    /// in docs/configuration.md is this table).
+    Keys,
 }
 
 pub fn run(command: ConfigCommand) -> Result<Outcome, Fail> {
@@ -31,6 +35,10 @@ pub fn run(command: ConfigCommand) -> Result<Outcome, Fail> {
             args.layer(&mut layered)?;
             print!("{}", show(&layered));
             layered.settings.validate()?;
+            Ok(Outcome::Yes)
+        }
+        ConfigCommand::Keys => {
+            print!("{}", keys_table());
             Ok(Outcome::Yes)
         }
         ConfigCommand::Check(args) => {
@@ -47,6 +55,26 @@ pub fn run(command: ConfigCommand) -> Result<Outcome, Fail> {
             })
         }
     }
+}
+
+/// Every key of `djtoken.toml` as a Markdown table, from the settings' declaration.
+fn keys_table() -> String {
+    let cell = |text: &str| text.replace('|', "\\|");
+    let mut out =
+        String::from("| key | default | flag, environment | meaning |\n|---|---|---|---|\n");
+    for key in Settings::keys() {
+        let default = Settings::default_text(&key.name)
+            .map_or_else(|| "not set".to_owned(), |text| format!("`{}`", cell(&text)));
+        let flag = key
+            .flag
+            .map_or_else(String::new, |f| format!("`{}`, `{}`", f.long, f.env));
+        out.push_str(&format!(
+            "| `{}` | {default} | {flag} | {} |\n",
+            key.name,
+            cell(&key.summary())
+        ));
+    }
+    out
 }
 
 /// `config check`: each part of what `djtoken serve` would build, then each store it needs,

@@ -1,17 +1,19 @@
-//! The flags that fill djtoken's [`Settings`], each declared once and flattened into the
-//! commands that need it. A flag (or the `DJTOKEN_*` environment variable beside it) that is
-//! given replaces the setting; one that is not leaves the library's default. Validation is the
-//! library's: these only parse and layer.
+//! The flags that fill djtoken's [`Settings`], made from the settings' own declaration
+//! ([`Settings::keys`]): each setting with a flag brings its flag, its `DJTOKEN_*` environment
+//! variable, its help (its documentation, with the default) and its parser, and a command
+//! takes the groups of flags it needs as one [`Flags`] argument group. A flag (or its
+//! variable) that is given replaces the setting; one that is not leaves the file's value or
+//! the default. Validation is the library's: these only parse and layer.
 //!
 //! `SECRET_KEY` itself is never a flag (argv is visible to every user of the machine through
 //! `ps`): it comes from a file or from `DJTOKEN_SECRET_KEY`.
 
-use std::path::PathBuf;
+use std::marker::PhantomData;
 
-use clap::Args;
-use djtoken::settings::{LogFormat, column_or_none, split_keys, strip_newline};
-use djtoken::user::PkKind;
-use djtoken::version::DjangoRelease;
+use clap::builder::PossibleValuesParser;
+use clap::parser::ValueSource;
+use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
+use djtoken::settings::{FlagGroup, Key, split_keys, strip_newline};
 use djtoken::{SecretKey, Settings};
 
 use super::Fail;
@@ -34,125 +36,192 @@ pub fn settings(layers: &[&dyn Layer]) -> Result<Settings, Fail> {
     Ok(layered.settings)
 }
 
+/// Which groups of flags a command takes.
+pub trait Takes: Clone + std::fmt::Debug + Send + Sync + 'static {
+    /// Whether it takes `group`.
+    fn takes(group: FlagGroup) -> bool;
+}
+
+macro_rules! takes {
+    ($($(#[$doc:meta])* $name:ident: $($group:ident)|+;)*) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Debug)]
+        pub struct $name;
+        impl Takes for $name {
+            fn takes(group: FlagGroup) -> bool {
+                matches!(group, $(FlagGroup::$group)|+)
+            }
+        }
+    )*};
+}
+
+/// The groups, each a [`Takes`].
+pub mod groups {
+    use super::{FlagGroup, Takes};
+    takes! {
+        /// `--django-version`.
+        Version: Version;
+        /// `--time-zone`.
+        TimeZone: TimeZone;
+        /// `--token-timeout-days`.
+        TokenTimeout: TokenTimeout;
+        /// `--reset-timeout-seconds`.
+        ResetTimeout: ResetTimeout;
+        /// `--password-hashers`.
+        Hashers: Hashers;
+        /// The key files, and the keys from the environment.
+        Secrets: Secrets;
+        /// The database and the user model.
+        Store: Store;
+        /// Where the sessions are.
+        Sessions: Sessions;
+        /// Everything `djtoken serve` takes.
+        Serve: Version | TimeZone | TokenTimeout | Hashers | Secrets | Store | Sessions | Serve;
+    }
+}
+
 /// `--django-version`.
-#[derive(Args, Clone, Debug)]
-pub struct VersionArg {
-    /// The Django version sharing the database (a series, 5.2, or a release, 5.2.8). Its
-    /// defaults apply (work factors, PASSWORD_HASHERS, schema); and given, a login rehashes
-    /// what that version would rehash (which changes the user's tokens, as in Django).
-    /// The patch level matters where Django changed a format within a series (signed
-    /// cookies in 5.2.15 and 6.0.6). Default: 6.1's defaults, and logins never rehash.
-    #[arg(long, env = "DJTOKEN_DJANGO_VERSION")]
-    pub django_version: Option<DjangoRelease>,
-}
-
-impl Layer for VersionArg {
-    fn layer(&self, to: &mut Layered) -> Result<(), Fail> {
-        let value = self.django_version.map(Some);
-        to.put("DJANGO_VERSION", "django_version", &value, |s| {
-            &mut s.django_version
-        });
-        Ok(())
-    }
-}
-
+pub type VersionArg = Flags<groups::Version>;
 /// `--time-zone`.
-#[derive(Args, Clone, Debug)]
-pub struct TimeZoneArg {
-    /// Django's TIME_ZONE, where days and seconds are counted [default: UTC].
-    #[arg(long, env = "DJTOKEN_TIME_ZONE")]
-    pub time_zone: Option<String>,
-}
-
-impl Layer for TimeZoneArg {
-    fn layer(&self, to: &mut Layered) -> Result<(), Fail> {
-        to.put("TIME_ZONE", "time_zone", &self.time_zone, |s| {
-            &mut s.time_zone
-        });
-        Ok(())
-    }
-}
-
+pub type TimeZoneArg = Flags<groups::TimeZone>;
 /// `--token-timeout-days`.
-#[derive(Args, Clone, Debug)]
-pub struct TokenTimeoutArg {
-    /// tokenapi's TOKEN_TIMEOUT_DAYS [default: 7].
-    #[arg(
-        long,
-        visible_alias = "timeout-days",
-        env = "DJTOKEN_TOKEN_TIMEOUT_DAYS",
-        allow_hyphen_values = true
-    )]
-    pub token_timeout_days: Option<i64>,
-}
-
+pub type TokenTimeoutArg = Flags<groups::TokenTimeout>;
 /// `--reset-timeout-seconds`.
-#[derive(Args, Clone, Debug)]
-pub struct ResetTimeoutArg {
-    /// Django's PASSWORD_RESET_TIMEOUT, in seconds [default: 259200].
-    #[arg(
-        long,
-        visible_alias = "timeout-seconds",
-        env = "DJTOKEN_PASSWORD_RESET_TIMEOUT",
-        allow_hyphen_values = true
-    )]
-    pub reset_timeout_seconds: Option<i64>,
-}
-
-impl Layer for ResetTimeoutArg {
-    fn layer(&self, to: &mut Layered) -> Result<(), Fail> {
-        to.put(
-            "PASSWORD_RESET_TIMEOUT",
-            "reset_timeout_seconds",
-            &self.reset_timeout_seconds,
-            |s| &mut s.password_reset_timeout,
-        );
-        Ok(())
-    }
-}
-
-impl Layer for TokenTimeoutArg {
-    fn layer(&self, to: &mut Layered) -> Result<(), Fail> {
-        to.put(
-            "TOKEN_TIMEOUT_DAYS",
-            "token_timeout_days",
-            &self.token_timeout_days,
-            |s| &mut s.token_timeout_days,
-        );
-        Ok(())
-    }
-}
-
+pub type ResetTimeoutArg = Flags<groups::ResetTimeout>;
 /// `--password-hashers`.
-#[derive(Args, Clone, Debug)]
-pub struct HashersArg {
-    /// PASSWORD_HASHERS, comma-separated class paths or algorithm names, preferred first
-    /// [default: that Django version's].
-    #[arg(long, env = "DJTOKEN_PASSWORD_HASHERS", value_delimiter = ',')]
-    pub password_hashers: Vec<String>,
+pub type HashersArg = Flags<groups::Hashers>;
+/// `--secret-key-file`, `--secret-key-fallbacks-file`, and the keys from the environment.
+pub type SecretArgs = Flags<groups::Secrets>;
+/// Where the users are, and how the user model maps onto the table.
+pub type StoreArgs = Flags<groups::Store>;
+/// Where the sessions are: `--session-engine`, `--session-cache-url`, `--session-file-path`
+/// (the other `SESSION_*` settings come from the configuration file).
+pub type SessionArgs = Flags<groups::Sessions>;
+
+/// The flags of the groups `T` takes, as the command line gave them.
+#[derive(Clone, Debug)]
+pub struct Flags<T: Takes> {
+    given: Vec<Given>,
+    takes: PhantomData<T>,
 }
 
-impl Layer for HashersArg {
-    fn layer(&self, to: &mut Layered) -> Result<(), Fail> {
-        let value = (!self.password_hashers.is_empty()).then(|| self.password_hashers.clone());
-        to.put("PASSWORD_HASHERS", "password_hashers", &value, |s| {
-            &mut s.password_hashers
+/// One setting the command line gave.
+#[derive(Clone, Debug)]
+struct Given {
+    key: String,
+    text: String,
+    source: Source,
+}
+
+impl<T: Takes> Flags<T> {
+    /// The settings' keys whose flags `T` takes.
+    fn keys() -> impl Iterator<Item = (Key, djtoken::settings::Flag)> {
+        Settings::keys()
+            .into_iter()
+            .filter_map(|key| key.flag.filter(|f| T::takes(f.group)).map(|f| (key, f)))
+    }
+}
+
+/// An argument's id: its flag without the dashes.
+fn id(flag: &djtoken::settings::Flag) -> &'static str {
+    flag.long.trim_start_matches('-')
+}
+
+/// `key`'s flag, as clap takes it.
+fn arg(key: &Key, flag: djtoken::settings::Flag) -> Arg {
+    let mut help = key.summary().replace('`', "");
+    if let Some(default) = Settings::default_text(&key.name) {
+        let default = default.trim_matches(['[', ']']).replace('"', "");
+        help.push_str(&format!(" [default: {default}]"));
+    }
+    let value_name = flag.value_name.map_or_else(
+        || id(&flag).to_ascii_uppercase().replace('-', "_"),
+        str::to_owned,
+    );
+    let mut arg = Arg::new(id(&flag))
+        .long(id(&flag))
+        .env(flag.env)
+        .help(help)
+        .value_name(value_name)
+        .action(if flag.list {
+            ArgAction::Append
+        } else {
+            ArgAction::Set
         });
+    if let Some(alias) = flag.alias {
+        arg = arg.visible_alias(alias);
+    }
+    if flag.switch {
+        arg = arg.num_args(0..=1).default_missing_value("true");
+    }
+    if flag.signed {
+        arg = arg.allow_hyphen_values(true);
+    }
+    if flag.choices.is_empty() {
+        let name = key.name.clone();
+        arg.value_parser(move |text: &str| {
+            Settings::default()
+                .set_flag(&name, text)
+                .map(|()| text.to_owned())
+        })
+    } else {
+        arg.value_parser(PossibleValuesParser::new(flag.choices))
+    }
+}
+
+impl<T: Takes> Args for Flags<T> {
+    fn augment_args(command: Command) -> Command {
+        command.args(Self::keys().map(|(key, flag)| arg(&key, flag)))
+    }
+
+    fn augment_args_for_update(command: Command) -> Command {
+        Self::augment_args(command)
+    }
+}
+
+impl<T: Takes> FromArgMatches for Flags<T> {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut given = Vec::new();
+        for (key, flag) in Self::keys() {
+            let Some(values) = matches.get_many::<String>(id(&flag)) else {
+                continue;
+            };
+            let source = match matches.value_source(id(&flag)) {
+                Some(ValueSource::EnvVariable) => Source::Env(flag.env.to_owned()),
+                _ => Source::Flag(flag.long.to_owned()),
+            };
+            let text = values.map(String::as_str).collect::<Vec<_>>().join(",");
+            given.push(Given {
+                key: key.name,
+                text,
+                source,
+            });
+        }
+        Ok(Flags {
+            given,
+            takes: PhantomData,
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
         Ok(())
     }
 }
 
-/// `--secret-key-file`, `--secret-key-fallbacks-file`, and the keys from the environment.
-#[derive(Args, Clone, Debug)]
-pub struct SecretArgs {
-    /// File holding SECRET_KEY (one trailing newline is ignored). Default: $DJTOKEN_SECRET_KEY.
-    #[arg(long, env = "DJTOKEN_SECRET_KEY_FILE", value_name = "PATH")]
-    pub secret_key_file: Option<PathBuf>,
-
-    /// File holding SECRET_KEY_FALLBACKS, one key per line.
-    /// Default: $DJTOKEN_SECRET_KEY_FALLBACKS (one key per line).
-    #[arg(long, env = "DJTOKEN_SECRET_KEY_FALLBACKS_FILE", value_name = "PATH")]
-    pub secret_key_fallbacks_file: Option<PathBuf>,
+impl<T: Takes> Layer for Flags<T> {
+    fn layer(&self, to: &mut Layered) -> Result<(), Fail> {
+        for given in &self.given {
+            to.settings
+                .set_flag(&given.key, &given.text)
+                .map_err(|e| Fail(format!("{}: {e}", given.source)))?;
+            to.mark(&given.key, given.source.clone());
+        }
+        if T::takes(FlagGroup::Secrets) {
+            secrets_from_environment(to)?;
+        }
+        Ok(())
+    }
 }
 
 /// The text of an environment variable, if set.
@@ -166,206 +235,27 @@ fn env_text(var: &str) -> Result<Option<String>, Fail> {
         .transpose()
 }
 
-impl Layer for SecretArgs {
-    fn layer(&self, to: &mut Layered) -> Result<(), Fail> {
-        let file = self.secret_key_file.clone().map(Some);
-        to.put("SECRET_KEY_FILE", "secret_key_file", &file, |s| {
-            &mut s.secret_key_file
-        });
-        let file = self.secret_key_fallbacks_file.clone().map(Some);
-        to.put(
+/// `DJTOKEN_SECRET_KEY` and `DJTOKEN_SECRET_KEY_FALLBACKS`: the keys themselves. They outrank
+/// the configuration file: a key given there replaces the file the configuration names (a
+/// flag and a variable together are an error, where the keys are read).
+fn secrets_from_environment(to: &mut Layered) -> Result<(), Fail> {
+    let from_file = |to: &Layered, key| matches!(to.source(key), Source::File(_));
+    if let Some(key) = env_text("DJTOKEN_SECRET_KEY")? {
+        to.settings.secret_key = Some(SecretKey::new(strip_newline(key)));
+        if from_file(to, "SECRET_KEY_FILE") {
+            to.settings.secret_key_file = None;
+        }
+        to.mark("SECRET_KEY_FILE", Source::Env("DJTOKEN_SECRET_KEY".into()));
+    }
+    if let Some(keys) = env_text("DJTOKEN_SECRET_KEY_FALLBACKS")? {
+        to.settings.secret_key_fallbacks = Some(split_keys(&keys));
+        if from_file(to, "SECRET_KEY_FALLBACKS_FILE") {
+            to.settings.secret_key_fallbacks_file = None;
+        }
+        to.mark(
             "SECRET_KEY_FALLBACKS_FILE",
-            "secret_key_fallbacks_file",
-            &file,
-            |s| &mut s.secret_key_fallbacks_file,
+            Source::Env("DJTOKEN_SECRET_KEY_FALLBACKS".into()),
         );
-        // The environment outranks the configuration file: a key given there replaces the
-        // file the configuration names (a flag and a variable together are an error, below).
-        let from_file = |to: &Layered, key| matches!(to.source(key), Source::File(_));
-        if let Some(key) = env_text("DJTOKEN_SECRET_KEY")? {
-            to.settings.secret_key = Some(SecretKey::new(strip_newline(key)));
-            if from_file(to, "SECRET_KEY_FILE") {
-                to.settings.secret_key_file = None;
-            }
-            to.mark("SECRET_KEY_FILE", Source::Env("DJTOKEN_SECRET_KEY".into()));
-        }
-        if let Some(keys) = env_text("DJTOKEN_SECRET_KEY_FALLBACKS")? {
-            to.settings.secret_key_fallbacks = Some(split_keys(&keys));
-            if from_file(to, "SECRET_KEY_FALLBACKS_FILE") {
-                to.settings.secret_key_fallbacks_file = None;
-            }
-            to.mark(
-                "SECRET_KEY_FALLBACKS_FILE",
-                Source::Env("DJTOKEN_SECRET_KEY_FALLBACKS".into()),
-            );
-        }
-        Ok(())
     }
-}
-
-/// Where the users are, and how the user model maps onto the table.
-#[derive(Args, Clone, Debug)]
-pub struct StoreArgs {
-    /// Database URL: sqlite:PATH (sqlite:///relative, sqlite:////absolute), postgres://… or mysql://…
-    /// [default: sqlite:db.sqlite3].
-    #[arg(long, env = "DJTOKEN_DATABASE")]
-    pub database: Option<String>,
-    /// A file holding the database password, for a --database URL without one (one
-    /// trailing newline ignored).
-    #[arg(long, env = "DJTOKEN_DATABASE_PASSWORD_FILE", value_name = "PATH")]
-    pub database_password_file: Option<PathBuf>,
-    /// AUTH_USER_MODEL's table [default: auth_user].
-    #[arg(long, env = "DJTOKEN_USER_TABLE")]
-    pub user_table: Option<String>,
-    /// The primary-key column [default: id].
-    #[arg(long, env = "DJTOKEN_PK_COLUMN")]
-    pub pk_column: Option<String>,
-    /// The primary key's kind: integer, biginteger, uuid or string [default: integer].
-    #[arg(long = "pk-type", env = "DJTOKEN_PK_TYPE")]
-    pub pk_type: Option<PkKind>,
-    /// USERNAME_FIELD's column [default: username].
-    #[arg(long, env = "DJTOKEN_USERNAME_FIELD")]
-    pub username_field: Option<String>,
-    /// EMAIL_FIELD's column, or "none" [default: email].
-    #[arg(long, env = "DJTOKEN_EMAIL_FIELD")]
-    pub email_field: Option<String>,
-    /// The password column [default: password].
-    #[arg(long, env = "DJTOKEN_PASSWORD_COLUMN")]
-    pub password_column: Option<String>,
-    /// The last_login column, or "none" [default: last_login].
-    #[arg(long, env = "DJTOKEN_LAST_LOGIN_COLUMN")]
-    pub last_login_column: Option<String>,
-    /// The is_active column, or "none" (every user active, as tokenapi allows)
-    /// [default: is_active].
-    #[arg(long, env = "DJTOKEN_IS_ACTIVE_COLUMN")]
-    pub is_active_column: Option<String>,
-    /// Seconds a query (or a connection) may take before the call fails [default: 5].
-    #[arg(long, env = "DJTOKEN_QUERY_TIMEOUT")]
-    pub query_timeout: Option<f64>,
-}
-
-impl Layer for StoreArgs {
-    fn layer(&self, to: &mut Layered) -> Result<(), Fail> {
-        to.put("DATABASE_URL", "database", &self.database, |s| {
-            &mut s.database_url
-        });
-        let file = self.database_password_file.clone().map(Some);
-        to.put(
-            "DATABASE_PASSWORD_FILE",
-            "database_password_file",
-            &file,
-            |s| &mut s.database_password_file,
-        );
-        to.put("USER_MODEL.TABLE", "user_table", &self.user_table, |s| {
-            &mut s.user_model.table
-        });
-        to.put("USER_MODEL.PK_COLUMN", "pk_column", &self.pk_column, |s| {
-            &mut s.user_model.pk_column
-        });
-        to.put("USER_MODEL.PK_TYPE", "pk_type", &self.pk_type, |s| {
-            &mut s.user_model.pk_type
-        });
-        to.put(
-            "USER_MODEL.USERNAME_FIELD",
-            "username_field",
-            &self.username_field,
-            |s| &mut s.user_model.username_field,
-        );
-        to.put(
-            "USER_MODEL.PASSWORD_COLUMN",
-            "password_column",
-            &self.password_column,
-            |s| &mut s.user_model.password_column,
-        );
-        let optional = |column: &Option<String>| column.as_deref().map(column_or_none);
-        to.put(
-            "USER_MODEL.EMAIL_FIELD",
-            "email_field",
-            &optional(&self.email_field),
-            |s| &mut s.user_model.email_field,
-        );
-        to.put(
-            "USER_MODEL.LAST_LOGIN_COLUMN",
-            "last_login_column",
-            &optional(&self.last_login_column),
-            |s| &mut s.user_model.last_login_column,
-        );
-        to.put(
-            "USER_MODEL.IS_ACTIVE_COLUMN",
-            "is_active_column",
-            &optional(&self.is_active_column),
-            |s| &mut s.user_model.is_active_column,
-        );
-        to.put("QUERY_TIMEOUT", "query_timeout", &self.query_timeout, |s| {
-            &mut s.query_timeout
-        });
-        Ok(())
-    }
-}
-
-/// `--log-format` values.
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-pub enum LogFormatArg {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line.
-    Json,
-}
-
-impl From<LogFormatArg> for LogFormat {
-    fn from(format: LogFormatArg) -> Self {
-        match format {
-            LogFormatArg::Text => LogFormat::Text,
-            LogFormatArg::Json => LogFormat::Json,
-        }
-    }
-}
-
-/// Where the sessions are: `--session-engine`, `--session-cache-url`, `--session-file-path`
-/// (the other `SESSION_*` settings come from the configuration file).
-#[derive(Args, Clone, Debug)]
-pub struct SessionArgs {
-    /// SESSION_ENGINE: django.contrib.sessions.backends.db, cache, cached_db, file or
-    /// signed_cookies [default: …db].
-    #[arg(long, env = "DJTOKEN_SESSION_ENGINE")]
-    pub session_engine: Option<String>,
-    /// The session cache (cache and cached_db engines):
-    /// redis://host:port/db?key_prefix=P&version=N&client=django|django-redis, replicas
-    /// after commas.
-    #[arg(long, env = "DJTOKEN_SESSION_CACHE_URL")]
-    pub session_cache_url: Option<String>,
-    /// A file holding the session cache's password, for --session-cache-url locations
-    /// without one (one trailing newline ignored).
-    #[arg(long, env = "DJTOKEN_SESSION_CACHE_PASSWORD_FILE", value_name = "PATH")]
-    pub session_cache_password_file: Option<PathBuf>,
-    /// SESSION_FILE_PATH (file engine) [default: the system's temporary directory].
-    #[arg(long, env = "DJTOKEN_SESSION_FILE_PATH", value_name = "DIR")]
-    pub session_file_path: Option<PathBuf>,
-}
-
-impl Layer for SessionArgs {
-    fn layer(&self, to: &mut Layered) -> Result<(), Fail> {
-        to.put(
-            "SESSION_ENGINE",
-            "session_engine",
-            &self.session_engine,
-            |s| &mut s.session_engine,
-        );
-        let url = self.session_cache_url.clone().map(Some);
-        to.put("SESSION_CACHE_URL", "session_cache_url", &url, |s| {
-            &mut s.session_cache_url
-        });
-        let file = self.session_cache_password_file.clone().map(Some);
-        to.put(
-            "SESSION_CACHE_PASSWORD_FILE",
-            "session_cache_password_file",
-            &file,
-            |s| &mut s.session_cache_password_file,
-        );
-        let path = self.session_file_path.clone().map(Some);
-        to.put("SESSION_FILE_PATH", "session_file_path", &path, |s| {
-            &mut s.session_file_path
-        });
-        Ok(())
-    }
+    Ok(())
 }

@@ -17,12 +17,10 @@ use super::Fail;
 /// The file read when neither `--config` nor `DJTOKEN_CONFIG` names one.
 pub const DEFAULT_FILE: &str = "djtoken.toml";
 
-/// What the command line said, for the layers to ask where a value came from.
+/// The configuration file the command line named, and where it named it.
 struct Context {
     config: Option<PathBuf>,
     config_source: Source,
-    matches: ArgMatches,
-    command: clap::Command,
 }
 
 static CONTEXT: OnceLock<Context> = OnceLock::new();
@@ -35,26 +33,15 @@ pub fn loaded_file() -> Option<&'static Path> {
     LOADED.get().map(PathBuf::as_path)
 }
 
-/// Keep the parsed command line (`command` is the whole CLI's definition): the innermost
-/// subcommand's matches and definition.
-pub fn remember(config: Option<PathBuf>, matches: &ArgMatches, mut command: clap::Command) {
+/// Keep the configuration file the command line named (`--config` or `DJTOKEN_CONFIG`).
+pub fn remember(config: Option<PathBuf>, matches: &ArgMatches) {
     let config_source = match matches.value_source("config") {
         Some(ValueSource::EnvVariable) => Source::Env("DJTOKEN_CONFIG".into()),
         _ => Source::Flag("--config".into()),
     };
-    let mut leaf = matches.clone();
-    while let Some((name, sub)) = leaf.clone().subcommand() {
-        match command.find_subcommand(name) {
-            Some(found) => command = found.clone(),
-            None => break,
-        }
-        leaf = sub.clone();
-    }
     let _ = CONTEXT.set(Context {
         config,
         config_source,
-        matches: leaf,
-        command,
     });
 }
 
@@ -79,27 +66,6 @@ impl fmt::Display for Source {
             Source::Env(var) => write!(f, "environment {var}"),
             Source::Flag(flag) => write!(f, "flag {flag}"),
         }
-    }
-}
-
-/// The source of the value clap found for the argument `id` of the running command.
-fn arg_source(id: &str) -> Source {
-    let Some(context) = CONTEXT.get() else {
-        return Source::Default;
-    };
-    let arg = context
-        .command
-        .get_arguments()
-        .find(|a| a.get_id().as_str() == id);
-    match context.matches.value_source(id) {
-        Some(ValueSource::EnvVariable) => Source::Env(
-            arg.and_then(|a| a.get_env())
-                .map_or_else(|| id.to_owned(), |v| v.to_string_lossy().into_owned()),
-        ),
-        _ => Source::Flag(
-            arg.and_then(|a| a.get_long())
-                .map_or_else(|| id.to_owned(), |long| format!("--{long}")),
-        ),
     }
 }
 
@@ -143,20 +109,6 @@ impl Layered {
             layered.sources.insert(key, Source::File(path.clone()));
         }
         Ok(layered)
-    }
-
-    /// Set the setting `key` to `value` when the argument `id` was given.
-    pub fn put<T: Clone>(
-        &mut self,
-        key: &str,
-        id: &str,
-        value: &Option<T>,
-        field: impl FnOnce(&mut Settings) -> &mut T,
-    ) {
-        if let Some(value) = value {
-            *field(&mut self.settings) = value.clone();
-            self.sources.insert(key.to_owned(), arg_source(id));
-        }
     }
 
     /// Record that `key` came from `source`.

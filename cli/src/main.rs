@@ -106,7 +106,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),
     };
-    layered::remember(cli.config.clone(), &matches, Cli::command());
+    layered::remember(cli.config.clone(), &matches);
     let result = match cli.command {
         Command::Token(cmd) => token::run(cmd),
         Command::Password(cmd) => password::run(cmd),

@@ -95,6 +95,23 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// The default of the key `name` (`TIME_ZONE`, `serve.bind`) as `djtoken.toml` writes
+    /// it (`"UTC"`, `5.0`, `["tokenapi"]`); `None` when it is unset or an empty list or table
+    /// by default (its documentation says what that means).
+    pub fn default_text(name: &str) -> Option<String> {
+        let defaults = toml::Value::try_from(Settings::default()).ok()?;
+        let value = name
+            .split('.')
+            .try_fold(&defaults, |value, part| value.get(part))?;
+        match value {
+            toml::Value::Array(items) if items.is_empty() => None,
+            toml::Value::Table(table) if table.is_empty() => None,
+            value => Some(value.to_string()),
+        }
+    }
+}
+
 fn collect_keys(table: &toml::Table, prefix: &str, keys: &mut Vec<String>) {
     for (key, value) in table {
         let path = format!("{prefix}{key}");

@@ -14,6 +14,11 @@
 //! Secret values never come from that text: it names files that hold them, and
 //! [`Settings::secret_key`] is filled only by code (from the environment, say).
 //!
+//! Each setting is declared once, in a `declare_settings!` block (`declare.rs`): its
+//! documentation, key, field, type, default and, when the command line takes it, its flag and
+//! environment variable; [`Settings::keys`] lists them for the CLI, `config show` and the
+//! configuration reference.
+//!
 //! One file per subject: `core.rs` (the Django version, clock, hashers, tokenapi,
 //! django-axes), `keys.rs` (the secrets and password files), `browser.rs` (sessions, CSRF,
 //! hosts, cookies), `rest.rs` (`REST_FRAMEWORK`, `SIMPLE_JWT`, `REST_KNOX`), `user_model.rs`,
@@ -23,6 +28,7 @@
 
 mod browser;
 mod core;
+pub mod declare;
 #[cfg(feature = "toml")]
 mod file;
 mod keys;
@@ -48,6 +54,8 @@ use crate::tokens::{reset, tokenapi};
 use crate::version::DjangoRelease;
 use browser::JSON_SERIALIZERS;
 
+use declare::declare_settings;
+pub use declare::{Flag, FlagGroup, FlagValue, Key};
 #[cfg(feature = "toml")]
 pub use file::ConfigFileError;
 pub use keys::{split_keys, strip_newline};
@@ -57,7 +65,7 @@ pub use rest::{
 pub use serve::{
     ApiPackage, ApiView, LOG_LEVELS, LogFormat, SESSION_ENDPOINTS, ServeSettings, normalize_prefix,
 };
-pub use user_model::{UserModelSettings, column_or_none};
+pub use user_model::{UserModelSettings, column_flag, column_or_none};
 
 /// A setting with a value djtoken cannot use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -83,228 +91,208 @@ fn invalid(key: &'static str, message: impl Into<String>) -> SettingsError {
     }
 }
 
-/// Everything djtoken needs to speak for one Django project.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct Settings {
-    /// The Django version sharing the database (patch level allowed: `"5.2.8"`). Set, a login
-    /// rehashes what that version would rehash; unset, djtoken never rewrites a password and
-    /// new hashes use [`crate::version::DjangoVersion::LATEST`]'s defaults.
-    #[serde(rename = "DJANGO_VERSION", skip_serializing_if = "Option::is_none")]
-    pub django_version: Option<DjangoRelease>,
-    /// A file holding `SECRET_KEY` (one trailing newline ignored).
-    #[serde(rename = "SECRET_KEY_FILE", skip_serializing_if = "Option::is_none")]
-    pub secret_key_file: Option<PathBuf>,
-    /// A file holding `SECRET_KEY_FALLBACKS`, one key per line.
-    #[serde(
-        rename = "SECRET_KEY_FALLBACKS_FILE",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub secret_key_fallbacks_file: Option<PathBuf>,
-    /// `SECRET_KEY` itself, for callers that hold it (from the environment); never
-    /// deserialised.
-    #[serde(skip)]
-    pub secret_key: Option<SecretKey>,
-    /// `SECRET_KEY_FALLBACKS` themselves; never deserialised.
-    #[serde(skip)]
-    pub secret_key_fallbacks: Option<Vec<SecretKey>>,
-    /// `TIME_ZONE` (an IANA name).
-    #[serde(rename = "TIME_ZONE")]
-    pub time_zone: String,
-    /// `USE_TZ`. djtoken reads datetimes as the columns hold them (`timestamp with time zone`
-    /// in UTC, or naive local time), so this records the project's choice for the session
-    /// and token formats that print datetimes.
-    #[serde(rename = "USE_TZ")]
-    pub use_tz: bool,
-    /// tokenapi's `TOKEN_TIMEOUT_DAYS`.
-    #[serde(rename = "TOKEN_TIMEOUT_DAYS")]
-    pub token_timeout_days: i64,
-    /// `PASSWORD_RESET_TIMEOUT`, in seconds.
-    #[serde(rename = "PASSWORD_RESET_TIMEOUT")]
-    pub password_reset_timeout: i64,
-    /// `PASSWORD_HASHERS`: class paths or algorithm names, preferred first; empty means the
-    /// version's default list.
-    #[serde(rename = "PASSWORD_HASHERS")]
-    pub password_hashers: Vec<String>,
-    /// Work factors of the project's hasher classes that differ from the version's
-    /// defaults, by algorithm (`pbkdf2_sha256 = { iterations = 2000000 }`).
-    #[serde(rename = "PASSWORD_HASHER_PARAMS")]
-    pub password_hasher_params: BTreeMap<String, HasherParams>,
-    /// The database, as `dj-database-url` writes it.
-    #[serde(rename = "DATABASE_URL")]
-    pub database_url: String,
-    /// A file holding the database password (one trailing newline ignored), for a
-    /// `DATABASE_URL` without one: no password need be in a URL, a settings file or the
-    /// environment.
-    #[serde(
-        rename = "DATABASE_PASSWORD_FILE",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub database_password_file: Option<PathBuf>,
-    /// Seconds one database call (or a connection) may take.
-    #[serde(rename = "QUERY_TIMEOUT")]
-    pub query_timeout: f64,
-    /// How `AUTH_USER_MODEL` maps onto its table.
-    #[serde(rename = "USER_MODEL")]
-    pub user_model: UserModelSettings,
-    /// `SIGNED_COOKIE_LEGACY_SALT_FALLBACK` (5.2.15+, 6.0.6+, 6.1); unset: the release's
-    /// default (true before 6.1).
-    #[serde(
-        rename = "SIGNED_COOKIE_LEGACY_SALT_FALLBACK",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub signed_cookie_legacy_salt_fallback: Option<bool>,
-    /// django-axes is installed and enabled: logins read its lockouts from its tables
-    /// (`axes_accessattempt`). Off by default: axes is not part of Django.
-    #[serde(rename = "AXES_ENABLED")]
-    pub axes_enabled: bool,
-    /// `AXES_FAILURE_LIMIT`.
-    #[serde(rename = "AXES_FAILURE_LIMIT")]
-    pub axes_failure_limit: u32,
-    /// `AXES_LOCK_OUT_AT_FAILURE` (false: axes never locks anyone out).
-    #[serde(rename = "AXES_LOCK_OUT_AT_FAILURE")]
-    pub axes_lock_out_at_failure: bool,
-    /// `AXES_COOLOFF_TIME`, in hours as axes reads a number (`0.25` is 15 minutes); unset:
-    /// failures never expire.
-    #[serde(rename = "AXES_COOLOFF_TIME", skip_serializing_if = "Option::is_none")]
-    pub axes_cooloff_time: Option<f64>,
-    /// `AXES_LOCKOUT_PARAMETERS`: `"username"`, `"ip_address"`, `"user_agent"`, or a list of
-    /// them that must all match.
-    #[serde(rename = "AXES_LOCKOUT_PARAMETERS")]
-    pub axes_lockout_parameters: Vec<AxesParameters>,
-    /// Django 3.2's `DEFAULT_HASHING_ALGORITHM` (`"sha1"` during the 3.1 → 3.2 upgrade:
-    /// signatures, session data and auth hashes in sha1); ignored by other versions.
-    #[serde(rename = "DEFAULT_HASHING_ALGORITHM")]
-    pub default_hashing_algorithm: String,
-    /// `AUTHENTICATION_BACKENDS`: a session's `_auth_user_backend` must be one of them.
-    /// Users are looked up as `ModelBackend.get_user` does (by pk, active users only, except
-    /// for the `AllowAllUsers…` backends).
-    #[serde(rename = "AUTHENTICATION_BACKENDS")]
-    pub authentication_backends: Vec<String>,
-    /// `SESSION_ENGINE`: one of Django's built-in engines.
-    #[serde(rename = "SESSION_ENGINE")]
-    pub session_engine: String,
-    /// The store class's `key_salt`, `"django.contrib.sessions." + __qualname__`: another
-    /// class name when the project subclasses `SessionStore`.
-    #[serde(rename = "SESSION_KEY_SALT")]
-    pub session_key_salt: String,
-    /// `SESSION_SERIALIZER`: JSON (pickled session data is refused, not misread).
-    #[serde(rename = "SESSION_SERIALIZER")]
-    pub session_serializer: String,
-    /// `SESSION_COOKIE_NAME`.
-    #[serde(rename = "SESSION_COOKIE_NAME")]
-    pub session_cookie_name: String,
-    /// `SESSION_COOKIE_AGE`, seconds.
-    #[serde(rename = "SESSION_COOKIE_AGE")]
-    pub session_cookie_age: i64,
-    /// `SESSION_COOKIE_DOMAIN`.
-    #[serde(
-        rename = "SESSION_COOKIE_DOMAIN",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub session_cookie_domain: Option<String>,
-    /// `SESSION_COOKIE_PATH`.
-    #[serde(rename = "SESSION_COOKIE_PATH")]
-    pub session_cookie_path: String,
-    /// `SESSION_COOKIE_SECURE`.
-    #[serde(rename = "SESSION_COOKIE_SECURE")]
-    pub session_cookie_secure: bool,
-    /// `SESSION_COOKIE_HTTPONLY`.
-    #[serde(rename = "SESSION_COOKIE_HTTPONLY")]
-    pub session_cookie_httponly: bool,
-    /// `SESSION_COOKIE_SAMESITE`: `"Lax"`, `"Strict"`, `"None"`, or `""` for Django's `False`
-    /// (no attribute).
-    #[serde(rename = "SESSION_COOKIE_SAMESITE")]
-    pub session_cookie_samesite: String,
-    /// `SESSION_EXPIRE_AT_BROWSER_CLOSE`.
-    #[serde(rename = "SESSION_EXPIRE_AT_BROWSER_CLOSE")]
-    pub session_expire_at_browser_close: bool,
-    /// `CACHES[SESSION_CACHE_ALIAS]` on Redis, for the `cache` and `cached_db` engines:
-    /// `redis://host:port/db?key_prefix=…&version=…&client=django|django-redis`, more
-    /// `LOCATION`s after commas.
-    #[serde(rename = "SESSION_CACHE_URL", skip_serializing_if = "Option::is_none")]
-    pub session_cache_url: Option<String>,
-    /// A file holding the session cache's password, for every location of a
-    /// `SESSION_CACHE_URL` without one.
-    #[serde(
-        rename = "SESSION_CACHE_PASSWORD_FILE",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub session_cache_password_file: Option<PathBuf>,
-    /// `SESSION_FILE_PATH` (unset: the system's temporary directory, as Django).
-    #[serde(rename = "SESSION_FILE_PATH", skip_serializing_if = "Option::is_none")]
-    pub session_file_path: Option<PathBuf>,
-    /// The authentication methods of `/auth`, in order, like DRF's
-    /// `DEFAULT_AUTHENTICATION_CLASSES`: `tokenapi`, `session`, `drf-token`, `simplejwt`,
-    /// `knox`.
-    #[serde(rename = "AUTHENTICATION_METHODS")]
-    pub authentication_methods: Vec<String>,
-    /// `ALLOWED_HOSTS`: the hosts `request.get_host()` accepts (the CSRF checks of the
-    /// `session` method compare the request's origin with it).
-    #[serde(rename = "ALLOWED_HOSTS")]
-    pub allowed_hosts: Vec<String>,
-    /// `USE_X_FORWARDED_HOST`: the host is the proxy's `X-Forwarded-Host`.
-    #[serde(rename = "USE_X_FORWARDED_HOST")]
-    pub use_x_forwarded_host: bool,
-    /// `USE_X_FORWARDED_PORT`: the port is the proxy's `X-Forwarded-Port`.
-    #[serde(rename = "USE_X_FORWARDED_PORT")]
-    pub use_x_forwarded_port: bool,
-    /// `SECURE_PROXY_SSL_HEADER`: `["HTTP_X_FORWARDED_PROTO", "https"]` makes a request with
-    /// that header and value secure.
-    #[serde(
-        rename = "SECURE_PROXY_SSL_HEADER",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub secure_proxy_ssl_header: Option<(String, String)>,
-    /// `CSRF_COOKIE_NAME`.
-    #[serde(rename = "CSRF_COOKIE_NAME")]
-    pub csrf_cookie_name: String,
-    /// `CSRF_HEADER_NAME`, as Django names it (`HTTP_X_CSRFTOKEN`).
-    #[serde(rename = "CSRF_HEADER_NAME")]
-    pub csrf_header_name: String,
-    /// `CSRF_TRUSTED_ORIGINS`.
-    #[serde(rename = "CSRF_TRUSTED_ORIGINS")]
-    pub csrf_trusted_origins: Vec<String>,
-    /// `CSRF_COOKIE_DOMAIN`.
-    #[serde(rename = "CSRF_COOKIE_DOMAIN", skip_serializing_if = "Option::is_none")]
-    pub csrf_cookie_domain: Option<String>,
-    /// `CSRF_USE_SESSIONS`: the CSRF secret lives in the session (`_csrftoken`).
-    #[serde(rename = "CSRF_USE_SESSIONS")]
-    pub csrf_use_sessions: bool,
-    /// `CSRF_COOKIE_MASKED` (Django 4.1 and 4.2).
-    #[serde(rename = "CSRF_COOKIE_MASKED")]
-    pub csrf_cookie_masked: bool,
-    /// `CSRF_COOKIE_AGE`, seconds, or `false` for Django's `None` (a cookie for the browser
-    /// session).
-    #[serde(
-        rename = "CSRF_COOKIE_AGE",
-        deserialize_with = "browser::seconds_or_false",
-        serialize_with = "browser::seconds_or_false_text"
-    )]
-    pub csrf_cookie_age: Option<i64>,
-    /// `CSRF_COOKIE_PATH`.
-    #[serde(rename = "CSRF_COOKIE_PATH")]
-    pub csrf_cookie_path: String,
-    /// `CSRF_COOKIE_SECURE`.
-    #[serde(rename = "CSRF_COOKIE_SECURE")]
-    pub csrf_cookie_secure: bool,
-    /// `CSRF_COOKIE_HTTPONLY`.
-    #[serde(rename = "CSRF_COOKIE_HTTPONLY")]
-    pub csrf_cookie_httponly: bool,
-    /// `CSRF_COOKIE_SAMESITE`: `"Lax"`, `"Strict"`, `"None"`, or `""` for Django's `False`.
-    #[serde(rename = "CSRF_COOKIE_SAMESITE")]
-    pub csrf_cookie_samesite: String,
-    /// `SIMPLE_JWT`: djangorestframework-simplejwt's settings, under its own names.
-    #[serde(rename = "SIMPLE_JWT")]
-    pub simple_jwt: SimpleJwtSettings,
-    /// `REST_KNOX`: django-rest-knox's settings, under its own names.
-    #[serde(rename = "REST_KNOX")]
-    pub rest_knox: KnoxSettings,
-    /// `REST_FRAMEWORK`: the Django REST framework settings djtoken's views follow.
-    #[serde(rename = "REST_FRAMEWORK")]
-    pub rest_framework: RestFrameworkSettings,
-    /// `djtoken serve`'s own settings.
-    pub serve: ServeSettings,
+declare_settings! {
+    /// Everything djtoken needs to speak for one Django project.
+    #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+    pub struct Settings {
+        /// The Django version sharing the database, a series (`5.2`) or a release (`5.2.8`):
+        /// its defaults apply (work factors, `PASSWORD_HASHERS`, schema), and a login rehashes
+        /// what that version would rehash (which changes the user's tokens, as in Django). The
+        /// patch level matters where Django changed a format within a series (signed cookies
+        /// in 5.2.15 and 6.0.6). Unset: the latest version's defaults, and logins never
+        /// rehash.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "DJANGO_VERSION" django_version: Option<DjangoRelease> = None
+            => Version "--django-version" env "DJTOKEN_DJANGO_VERSION";
+        /// A file holding `SECRET_KEY` (one trailing newline ignored); or
+        /// `DJTOKEN_SECRET_KEY` holds the key itself. Never the key on the command line.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "SECRET_KEY_FILE" secret_key_file: Option<PathBuf> = None
+            => Secrets "--secret-key-file" env "DJTOKEN_SECRET_KEY_FILE" value "PATH";
+        /// A file holding `SECRET_KEY_FALLBACKS`, one key per line; or
+        /// `DJTOKEN_SECRET_KEY_FALLBACKS` holds the keys themselves.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "SECRET_KEY_FALLBACKS_FILE" secret_key_fallbacks_file: Option<PathBuf> = None
+            => Secrets "--secret-key-fallbacks-file" env "DJTOKEN_SECRET_KEY_FALLBACKS_FILE"
+               value "PATH";
+        /// `SECRET_KEY` itself, for callers that hold it (from the environment); never
+        /// deserialised.
+        #[serde(skip)]
+        secret_key: Option<SecretKey> = None;
+        /// `SECRET_KEY_FALLBACKS` themselves; never deserialised.
+        #[serde(skip)]
+        secret_key_fallbacks: Option<Vec<SecretKey>> = None;
+        /// `TIME_ZONE` (an IANA name), where days and seconds are counted.
+        "TIME_ZONE" time_zone: String = "UTC".into()
+            => TimeZone "--time-zone" env "DJTOKEN_TIME_ZONE";
+        /// `USE_TZ`. djtoken reads datetimes as the columns hold them (`timestamp with time
+        /// zone` in UTC, or naive local time), so this records the project's choice for the
+        /// session and token formats that print datetimes.
+        "USE_TZ" use_tz: bool = true;
+        /// tokenapi's `TOKEN_TIMEOUT_DAYS`.
+        "TOKEN_TIMEOUT_DAYS" token_timeout_days: i64 = tokenapi::DEFAULT_TIMEOUT_DAYS
+            => TokenTimeout "--token-timeout-days" env "DJTOKEN_TOKEN_TIMEOUT_DAYS"
+               alias "timeout-days";
+        /// `PASSWORD_RESET_TIMEOUT`, in seconds.
+        "PASSWORD_RESET_TIMEOUT" password_reset_timeout: i64 = reset::DEFAULT_TIMEOUT_SECONDS
+            => ResetTimeout "--reset-timeout-seconds" env "DJTOKEN_PASSWORD_RESET_TIMEOUT"
+               alias "timeout-seconds";
+        /// `PASSWORD_HASHERS`: class paths or algorithm names, comma-separated on the command
+        /// line, preferred first (what logins rehash to, and what `--init-user` hashes with);
+        /// empty: the Django version's list.
+        "PASSWORD_HASHERS" password_hashers: Vec<String> = Vec::new()
+            => Hashers "--password-hashers" env "DJTOKEN_PASSWORD_HASHERS";
+        /// Work factors of the project's hasher classes that differ from the version's
+        /// defaults, a table per algorithm: `iterations` for PBKDF2, `time_cost`,
+        /// `memory_cost`, `parallelism` for Argon2, `rounds` for bcrypt, `work_factor`,
+        /// `block_size`, `parallelism` for scrypt (`pbkdf2_sha256 = { iterations = 2000000 }`).
+        "PASSWORD_HASHER_PARAMS" password_hasher_params: BTreeMap<String, HasherParams> =
+            BTreeMap::new();
+        /// The database, as `dj-database-url` writes it: `sqlite:PATH` (`sqlite:///relative`,
+        /// `sqlite:////absolute`), `postgres://user:password@host:port/name` or
+        /// `mysql://user:password@host:port/name`.
+        "DATABASE_URL" database_url: String = "sqlite:db.sqlite3".into()
+            => Store "--database" env "DJTOKEN_DATABASE";
+        /// A file holding the database password (one trailing newline ignored), for a
+        /// `DATABASE_URL` without one: no password need be in a URL, a settings file or the
+        /// environment.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "DATABASE_PASSWORD_FILE" database_password_file: Option<PathBuf> = None
+            => Store "--database-password-file" env "DJTOKEN_DATABASE_PASSWORD_FILE"
+               value "PATH";
+        /// Seconds one database call (or a connection) may take (then a 503).
+        "QUERY_TIMEOUT" query_timeout: f64 = 5.0
+            => Store "--query-timeout" env "DJTOKEN_QUERY_TIMEOUT";
+        /// How `AUTH_USER_MODEL` maps onto its table.
+        @table "USER_MODEL" user_model: UserModelSettings = UserModelSettings::default();
+        /// `SIGNED_COOKIE_LEGACY_SALT_FALLBACK` (5.2.15+, 6.0.6+, 6.1); unset: the release's
+        /// default (true before 6.1).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "SIGNED_COOKIE_LEGACY_SALT_FALLBACK" signed_cookie_legacy_salt_fallback: Option<bool> =
+            None;
+        /// django-axes is installed and enabled: logins read its lockouts from its tables
+        /// (`axes_accessattempt`). Off by default: axes is not part of Django.
+        "AXES_ENABLED" axes_enabled: bool = false;
+        /// `AXES_FAILURE_LIMIT`.
+        "AXES_FAILURE_LIMIT" axes_failure_limit: u32 = 3;
+        /// `AXES_LOCK_OUT_AT_FAILURE` (false: axes never locks anyone out).
+        "AXES_LOCK_OUT_AT_FAILURE" axes_lock_out_at_failure: bool = true;
+        /// `AXES_COOLOFF_TIME`, in hours as axes reads a number (`0.25` is 15 minutes); unset:
+        /// failures never expire.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "AXES_COOLOFF_TIME" axes_cooloff_time: Option<f64> = None;
+        /// `AXES_LOCKOUT_PARAMETERS`: `"username"`, `"ip_address"`, `"user_agent"`, or a list
+        /// of them that must all match.
+        "AXES_LOCKOUT_PARAMETERS" axes_lockout_parameters: Vec<AxesParameters> =
+            vec![AxesParameters::One("ip_address".into())];
+        /// Django 3.2's `DEFAULT_HASHING_ALGORITHM` (`"sha1"` during the 3.1 → 3.2 upgrade:
+        /// signatures, session data and auth hashes in sha1); ignored by other versions.
+        "DEFAULT_HASHING_ALGORITHM" default_hashing_algorithm: String = "sha256".into();
+        /// `AUTHENTICATION_BACKENDS`: a session's `_auth_user_backend` must be one of them.
+        /// Users are looked up as `ModelBackend.get_user` does (by pk, active users only,
+        /// except for the `AllowAllUsers…` backends).
+        "AUTHENTICATION_BACKENDS" authentication_backends: Vec<String> =
+            vec![crate::sessions::MODEL_BACKEND.into()];
+        /// `SESSION_ENGINE`: one of Django's built-in engines (`….db`, `cache`, `cached_db`,
+        /// `file`, `signed_cookies`).
+        "SESSION_ENGINE" session_engine: String = crate::sessions::Engine::Db.path().into()
+            => Sessions "--session-engine" env "DJTOKEN_SESSION_ENGINE";
+        /// The store class's `key_salt`, `"django.contrib.sessions." + __qualname__`: another
+        /// class name when the project subclasses `SessionStore`.
+        "SESSION_KEY_SALT" session_key_salt: String = crate::sessions::DEFAULT_SALT.into();
+        /// `SESSION_SERIALIZER`: JSON (pickled session data is refused, not misread).
+        "SESSION_SERIALIZER" session_serializer: String = JSON_SERIALIZERS[0].into();
+        /// `SESSION_COOKIE_NAME`.
+        "SESSION_COOKIE_NAME" session_cookie_name: String = "sessionid".into();
+        /// `SESSION_COOKIE_AGE`, seconds.
+        "SESSION_COOKIE_AGE" session_cookie_age: i64 = 1_209_600;
+        /// `SESSION_COOKIE_DOMAIN`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "SESSION_COOKIE_DOMAIN" session_cookie_domain: Option<String> = None;
+        /// `SESSION_COOKIE_PATH`.
+        "SESSION_COOKIE_PATH" session_cookie_path: String = "/".into();
+        /// `SESSION_COOKIE_SECURE`.
+        "SESSION_COOKIE_SECURE" session_cookie_secure: bool = false;
+        /// `SESSION_COOKIE_HTTPONLY`.
+        "SESSION_COOKIE_HTTPONLY" session_cookie_httponly: bool = true;
+        /// `SESSION_COOKIE_SAMESITE`: `"Lax"`, `"Strict"`, `"None"`, or `""` for Django's
+        /// `False` (no attribute).
+        "SESSION_COOKIE_SAMESITE" session_cookie_samesite: String = "Lax".into();
+        /// `SESSION_EXPIRE_AT_BROWSER_CLOSE`.
+        "SESSION_EXPIRE_AT_BROWSER_CLOSE" session_expire_at_browser_close: bool = false;
+        /// The session cache of the `cache` and `cached_db` engines, `CACHES[SESSION_CACHE_ALIAS]`
+        /// on Redis: `redis://host:port/db?key_prefix=…&version=…&client=django|django-redis`,
+        /// more `LOCATION`s after commas.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "SESSION_CACHE_URL" session_cache_url: Option<String> = None
+            => Sessions "--session-cache-url" env "DJTOKEN_SESSION_CACHE_URL";
+        /// A file holding the session cache's password (one trailing newline ignored), for
+        /// every location of a `SESSION_CACHE_URL` without one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "SESSION_CACHE_PASSWORD_FILE" session_cache_password_file: Option<PathBuf> = None
+            => Sessions "--session-cache-password-file" env "DJTOKEN_SESSION_CACHE_PASSWORD_FILE"
+               value "PATH";
+        /// `SESSION_FILE_PATH` of the `file` engine; unset: the system's temporary directory,
+        /// as Django.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "SESSION_FILE_PATH" session_file_path: Option<PathBuf> = None
+            => Sessions "--session-file-path" env "DJTOKEN_SESSION_FILE_PATH" value "DIR";
+        /// The authentication methods of `/auth`, in order (comma-separated on the command
+        /// line), like DRF's `DEFAULT_AUTHENTICATION_CLASSES`: `tokenapi`, `session`,
+        /// `drf-token`, `simplejwt`, `knox`; the first that finds its kind of credentials
+        /// decides.
+        "AUTHENTICATION_METHODS" authentication_methods: Vec<String> = vec!["tokenapi".into()]
+            => Serve "--authentication" env "DJTOKEN_AUTHENTICATION";
+        /// `ALLOWED_HOSTS`: the hosts `request.get_host()` accepts (the CSRF checks of the
+        /// `session` method compare the request's origin with it).
+        "ALLOWED_HOSTS" allowed_hosts: Vec<String> = Vec::new();
+        /// `USE_X_FORWARDED_HOST`: the host is the proxy's `X-Forwarded-Host`.
+        "USE_X_FORWARDED_HOST" use_x_forwarded_host: bool = false;
+        /// `USE_X_FORWARDED_PORT`: the port is the proxy's `X-Forwarded-Port`.
+        "USE_X_FORWARDED_PORT" use_x_forwarded_port: bool = false;
+        /// `SECURE_PROXY_SSL_HEADER`: `["HTTP_X_FORWARDED_PROTO", "https"]` makes a request
+        /// with that header and value secure.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "SECURE_PROXY_SSL_HEADER" secure_proxy_ssl_header: Option<(String, String)> = None;
+        /// `CSRF_COOKIE_NAME`.
+        "CSRF_COOKIE_NAME" csrf_cookie_name: String = "csrftoken".into();
+        /// `CSRF_HEADER_NAME`, as Django names it (`HTTP_X_CSRFTOKEN`).
+        "CSRF_HEADER_NAME" csrf_header_name: String = "HTTP_X_CSRFTOKEN".into();
+        /// `CSRF_TRUSTED_ORIGINS`.
+        "CSRF_TRUSTED_ORIGINS" csrf_trusted_origins: Vec<String> = Vec::new();
+        /// `CSRF_COOKIE_DOMAIN`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "CSRF_COOKIE_DOMAIN" csrf_cookie_domain: Option<String> = None;
+        /// `CSRF_USE_SESSIONS`: the CSRF secret lives in the session (`_csrftoken`).
+        "CSRF_USE_SESSIONS" csrf_use_sessions: bool = false;
+        /// `CSRF_COOKIE_MASKED` (Django 4.1 and 4.2).
+        "CSRF_COOKIE_MASKED" csrf_cookie_masked: bool = false;
+        /// `CSRF_COOKIE_AGE`, seconds, or `false` for Django's `None` (a cookie for the
+        /// browser session).
+        #[serde(
+            deserialize_with = "browser::seconds_or_false",
+            serialize_with = "browser::seconds_or_false_text"
+        )]
+        "CSRF_COOKIE_AGE" csrf_cookie_age: Option<i64> = Some(31_449_600);
+        /// `CSRF_COOKIE_PATH`.
+        "CSRF_COOKIE_PATH" csrf_cookie_path: String = "/".into();
+        /// `CSRF_COOKIE_SECURE`.
+        "CSRF_COOKIE_SECURE" csrf_cookie_secure: bool = false;
+        /// `CSRF_COOKIE_HTTPONLY`.
+        "CSRF_COOKIE_HTTPONLY" csrf_cookie_httponly: bool = false;
+        /// `CSRF_COOKIE_SAMESITE`: `"Lax"`, `"Strict"`, `"None"`, or `""` for Django's
+        /// `False`.
+        "CSRF_COOKIE_SAMESITE" csrf_cookie_samesite: String = "Lax".into();
+        /// `SIMPLE_JWT`: djangorestframework-simplejwt's settings, under its own names.
+        @table "SIMPLE_JWT" simple_jwt: SimpleJwtSettings = SimpleJwtSettings::default();
+        /// `REST_KNOX`: django-rest-knox's settings, under its own names.
+        @table "REST_KNOX" rest_knox: KnoxSettings = KnoxSettings::default();
+        /// `REST_FRAMEWORK`: the Django REST framework settings djtoken's views follow.
+        @table "REST_FRAMEWORK" rest_framework: RestFrameworkSettings =
+            RestFrameworkSettings::default();
+        /// `djtoken serve`'s own settings.
+        @table "serve" serve: ServeSettings = ServeSettings::default();
+    }
 }
 
 /// One entry of `AXES_LOCKOUT_PARAMETERS`: a parameter, or parameters that must all match.
@@ -317,67 +305,22 @@ pub enum AxesParameters {
     All(Vec<String>),
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            django_version: None,
-            secret_key_file: None,
-            secret_key_fallbacks_file: None,
-            secret_key: None,
-            secret_key_fallbacks: None,
-            time_zone: "UTC".into(),
-            use_tz: true,
-            token_timeout_days: tokenapi::DEFAULT_TIMEOUT_DAYS,
-            password_reset_timeout: reset::DEFAULT_TIMEOUT_SECONDS,
-            password_hashers: Vec::new(),
-            password_hasher_params: BTreeMap::new(),
-            database_url: "sqlite:db.sqlite3".into(),
-            database_password_file: None,
-            query_timeout: 5.0,
-            user_model: UserModelSettings::default(),
-            signed_cookie_legacy_salt_fallback: None,
-            axes_enabled: false,
-            axes_failure_limit: 3,
-            axes_lock_out_at_failure: true,
-            axes_cooloff_time: None,
-            axes_lockout_parameters: vec![AxesParameters::One("ip_address".into())],
-            default_hashing_algorithm: "sha256".into(),
-            authentication_backends: vec![crate::sessions::MODEL_BACKEND.into()],
-            session_engine: crate::sessions::Engine::Db.path().into(),
-            session_key_salt: crate::sessions::DEFAULT_SALT.into(),
-            session_serializer: JSON_SERIALIZERS[0].into(),
-            session_cookie_name: "sessionid".into(),
-            session_cookie_age: 1_209_600,
-            session_cookie_domain: None,
-            session_cookie_path: "/".into(),
-            session_cookie_secure: false,
-            session_cookie_httponly: true,
-            session_cookie_samesite: "Lax".into(),
-            session_expire_at_browser_close: false,
-            session_cache_url: None,
-            session_cache_password_file: None,
-            session_file_path: None,
-            authentication_methods: vec!["tokenapi".into()],
-            allowed_hosts: Vec::new(),
-            use_x_forwarded_host: false,
-            use_x_forwarded_port: false,
-            secure_proxy_ssl_header: None,
-            csrf_cookie_name: "csrftoken".into(),
-            csrf_header_name: "HTTP_X_CSRFTOKEN".into(),
-            csrf_trusted_origins: Vec::new(),
-            csrf_cookie_domain: None,
-            csrf_use_sessions: false,
-            csrf_cookie_masked: false,
-            csrf_cookie_age: Some(31_449_600),
-            csrf_cookie_path: "/".into(),
-            csrf_cookie_secure: false,
-            csrf_cookie_httponly: false,
-            csrf_cookie_samesite: "Lax".into(),
-            simple_jwt: SimpleJwtSettings::default(),
-            rest_knox: KnoxSettings::default(),
-            rest_framework: RestFrameworkSettings::default(),
-            serve: ServeSettings::default(),
-        }
+impl Settings {
+    /// Every key of `djtoken.toml`, in the order `config show` prints them, with its
+    /// documentation and its flag: what the command line's flags, `config show` and the
+    /// configuration reference are made from.
+    pub fn keys() -> Vec<Key> {
+        let mut keys = Vec::new();
+        declare::flatten(Settings::declared(), "", &mut keys);
+        keys
+    }
+
+    /// Set the key `name` (`TIME_ZONE`, `USER_MODEL.TABLE`, `serve.bind`) from the text of its
+    /// flag or environment variable; an error says what is wrong with the text, or that the
+    /// key takes no flag.
+    pub fn set_flag(&mut self, name: &str, text: &str) -> Result<(), String> {
+        self.set_declared(name, text)
+            .unwrap_or_else(|| Err(format!("{name} is not a setting with a flag")))
     }
 }
 

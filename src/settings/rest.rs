@@ -1,5 +1,6 @@
 //! Django REST framework's settings, and simplejwt's and knox's.
 
+use super::declare_settings;
 use super::{Settings, SettingsError, invalid};
 use std::path::PathBuf;
 
@@ -27,122 +28,72 @@ pub enum HeaderTypes {
     Many(Vec<String>),
 }
 
-/// djangorestframework-simplejwt's `SIMPLE_JWT`, with its names and defaults; durations in
-/// seconds. `SIGNING_KEY` is never written in the file: `SIGNING_KEY_FILE` names a file
-/// holding it, and without one the key is `SECRET_KEY` (never a fallback), as simplejwt's
-/// default. `VERSION` (the simplejwt release) and `BLACKLIST_APP` (whether
-/// `rest_framework_simplejwt.token_blacklist` is installed) are djtoken's: the project's
-/// `djtoken_config` command writes them.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct SimpleJwtSettings {
-    /// The simplejwt release: `5.3`, `5.4`, `5.5.0`, `5.5.1`.
-    #[serde(rename = "VERSION")]
-    pub version: String,
-    /// `rest_framework_simplejwt.token_blacklist` is in `INSTALLED_APPS`.
-    #[serde(rename = "BLACKLIST_APP")]
-    pub blacklist_app: bool,
-    /// `ALGORITHM`: `HS256`, `HS384` or `HS512`.
-    #[serde(rename = "ALGORITHM")]
-    pub algorithm: String,
-    /// A file holding `SIGNING_KEY` when it is not `SECRET_KEY`.
-    #[serde(rename = "SIGNING_KEY_FILE", skip_serializing_if = "Option::is_none")]
-    pub signing_key_file: Option<PathBuf>,
-    /// `AUDIENCE`.
-    #[serde(rename = "AUDIENCE", skip_serializing_if = "Option::is_none")]
-    pub audience: Option<AudienceSetting>,
-    /// `ISSUER`.
-    #[serde(rename = "ISSUER", skip_serializing_if = "Option::is_none")]
-    pub issuer: Option<String>,
-    /// `LEEWAY`, seconds.
-    #[serde(rename = "LEEWAY")]
-    pub leeway: f64,
-    /// `ACCESS_TOKEN_LIFETIME`, seconds.
-    #[serde(rename = "ACCESS_TOKEN_LIFETIME")]
-    pub access_token_lifetime: f64,
-    /// `REFRESH_TOKEN_LIFETIME`, seconds.
-    #[serde(rename = "REFRESH_TOKEN_LIFETIME")]
-    pub refresh_token_lifetime: f64,
-    /// `SLIDING_TOKEN_LIFETIME`, seconds.
-    #[serde(rename = "SLIDING_TOKEN_LIFETIME")]
-    pub sliding_token_lifetime: f64,
-    /// `SLIDING_TOKEN_REFRESH_LIFETIME`, seconds.
-    #[serde(rename = "SLIDING_TOKEN_REFRESH_LIFETIME")]
-    pub sliding_token_refresh_lifetime: f64,
-    /// `ROTATE_REFRESH_TOKENS`.
-    #[serde(rename = "ROTATE_REFRESH_TOKENS")]
-    pub rotate_refresh_tokens: bool,
-    /// `BLACKLIST_AFTER_ROTATION`.
-    #[serde(rename = "BLACKLIST_AFTER_ROTATION")]
-    pub blacklist_after_rotation: bool,
-    /// `UPDATE_LAST_LOGIN`.
-    #[serde(rename = "UPDATE_LAST_LOGIN")]
-    pub update_last_login: bool,
-    /// `AUTH_HEADER_TYPES`.
-    #[serde(rename = "AUTH_HEADER_TYPES")]
-    pub auth_header_types: HeaderTypes,
-    /// `AUTH_HEADER_NAME`, as Django names it (`HTTP_AUTHORIZATION`).
-    #[serde(rename = "AUTH_HEADER_NAME")]
-    pub auth_header_name: String,
-    /// `USER_ID_FIELD`: the pk (`id`, or the pk column's name).
-    #[serde(rename = "USER_ID_FIELD")]
-    pub user_id_field: String,
-    /// `USER_ID_CLAIM`.
-    #[serde(rename = "USER_ID_CLAIM")]
-    pub user_id_claim: String,
-    /// `TOKEN_TYPE_CLAIM`.
-    #[serde(rename = "TOKEN_TYPE_CLAIM")]
-    pub token_type_claim: String,
-    /// `JTI_CLAIM`.
-    #[serde(rename = "JTI_CLAIM")]
-    pub jti_claim: String,
-    /// `SLIDING_TOKEN_REFRESH_EXP_CLAIM`.
-    #[serde(rename = "SLIDING_TOKEN_REFRESH_EXP_CLAIM")]
-    pub sliding_token_refresh_exp_claim: String,
-    /// `CHECK_REVOKE_TOKEN`.
-    #[serde(rename = "CHECK_REVOKE_TOKEN")]
-    pub check_revoke_token: bool,
-    /// `REVOKE_TOKEN_CLAIM`.
-    #[serde(rename = "REVOKE_TOKEN_CLAIM")]
-    pub revoke_token_claim: String,
-    /// `CHECK_USER_IS_ACTIVE` (simplejwt 5.4+).
-    #[serde(rename = "CHECK_USER_IS_ACTIVE")]
-    pub check_user_is_active: bool,
-    /// `AUTH_TOKEN_CLASSES`: `rest_framework_simplejwt.tokens.AccessToken` and/or
-    /// `…SlidingToken`.
-    #[serde(rename = "AUTH_TOKEN_CLASSES")]
-    pub auth_token_classes: Vec<String>,
-}
-
-impl Default for SimpleJwtSettings {
-    fn default() -> Self {
-        SimpleJwtSettings {
-            version: "5.5.1".into(),
-            blacklist_app: false,
-            algorithm: "HS256".into(),
-            signing_key_file: None,
-            audience: None,
-            issuer: None,
-            leeway: 0.0,
-            access_token_lifetime: 300.0,
-            refresh_token_lifetime: 86400.0,
-            sliding_token_lifetime: 300.0,
-            sliding_token_refresh_lifetime: 86400.0,
-            rotate_refresh_tokens: false,
-            blacklist_after_rotation: false,
-            update_last_login: false,
-            auth_header_types: HeaderTypes::Many(vec!["Bearer".into()]),
-            auth_header_name: "HTTP_AUTHORIZATION".into(),
-            user_id_field: "id".into(),
-            user_id_claim: "user_id".into(),
-            token_type_claim: "token_type".into(),
-            jti_claim: "jti".into(),
-            sliding_token_refresh_exp_claim: "refresh_exp".into(),
-            check_revoke_token: false,
-            revoke_token_claim: "hash_password".into(),
-            check_user_is_active: true,
-            auth_token_classes: vec![crate::simplejwt::TokenType::Access.class_path()],
-        }
+declare_settings! {
+    /// djangorestframework-simplejwt's `SIMPLE_JWT`, with its names and defaults; durations in
+    /// seconds. `SIGNING_KEY` is never written in the file: `SIGNING_KEY_FILE` names a file
+    /// holding it, and without one the key is `SECRET_KEY` (never a fallback), as simplejwt's
+    /// default. `VERSION` (the simplejwt release) and `BLACKLIST_APP` (whether
+    /// `rest_framework_simplejwt.token_blacklist` is installed) are djtoken's: the project's
+    /// `djtoken_config` command writes them.
+    #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+    pub struct SimpleJwtSettings {
+        /// The simplejwt release: `5.3`, `5.4`, `5.5.0`, `5.5.1`.
+        "VERSION" version: String = "5.5.1".into();
+        /// `rest_framework_simplejwt.token_blacklist` is in `INSTALLED_APPS`.
+        "BLACKLIST_APP" blacklist_app: bool = false;
+        /// `ALGORITHM`: `HS256`, `HS384` or `HS512`.
+        "ALGORITHM" algorithm: String = "HS256".into();
+        /// A file holding `SIGNING_KEY` when it is not `SECRET_KEY`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "SIGNING_KEY_FILE" signing_key_file: Option<PathBuf> = None;
+        /// `AUDIENCE`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "AUDIENCE" audience: Option<AudienceSetting> = None;
+        /// `ISSUER`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "ISSUER" issuer: Option<String> = None;
+        /// `LEEWAY`, seconds.
+        "LEEWAY" leeway: f64 = 0.0;
+        /// `ACCESS_TOKEN_LIFETIME`, seconds.
+        "ACCESS_TOKEN_LIFETIME" access_token_lifetime: f64 = 300.0;
+        /// `REFRESH_TOKEN_LIFETIME`, seconds.
+        "REFRESH_TOKEN_LIFETIME" refresh_token_lifetime: f64 = 86400.0;
+        /// `SLIDING_TOKEN_LIFETIME`, seconds.
+        "SLIDING_TOKEN_LIFETIME" sliding_token_lifetime: f64 = 300.0;
+        /// `SLIDING_TOKEN_REFRESH_LIFETIME`, seconds.
+        "SLIDING_TOKEN_REFRESH_LIFETIME" sliding_token_refresh_lifetime: f64 = 86400.0;
+        /// `ROTATE_REFRESH_TOKENS`.
+        "ROTATE_REFRESH_TOKENS" rotate_refresh_tokens: bool = false;
+        /// `BLACKLIST_AFTER_ROTATION`.
+        "BLACKLIST_AFTER_ROTATION" blacklist_after_rotation: bool = false;
+        /// `UPDATE_LAST_LOGIN`.
+        "UPDATE_LAST_LOGIN" update_last_login: bool = false;
+        /// `AUTH_HEADER_TYPES`.
+        "AUTH_HEADER_TYPES" auth_header_types: HeaderTypes =
+            HeaderTypes::Many(vec!["Bearer".into()]);
+        /// `AUTH_HEADER_NAME`, as Django names it (`HTTP_AUTHORIZATION`).
+        "AUTH_HEADER_NAME" auth_header_name: String = "HTTP_AUTHORIZATION".into();
+        /// `USER_ID_FIELD`: the pk (`id`, or the pk column's name).
+        "USER_ID_FIELD" user_id_field: String = "id".into();
+        /// `USER_ID_CLAIM`.
+        "USER_ID_CLAIM" user_id_claim: String = "user_id".into();
+        /// `TOKEN_TYPE_CLAIM`.
+        "TOKEN_TYPE_CLAIM" token_type_claim: String = "token_type".into();
+        /// `JTI_CLAIM`.
+        "JTI_CLAIM" jti_claim: String = "jti".into();
+        /// `SLIDING_TOKEN_REFRESH_EXP_CLAIM`.
+        "SLIDING_TOKEN_REFRESH_EXP_CLAIM" sliding_token_refresh_exp_claim: String =
+            "refresh_exp".into();
+        /// `CHECK_REVOKE_TOKEN`.
+        "CHECK_REVOKE_TOKEN" check_revoke_token: bool = false;
+        /// `REVOKE_TOKEN_CLAIM`.
+        "REVOKE_TOKEN_CLAIM" revoke_token_claim: String = "hash_password".into();
+        /// `CHECK_USER_IS_ACTIVE` (simplejwt 5.4+).
+        "CHECK_USER_IS_ACTIVE" check_user_is_active: bool = true;
+        /// `AUTH_TOKEN_CLASSES`: `rest_framework_simplejwt.tokens.AccessToken` and/or
+        /// `…SlidingToken`.
+        "AUTH_TOKEN_CLASSES" auth_token_classes: Vec<String> =
+            vec![crate::simplejwt::TokenType::Access.class_path()];
     }
 }
 
@@ -282,73 +233,41 @@ impl SimpleJwtSettings {
     }
 }
 
-/// django-rest-knox's `REST_KNOX`, with its names and defaults; durations in seconds
-/// (`TOKEN_TTL = false` for tokens that never expire). `VERSION` (the knox release) is
-/// djtoken's: the project's `djtoken_config` command writes it. `SECURE_HASH_ALGORITHM` must
-/// be `hashlib.sha512` and `EXPIRY_DATETIME_FORMAT` `iso-8601` (knox's and DRF's defaults).
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct KnoxSettings {
-    /// The knox release: `5.0` or `5.1`.
-    #[serde(rename = "VERSION")]
-    pub version: String,
-    /// `SECURE_HASH_ALGORITHM`.
-    #[serde(rename = "SECURE_HASH_ALGORITHM")]
-    pub secure_hash_algorithm: String,
-    /// `AUTH_TOKEN_CHARACTER_LENGTH`.
-    #[serde(rename = "AUTH_TOKEN_CHARACTER_LENGTH")]
-    pub auth_token_character_length: usize,
-    /// `TOKEN_TTL`, seconds, or `false` for `None`.
-    #[serde(
-        rename = "TOKEN_TTL",
-        deserialize_with = "super::browser::seconds_or_false",
-        serialize_with = "super::browser::seconds_or_false_text"
-    )]
-    pub token_ttl: Option<i64>,
-    /// `TOKEN_LIMIT_PER_USER`.
-    #[serde(
-        rename = "TOKEN_LIMIT_PER_USER",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub token_limit_per_user: Option<u64>,
-    /// `AUTO_REFRESH`.
-    #[serde(rename = "AUTO_REFRESH")]
-    pub auto_refresh: bool,
-    /// `AUTO_REFRESH_MAX_TTL`, seconds (knox 5.1).
-    #[serde(
-        rename = "AUTO_REFRESH_MAX_TTL",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub auto_refresh_max_ttl: Option<i64>,
-    /// `MIN_REFRESH_INTERVAL`, seconds.
-    #[serde(rename = "MIN_REFRESH_INTERVAL")]
-    pub min_refresh_interval: f64,
-    /// `AUTH_HEADER_PREFIX`.
-    #[serde(rename = "AUTH_HEADER_PREFIX")]
-    pub auth_header_prefix: String,
-    /// `EXPIRY_DATETIME_FORMAT`.
-    #[serde(rename = "EXPIRY_DATETIME_FORMAT")]
-    pub expiry_datetime_format: String,
-    /// `TOKEN_PREFIX`.
-    #[serde(rename = "TOKEN_PREFIX")]
-    pub token_prefix: String,
-}
-
-impl Default for KnoxSettings {
-    fn default() -> Self {
-        KnoxSettings {
-            version: "5.1".into(),
-            secure_hash_algorithm: "hashlib.sha512".into(),
-            auth_token_character_length: 64,
-            token_ttl: Some(36000),
-            token_limit_per_user: None,
-            auto_refresh: false,
-            auto_refresh_max_ttl: None,
-            min_refresh_interval: 60.0,
-            auth_header_prefix: "Token".into(),
-            expiry_datetime_format: "iso-8601".into(),
-            token_prefix: String::new(),
-        }
+declare_settings! {
+    /// django-rest-knox's `REST_KNOX`, with its names and defaults; durations in seconds
+    /// (`TOKEN_TTL = false` for tokens that never expire). `VERSION` (the knox release) is
+    /// djtoken's: the project's `djtoken_config` command writes it. `SECURE_HASH_ALGORITHM` must
+    /// be `hashlib.sha512` and `EXPIRY_DATETIME_FORMAT` `iso-8601` (knox's and DRF's defaults).
+    #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+    pub struct KnoxSettings {
+        /// The knox release: `5.0` or `5.1`.
+        "VERSION" version: String = "5.1".into();
+        /// `SECURE_HASH_ALGORITHM`.
+        "SECURE_HASH_ALGORITHM" secure_hash_algorithm: String = "hashlib.sha512".into();
+        /// `AUTH_TOKEN_CHARACTER_LENGTH`.
+        "AUTH_TOKEN_CHARACTER_LENGTH" auth_token_character_length: usize = 64;
+        /// `TOKEN_TTL`, seconds, or `false` for `None`.
+        #[serde(
+            deserialize_with = "super::browser::seconds_or_false",
+            serialize_with = "super::browser::seconds_or_false_text"
+        )]
+        "TOKEN_TTL" token_ttl: Option<i64> = Some(36000);
+        /// `TOKEN_LIMIT_PER_USER`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "TOKEN_LIMIT_PER_USER" token_limit_per_user: Option<u64> = None;
+        /// `AUTO_REFRESH`.
+        "AUTO_REFRESH" auto_refresh: bool = false;
+        /// `AUTO_REFRESH_MAX_TTL`, seconds (knox 5.1).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "AUTO_REFRESH_MAX_TTL" auto_refresh_max_ttl: Option<i64> = None;
+        /// `MIN_REFRESH_INTERVAL`, seconds.
+        "MIN_REFRESH_INTERVAL" min_refresh_interval: f64 = 60.0;
+        /// `AUTH_HEADER_PREFIX`.
+        "AUTH_HEADER_PREFIX" auth_header_prefix: String = "Token".into();
+        /// `EXPIRY_DATETIME_FORMAT`.
+        "EXPIRY_DATETIME_FORMAT" expiry_datetime_format: String = "iso-8601".into();
+        /// `TOKEN_PREFIX`.
+        "TOKEN_PREFIX" token_prefix: String = String::new();
     }
 }
 
@@ -416,25 +335,17 @@ impl KnoxSettings {
     }
 }
 
-/// Django REST framework's `REST_FRAMEWORK`, as far as djtoken's views follow it.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(default, deny_unknown_fields)]
-pub struct RestFrameworkSettings {
-    /// `DEFAULT_AUTHENTICATION_CLASSES`: knox's `LoginView` authenticates with them (djtoken
-    /// takes `BasicAuthentication`'s credentials), and the first decides whether a refusal
-    /// is a 401 with its challenge or, for `SessionAuthentication`, a 403.
-    #[serde(rename = "DEFAULT_AUTHENTICATION_CLASSES")]
-    pub default_authentication_classes: Vec<String>,
-}
-
-impl Default for RestFrameworkSettings {
-    fn default() -> Self {
-        RestFrameworkSettings {
-            default_authentication_classes: vec![
-                "rest_framework.authentication.SessionAuthentication".into(),
-                "rest_framework.authentication.BasicAuthentication".into(),
-            ],
-        }
+declare_settings! {
+    /// Django REST framework's `REST_FRAMEWORK`, as far as djtoken's views follow it.
+    #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+    pub struct RestFrameworkSettings {
+        /// `DEFAULT_AUTHENTICATION_CLASSES`: knox's `LoginView` authenticates with them (djtoken
+        /// takes `BasicAuthentication`'s credentials), and the first decides whether a refusal
+        /// is a 401 with its challenge or, for `SessionAuthentication`, a 403.
+        "DEFAULT_AUTHENTICATION_CLASSES" default_authentication_classes: Vec<String> = vec![
+                    "rest_framework.authentication.SessionAuthentication".into(),
+                    "rest_framework.authentication.BasicAuthentication".into(),
+                ];
     }
 }
 

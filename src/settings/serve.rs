@@ -1,5 +1,6 @@
 //! `djtoken serve`'s own settings (the `serve` table).
 
+use super::declare_settings;
 use super::{SettingsError, invalid};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -21,158 +22,170 @@ pub enum LogFormat {
 /// The log levels, least verbose first.
 pub const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
 
-/// `djtoken serve`: where it listens and how it protects itself.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct ServeSettings {
-    /// Address to listen on (port 0: any free port, logged at start-up).
-    pub bind: SocketAddr,
-    /// Where `tokenapi.urls` is mounted.
-    pub prefix: String,
-    /// Where the session endpoints (`csrf/`, `login/`, `logout/`, `whoami/`) are mounted,
-    /// when the `session` method is configured.
-    pub session_prefix: String,
-    /// The path of Django REST framework's `obtain_auth_token` view, as the project's
-    /// `urls.py` mounts it (`/api-token-auth/`); unset: not served.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub drf_obtain_token_path: Option<String>,
-    /// The paths of simplejwt's `TokenObtainPairView`, `TokenRefreshView`,
-    /// `TokenVerifyView` and `TokenBlacklistView`, as the project mounts them
-    /// (`/api/token/`, `/api/token/refresh/`, …); each unset: not served.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub jwt_obtain_path: Option<String>,
-    /// See [`ServeSettings::jwt_obtain_path`].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub jwt_refresh_path: Option<String>,
-    /// See [`ServeSettings::jwt_obtain_path`].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub jwt_verify_path: Option<String>,
-    /// See [`ServeSettings::jwt_obtain_path`].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub jwt_blacklist_path: Option<String>,
-    /// The paths of knox's `LoginView`, `LogoutView` and `LogoutAllView`, as the project
-    /// mounts them (`/api/auth/login/`, `/api/auth/logout/`, `/api/auth/logoutall/`); each
-    /// unset: not served.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub knox_login_path: Option<String>,
-    /// See [`ServeSettings::knox_login_path`].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub knox_logout_path: Option<String>,
-    /// See [`ServeSettings::knox_login_path`].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub knox_logoutall_path: Option<String>,
-    /// The one request header `/auth` trusts for the original URI (`X-Original-URI` behind
-    /// nginx, `X-Forwarded-Uri` behind Traefik and Caddy); every other is ignored, and with
-    /// none only `/auth`'s own query string is read (Envoy). A client can send any header the
-    /// proxy passes through, so trusting whichever is present would let it choose.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub forwarded_uri_header: Option<String>,
-    /// The one request header `/auth` trusts for the original method (`X-Original-Method` as
-    /// the nginx recipe sets it, `X-Forwarded-Method` behind Traefik and Caddy); a value that
-    /// is missing or not a method counts as an unsafe method, so the session method's CSRF
-    /// check applies. With none, `/auth`'s own method is the original (Envoy), unless the
-    /// request carries `X-Original-Method` or `X-Forwarded-Method`: a proxy nobody named is in
-    /// front, and the method counts as unsafe.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub forwarded_method_header: Option<String>,
-    /// PostgreSQL reading connections (plus one for writes) / SQLite handles kept open;
-    /// `None`: one per core / 16.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pool_size: Option<usize>,
-    /// PostgreSQL: keep users read by pk while the user table's trigger (`djtoken db
-    /// notify-trigger`) announces no change, instead of reading them for every check.
-    pub user_cache_notify: bool,
-    /// Password hashes at once; `None`: the number of cores.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hash_concurrency: Option<usize>,
-    /// Seconds a login waits for a hashing slot before a 503.
-    pub hash_queue_timeout: f64,
-    /// MiB the password hashes in flight may take together (Argon2's and scrypt's memory, as
-    /// each hash names it); a hash that would exceed it waits like one without a slot.
-    pub hash_memory_mib: u64,
-    /// Largest request body, in bytes (413 beyond).
-    pub body_limit: usize,
-    /// Seconds a client has to send its request headers.
-    pub header_timeout: f64,
-    /// Seconds a client may take to send its request body (408 beyond).
-    pub request_timeout: f64,
-    /// Seconds in-flight requests get after SIGTERM/SIGINT.
-    pub shutdown_grace: f64,
-    /// Seconds a connection may go without a byte moving either way (a client that stopped
-    /// reading its answer, an idle keep-alive) before it is closed.
-    pub idle_timeout: f64,
-    /// Connections open at once; beyond, a new one gets a fast 503 and is closed. `None`: the
-    /// open-file limit (raised to the hard limit at start) less 64.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_connections: Option<usize>,
-    /// Async runtime threads; `None`: the number of cores.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub workers: Option<usize>,
-    /// `text` or `json`.
-    pub log_format: LogFormat,
-    /// One of [`LOG_LEVELS`].
-    pub log_level: String,
-    /// Standalone start: create the schema, this user and a key file when missing.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub init_user: Option<String>,
-    /// A separate address for `/metrics` (with `/healthz` and `/readyz`): the main listener
-    /// then serves no metrics.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub metrics_bind: Option<SocketAddr>,
-    /// Failed logins per username within [`login_throttle_window`](Self::login_throttle_window)
-    /// before that username's logins answer 429; `None`: not throttled (as Django).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub login_throttle_username: Option<u32>,
-    /// Failed logins per client address within the window before that address's logins
-    /// answer 429; `None`: not throttled.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub login_throttle_address: Option<u32>,
-    /// Seconds a failed login counts for, from the latest failure.
-    pub login_throttle_window: f64,
-    /// The request header the proxy writes the client's address into (`X-Real-IP`;
-    /// `X-Forwarded-For`, whose last address is the one the proxy added); `None`: the
-    /// connection's peer address.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_address_header: Option<String>,
-}
-
-impl Default for ServeSettings {
-    fn default() -> Self {
-        ServeSettings {
-            bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
-            prefix: "/token/".into(),
-            session_prefix: "/session/".into(),
-            drf_obtain_token_path: None,
-            jwt_obtain_path: None,
-            jwt_refresh_path: None,
-            jwt_verify_path: None,
-            jwt_blacklist_path: None,
-            knox_login_path: None,
-            knox_logout_path: None,
-            knox_logoutall_path: None,
-            forwarded_uri_header: None,
-            forwarded_method_header: None,
-            pool_size: None,
-            user_cache_notify: false,
-            hash_concurrency: None,
-            hash_queue_timeout: 5.0,
-            hash_memory_mib: 1024,
-            body_limit: 64 * 1024,
-            header_timeout: 10.0,
-            request_timeout: 30.0,
-            shutdown_grace: 30.0,
-            idle_timeout: 30.0,
-            max_connections: None,
-            workers: None,
-            log_format: LogFormat::Text,
-            log_level: "info".into(),
-            init_user: None,
-            metrics_bind: None,
-            login_throttle_username: None,
-            login_throttle_address: None,
-            login_throttle_window: 900.0,
-            client_address_header: None,
-        }
+declare_settings! {
+    /// `djtoken serve`: where it listens and how it protects itself.
+    #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+    pub struct ServeSettings {
+        /// Address to listen on; port 0 takes a free port, logged as `listening address=…`.
+        "bind" bind: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 8000))
+            => Serve "--bind" env "DJTOKEN_BIND";
+        /// Where `tokenapi.urls` is mounted, as `include('tokenapi.urls')` under `token/`.
+        "prefix" prefix: String = "/token/".into()
+            => Serve "--prefix" env "DJTOKEN_PREFIX";
+        /// Where the session endpoints (`csrf/`, `login/`, `logout/`, `whoami/`) are mounted,
+        /// when the `session` method is configured.
+        "session_prefix" session_prefix: String = "/session/".into()
+            => Serve "--session-prefix" env "DJTOKEN_SESSION_PREFIX";
+        /// The path of Django REST framework's `obtain_auth_token` view, as the project's
+        /// `urls.py` mounts it (`/api-token-auth/`); unset: not served.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "drf_obtain_token_path" drf_obtain_token_path: Option<String> = None
+            => Serve "--drf-obtain-token-path" env "DJTOKEN_DRF_OBTAIN_TOKEN_PATH" value "PATH";
+        /// The path of simplejwt's `TokenObtainPairView`, as the project mounts it
+        /// (`/api/token/`); unset: not served.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "jwt_obtain_path" jwt_obtain_path: Option<String> = None
+            => Serve "--jwt-obtain-path" env "DJTOKEN_JWT_OBTAIN_PATH" value "PATH";
+        /// The path of simplejwt's `TokenRefreshView` (`/api/token/refresh/`); unset: not
+        /// served.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "jwt_refresh_path" jwt_refresh_path: Option<String> = None
+            => Serve "--jwt-refresh-path" env "DJTOKEN_JWT_REFRESH_PATH" value "PATH";
+        /// The path of simplejwt's `TokenVerifyView` (`/api/token/verify/`); unset: not
+        /// served.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "jwt_verify_path" jwt_verify_path: Option<String> = None
+            => Serve "--jwt-verify-path" env "DJTOKEN_JWT_VERIFY_PATH" value "PATH";
+        /// The path of simplejwt's `TokenBlacklistView` (`/api/token/blacklist/`); unset: not
+        /// served.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "jwt_blacklist_path" jwt_blacklist_path: Option<String> = None
+            => Serve "--jwt-blacklist-path" env "DJTOKEN_JWT_BLACKLIST_PATH" value "PATH";
+        /// The path of django-rest-knox's `LoginView`, as the project mounts it
+        /// (`/api/auth/login/`); unset: not served.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "knox_login_path" knox_login_path: Option<String> = None
+            => Serve "--knox-login-path" env "DJTOKEN_KNOX_LOGIN_PATH" value "PATH";
+        /// The path of knox's `LogoutView` (`/api/auth/logout/`); unset: not served.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "knox_logout_path" knox_logout_path: Option<String> = None
+            => Serve "--knox-logout-path" env "DJTOKEN_KNOX_LOGOUT_PATH" value "PATH";
+        /// The path of knox's `LogoutAllView` (`/api/auth/logoutall/`); unset: not served.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "knox_logoutall_path" knox_logoutall_path: Option<String> = None
+            => Serve "--knox-logoutall-path" env "DJTOKEN_KNOX_LOGOUTALL_PATH" value "PATH";
+        /// The one request header `/auth` trusts for the original URI (`X-Original-URI`
+        /// behind nginx, `X-Forwarded-Uri` behind Traefik and Caddy); every other is ignored,
+        /// and with none only `/auth`'s own query string is read (Envoy).
+        ///
+        /// A client can send any header the proxy passes through, so trusting whichever is
+        /// present would let it choose.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "forwarded_uri_header" forwarded_uri_header: Option<String> = None
+            => Serve "--forwarded-uri-header" env "DJTOKEN_FORWARDED_URI_HEADER" value "HEADER";
+        /// The one request header `/auth` trusts for the original method (`X-Original-Method`
+        /// as the nginx recipe sets it, `X-Forwarded-Method` behind Traefik and Caddy);
+        /// missing or not a method, it counts as unsafe (the session method's CSRF check
+        /// applies). Unset: `/auth`'s own method (Envoy), and a request carrying
+        /// `X-Original-Method` or `X-Forwarded-Method` counts as unsafe.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "forwarded_method_header" forwarded_method_header: Option<String> = None
+            => Serve "--forwarded-method-header" env "DJTOKEN_FORWARDED_METHOD_HEADER"
+               value "HEADER";
+        /// PostgreSQL connections for reads, shared and pipelined (one more for writes);
+        /// SQLite: handles kept open and calls that may wait on a lock at once; MySQL: the
+        /// pool's connections, one call each at a time. Unset: one per core (PostgreSQL), 16
+        /// (SQLite), 2 × cores + 2 (MySQL).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "pool_size" pool_size: Option<usize> = None
+            => Serve "--pool-size" env "DJTOKEN_POOL_SIZE";
+        /// PostgreSQL: keep users read by pk between checks while the user table's trigger
+        /// (`djtoken db notify-trigger`) announces no change, instead of reading them for every
+        /// check.
+        "user_cache_notify" user_cache_notify: bool = false
+            => Serve "--user-cache-notify" env "DJTOKEN_USER_CACHE_NOTIFY" value "BOOL";
+        /// Password hashes at once; unset: the number of cores.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "hash_concurrency" hash_concurrency: Option<usize> = None
+            => Serve "--hash-concurrency" env "DJTOKEN_HASH_CONCURRENCY";
+        /// Seconds a login may wait for a hashing slot (then a 503 with `Retry-After`).
+        "hash_queue_timeout" hash_queue_timeout: f64 = 5.0
+            => Serve "--hash-queue-timeout" env "DJTOKEN_HASH_QUEUE_TIMEOUT";
+        /// MiB the password hashes in flight may take together (Argon2's and scrypt's memory,
+        /// as each stored hash names it); a hash that does not fit waits like one without a
+        /// slot.
+        "hash_memory_mib" hash_memory_mib: u64 = 1024
+            => Serve "--hash-memory-mib" env "DJTOKEN_HASH_MEMORY_MIB";
+        /// Largest request body, in bytes (413 beyond).
+        "body_limit" body_limit: usize = 64 * 1024
+            => Serve "--body-limit" env "DJTOKEN_BODY_LIMIT";
+        /// Seconds a client has to send its request headers (then the connection closes).
+        "header_timeout" header_timeout: f64 = 10.0
+            => Serve "--header-timeout" env "DJTOKEN_HEADER_TIMEOUT";
+        /// Seconds a client may take to send its request body (408 beyond).
+        "request_timeout" request_timeout: f64 = 30.0
+            => Serve "--request-timeout" env "DJTOKEN_REQUEST_TIMEOUT";
+        /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
+        "shutdown_grace" shutdown_grace: f64 = 30.0
+            => Serve "--shutdown-grace" env "DJTOKEN_SHUTDOWN_GRACE";
+        /// Seconds a connection may go without a byte moving either way (a client that
+        /// stopped reading its answer, an idle keep-alive) before it is closed.
+        "idle_timeout" idle_timeout: f64 = 30.0
+            => Serve "--idle-timeout" env "DJTOKEN_IDLE_TIMEOUT";
+        /// Connections at once; beyond, a fast 503 with `Retry-After` and the connection
+        /// closed. Unset: the open-file limit (raised to the hard limit at start; both figures
+        /// are logged) less 64.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "max_connections" max_connections: Option<usize> = None
+            => Serve "--max-connections" env "DJTOKEN_MAX_CONNECTIONS";
+        /// Async runtime threads; unset: the number of cores.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "workers" workers: Option<usize> = None
+            => Serve "--workers" env "DJTOKEN_WORKERS";
+        /// `text`, or `json` for one object per line.
+        "log_format" log_format: LogFormat = LogFormat::Text
+            => Serve "--log-format" env "DJTOKEN_LOG_FORMAT";
+        /// `error`, `warn`, `info` (one `refused` line per refusal of `/auth` or of a login,
+        /// with its reason), `debug` (every request: route, status, time — never a password,
+        /// token or key) or `trace`.
+        "log_level" log_level: String = "info".into()
+            => Serve "--log-level" env "DJTOKEN_LOG_LEVEL";
+        /// Standalone start: create the database with Django's schema if it has none, this
+        /// user if missing (password from `DJTOKEN_INIT_PASSWORD`, else generated and
+        /// printed), and a secret-key file if no key is configured.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "init_user" init_user: Option<String> = None
+            => Serve "--init-user" env "DJTOKEN_INIT_USER";
+        /// A listener of its own for `/metrics` (with `/healthz` and `/readyz`), kept off the
+        /// network the clients reach: the main listener then serves no metrics.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "metrics_bind" metrics_bind: Option<SocketAddr> = None
+            => Serve "--metrics-bind" env "DJTOKEN_METRICS_BIND";
+        /// Failed logins per user within `login_throttle_window` (the user the database finds
+        /// for the username; an unknown username by its text) before that user's logins
+        /// answer 429 with `Retry-After`, even with the right password; unset: not throttled,
+        /// as in Django.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "login_throttle_username" login_throttle_username: Option<u32> = None
+            => Serve "--login-throttle-username" env "DJTOKEN_LOGIN_THROTTLE_USERNAME"
+               value "FAILURES";
+        /// Failed logins per client address within the window, whatever the username,
+        /// before that address's logins answer 429; unset: not throttled.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "login_throttle_address" login_throttle_address: Option<u32> = None
+            => Serve "--login-throttle-address" env "DJTOKEN_LOGIN_THROTTLE_ADDRESS"
+               value "FAILURES";
+        /// Seconds a failed login counts for, from the latest failure.
+        "login_throttle_window" login_throttle_window: f64 = 900.0
+            => Serve "--login-throttle-window" env "DJTOKEN_LOGIN_THROTTLE_WINDOW"
+               value "SECONDS";
+        /// The request header the proxy writes the client's address into (`X-Real-IP`; for
+        /// `X-Forwarded-For` the last address, the one the proxy appended); unset: the
+        /// connection's address.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "client_address_header" client_address_header: Option<String> = None
+            => Serve "--client-address-header" env "DJTOKEN_CLIENT_ADDRESS_HEADER"
+               value "HEADER";
     }
 }
 

@@ -274,3 +274,68 @@ fn deserialises_djangos_names_and_refuses_unknown_keys() {
     assert!(unknown.to_string().contains("SECRET_KEY"), "{unknown}");
     assert!(serde_json::from_str::<Settings>(r#"{"DJANGO_VERSION": "4.3"}"#).is_err());
 }
+
+#[test]
+fn every_key_is_declared_once_with_its_flag() {
+    let keys = Settings::keys();
+    let names: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
+    // Tables flattened, fields without a key (the secrets themselves) left out.
+    for name in [
+        "TIME_ZONE",
+        "USER_MODEL.TABLE",
+        "serve.bind",
+        "SIMPLE_JWT.LEEWAY",
+    ] {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.contains("SECRET_KEY") && !n.ends_with("_FILE"))
+    );
+    let mut unique = names.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), names.len(), "a key declared twice");
+    // Every flag and variable once, and the doc of every key written.
+    let flags: Vec<_> = keys.iter().filter_map(|k| k.flag).collect();
+    let mut longs: Vec<_> = flags.iter().map(|f| f.long).collect();
+    longs.sort_unstable();
+    longs.dedup();
+    assert_eq!(longs.len(), flags.len(), "a flag declared twice");
+    assert!(flags.iter().all(|f| f.env.starts_with("DJTOKEN_")));
+    assert!(
+        keys.iter().all(|k| !k.summary().is_empty()),
+        "a key without a doc"
+    );
+    let time_zone = keys.iter().find(|k| k.name == "TIME_ZONE").unwrap();
+    assert_eq!(time_zone.flag.unwrap().env, "DJTOKEN_TIME_ZONE");
+}
+
+#[test]
+fn a_flag_sets_its_key_through_the_declared_type() {
+    let mut settings = Settings::default();
+    settings.set_flag("TIME_ZONE", "Asia/Kolkata").unwrap();
+    settings.set_flag("serve.pool_size", "7").unwrap();
+    settings.set_flag("serve.user_cache_notify", "yes").unwrap();
+    settings.set_flag("USER_MODEL.EMAIL_FIELD", "none").unwrap();
+    settings
+        .set_flag("PASSWORD_HASHERS", "argon2, pbkdf2_sha256")
+        .unwrap();
+    settings.set_flag("serve.log_format", "json").unwrap();
+    settings.set_flag("TOKEN_TIMEOUT_DAYS", "-1").unwrap();
+    assert_eq!(settings.time_zone, "Asia/Kolkata");
+    assert_eq!(settings.serve.pool_size, Some(7));
+    assert!(settings.serve.user_cache_notify);
+    assert_eq!(settings.user_model.email_field, None);
+    assert_eq!(settings.password_hashers, ["argon2", "pbkdf2_sha256"]);
+    assert_eq!(settings.serve.log_format, LogFormat::Json);
+    assert_eq!(settings.token_timeout_days, -1);
+    assert!(settings.set_flag("serve.pool_size", "many").is_err());
+    assert!(settings.set_flag("serve.bind", "nowhere").is_err());
+    assert!(
+        settings.set_flag("USE_TZ", "true").is_err(),
+        "a key without a flag"
+    );
+    assert!(settings.set_flag("NO_SUCH_KEY", "1").is_err());
+}

@@ -1,74 +1,55 @@
 //! How `AUTH_USER_MODEL` maps onto its table.
 
+use super::declare_settings;
 use super::{Settings, SettingsError, invalid};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::user::{InvalidIdentifier, PkKind, UserModel};
-/// The user model's table and columns; `none` for an optional column the model lacks.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(default, deny_unknown_fields)]
-pub struct UserModelSettings {
-    /// `db_table` (`schema.table` allowed).
-    #[serde(rename = "TABLE")]
-    pub table: String,
-    /// The primary-key column.
-    #[serde(rename = "PK_COLUMN")]
-    pub pk_column: String,
-    /// `integer`, `biginteger`, `uuid` or `string`.
-    #[serde(
-        rename = "PK_TYPE",
-        deserialize_with = "from_text",
-        serialize_with = "pk_kind_text"
-    )]
-    pub pk_type: PkKind,
-    /// `USERNAME_FIELD`'s column.
-    #[serde(rename = "USERNAME_FIELD")]
-    pub username_field: String,
-    /// `EMAIL_FIELD`'s column, or `none`.
-    #[serde(
-        rename = "EMAIL_FIELD",
-        deserialize_with = "optional_column",
-        serialize_with = "column_text"
-    )]
-    pub email_field: Option<String>,
-    /// The password column.
-    #[serde(rename = "PASSWORD_COLUMN")]
-    pub password_column: String,
-    /// The `last_login` column, or `none`.
-    #[serde(
-        rename = "LAST_LOGIN_COLUMN",
-        deserialize_with = "optional_column",
-        serialize_with = "column_text"
-    )]
-    pub last_login_column: Option<String>,
-    /// The `is_active` column, or `none` (every user active).
-    #[serde(
-        rename = "IS_ACTIVE_COLUMN",
-        deserialize_with = "optional_column",
-        serialize_with = "column_text"
-    )]
-    pub is_active_column: Option<String>,
-}
-
-impl Default for UserModelSettings {
-    fn default() -> Self {
-        let model = UserModel::default();
-        UserModelSettings {
-            table: model.table,
-            pk_column: model.pk_column,
-            pk_type: model.pk_kind,
-            username_field: model.username_field,
-            email_field: model.email_field,
-            password_column: model.password_column,
-            last_login_column: model.last_login_column,
-            is_active_column: model.is_active_column,
-        }
+declare_settings! {
+    /// The user model's table and columns; `none` for an optional column the model lacks.
+    #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+    pub struct UserModelSettings {
+        /// The user model's table, `db_table` (`schema.table` allowed).
+        "TABLE" table: String = UserModel::default().table
+            => Store "--user-table" env "DJTOKEN_USER_TABLE";
+        /// The primary-key column.
+        "PK_COLUMN" pk_column: String = UserModel::default().pk_column
+            => Store "--pk-column" env "DJTOKEN_PK_COLUMN";
+        /// The primary key's kind: `integer`, `biginteger`, `uuid` or `string`.
+        #[serde(deserialize_with = "from_text", serialize_with = "pk_kind_text")]
+        "PK_TYPE" pk_type: PkKind = UserModel::default().pk_kind
+            => Store "--pk-type" env "DJTOKEN_PK_TYPE";
+        /// `USERNAME_FIELD`'s column.
+        "USERNAME_FIELD" username_field: String = UserModel::default().username_field
+            => Store "--username-field" env "DJTOKEN_USERNAME_FIELD";
+        /// `EMAIL_FIELD`'s column, or `none`.
+        #[serde(deserialize_with = "optional_column", serialize_with = "column_text")]
+        "EMAIL_FIELD" email_field: Option<String> = UserModel::default().email_field
+            => Store "--email-field" env "DJTOKEN_EMAIL_FIELD" parse column_flag;
+        /// The password column.
+        "PASSWORD_COLUMN" password_column: String = UserModel::default().password_column
+            => Store "--password-column" env "DJTOKEN_PASSWORD_COLUMN";
+        /// The `last_login` column, or `none`.
+        #[serde(deserialize_with = "optional_column", serialize_with = "column_text")]
+        "LAST_LOGIN_COLUMN" last_login_column: Option<String> =
+            UserModel::default().last_login_column
+            => Store "--last-login-column" env "DJTOKEN_LAST_LOGIN_COLUMN" parse column_flag;
+        /// The `is_active` column, or `none` (every user active, as tokenapi allows).
+        #[serde(deserialize_with = "optional_column", serialize_with = "column_text")]
+        "IS_ACTIVE_COLUMN" is_active_column: Option<String> =
+            UserModel::default().is_active_column
+            => Store "--is-active-column" env "DJTOKEN_IS_ACTIVE_COLUMN" parse column_flag;
     }
 }
 
 /// `none` (any case) or empty: the model has no such column.
 pub fn column_or_none(text: &str) -> Option<String> {
     (!text.eq_ignore_ascii_case("none") && !text.is_empty()).then(|| text.to_owned())
+}
+
+/// An optional column from a flag's text: [`column_or_none`].
+pub fn column_flag(text: &str) -> Result<Option<String>, String> {
+    Ok(column_or_none(text))
 }
 
 fn optional_column<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {

@@ -1,15 +1,15 @@
-"""The configuration reference (docs/configuration.md) against the code that declares the
-settings, so that neither can change without the other:
+"""The configuration reference (docs/configuration.md) against the declaration of the settings,
+so that neither can change without the other:
 
-- every flag of `djtoken serve --help` has a row in the table of serve's settings, with the
-  environment variable clap reads for it, and every flag in the table is one serve has;
-- every key the table names is a key of djtoken.toml;
-- the list of every key of djtoken.toml with its default is what the code declares: the keys
-  from the configuration reader itself (the fields an unknown key is told to be one of), the
-  defaults from `djtoken config show`.
+- the table of every key is `djtoken config keys`: made from the same declaration as the
+  struct, its defaults, its flags and their environment variables;
+- every flag of `djtoken serve --help` is a key's flag in it, with the environment variable
+  clap reads for it (no flag is declared outside the settings);
+- every key in it is a key the configuration reader takes, and the default it shows is what
+  `djtoken config show` prints in an empty folder.
 
     python3 tests/live/config_reference.py path/to/djtoken            check (scripts/test)
-    python3 tests/live/config_reference.py path/to/djtoken --write    rewrite the list
+    python3 tests/live/config_reference.py path/to/djtoken --write    rewrite the table
 """
 
 import os
@@ -82,33 +82,13 @@ def defaults(binary, cwd):
     return values
 
 
-def table_rows(text):
-    """The rows of the table of serve's settings: [(flags, variables, keys)]."""
-    section = text.split("## The settings of `djtoken serve`", 1)[1].split("\n## ", 1)[0]
-    rows = []
-    for line in section.splitlines():
-        if not line.startswith("| `--"):
-            continue
-        cells = [c.strip() for c in line.strip("|").split("|")]
-        flags = re.findall(r"`(--[a-z0-9-]+)`", cells[0])
-        variables = re.findall(r"`(DJTOKEN_[A-Z0-9_]+)`", cells[1])
-        keys, last_table = [], ""
-        for key in re.findall(r"`([A-Za-z_.]+)`", cells[2]):
-            if key.startswith("."):
-                key = last_table + key[1:]
-            last_table = key.rsplit(".", 1)[0] + "." if "." in key else ""
-            keys.append(key)
-        rows.append((flags, variables, keys))
+def reference_rows(table):
+    """{key: (default cell, [flag, environment])} of the generated table."""
+    rows = {}
+    for line in table.splitlines()[2:]:
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+        rows[cells[0].strip("`")] = (cells[1], re.findall(r"`([^`]+)`", cells[2]))
     return rows
-
-
-def generated(keys, values, flag_of):
-    lines = ["| key | default | flag |", "|---|---|---|"]
-    for key in keys:
-        default = values.get(key)
-        shown = "`%s`" % default.replace("|", "\\|") if default is not None else "not set"
-        lines.append("| `%s` | %s | %s |" % (key, shown, ", ".join("`%s`" % f for f in flag_of.get(key, []))))
-    return "".join(line + "\n" for line in lines)
 
 
 def main():
@@ -120,44 +100,40 @@ def main():
         flags = serve_flags(binary, cwd)
         keys = declared_keys(binary, cwd)
         values = defaults(binary, cwd)
-    rows = table_rows(text)
-    documented = {}
-    flag_of = {}
-    for row_flags, variables, row_keys in rows:
-        for i, flag in enumerate(row_flags):
-            documented[flag] = variables
-            if flag in flags and flags[flag] not in variables:
-                problems.append("%s reads %s, which its row does not name" % (flag, flags[flag]))
-            if i < len(row_keys):
-                flag_of.setdefault(row_keys[i], []).append(flag)
-        for key in row_keys:
-            if key not in keys:
-                problems.append("the row of %s names %s, which is not a key of djtoken.toml" % (row_flags, key))
-    for flag in sorted(set(flags) - set(documented)):
-        problems.append("%s (%s) has no row in the table of serve's settings" % (flag, flags[flag]))
-    for flag in sorted(set(documented) - set(flags)):
-        problems.append("the table has a row for %s, which djtoken serve does not have" % flag)
-    want = generated(keys, values, flag_of)
+        want = djtoken(binary, ["config", "keys"], cwd).stdout
+    rows = reference_rows(want)
+    if sorted(rows) != sorted(keys):
+        problems.append(
+            "config keys and the configuration reader disagree: %s" % sorted(set(rows).symmetric_difference(keys))
+        )
+    for key, (default, _) in rows.items():
+        shown = values.get(key)
+        if shown is not None and default != "`%s`" % shown.replace("|", "\\|") and shown != "[]":
+            problems.append("%s: config keys says %s, config show %s" % (key, default, shown))
+    declared = {flag: named[1] for named in (r[1] for r in rows.values()) if named for flag in named[:1]}
+    for flag, variable in sorted(flags.items()):
+        if flag not in declared:
+            problems.append("%s (%s) is not the flag of a declared setting" % (flag, variable))
+        elif declared[flag] != variable:
+            problems.append("%s reads %s, the declaration says %s" % (flag, variable, declared[flag]))
     if BEGIN not in text or END not in text:
-        problems.append("docs/configuration.md has no generated list of keys (%s)" % BEGIN.strip())
+        problems.append("docs/configuration.md has no generated table of keys (%s)" % BEGIN.strip())
     else:
         head, rest = text.split(BEGIN, 1)
         have, tail = rest.split(END, 1)
         if have != want:
             if write:
                 open(DOC, "w", encoding="utf-8").write(head + BEGIN + want + END + tail)
-                print("config_reference: wrote the list of %d keys" % len(keys))
+                print("config_reference: wrote the table of %d keys" % len(rows))
             else:
                 problems.append(
-                    "the list of keys in docs/configuration.md is not what the code declares: "
+                    "the table of keys in docs/configuration.md is not what the code declares: "
                     "run python3 tests/live/config_reference.py target/debug/djtoken --write"
                 )
     for problem in problems:
         print("config_reference: " + problem, file=sys.stderr)
     if not problems:
-        print(
-            "config_reference: %d flags and %d keys, each documented as the code declares it" % (len(flags), len(keys))
-        )
+        print("config_reference: %d flags and %d keys, each documented as declared" % (len(flags), len(rows)))
     return 1 if problems else 0
 
 
