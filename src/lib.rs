@@ -36,6 +36,8 @@ pub mod csrf;
 pub mod drf;
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(feature = "gate")]
+pub mod gate;
 pub mod hashers;
 pub mod hosts;
 pub mod knox;

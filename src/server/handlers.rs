@@ -12,9 +12,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, Method, StatusCode, Uri, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
-use super::methods::{Credentials, Outcome, Refusal};
+use super::methods::{Credentials, request_cookies};
 use super::metrics::Route;
-use super::reply::{ForwardAuth, Reply};
+use super::reply::Reply;
 use super::request::{Params, decode_path, post_params};
 use super::throttle::Account;
 use super::{AppState, Peer};
@@ -22,13 +22,7 @@ use crate::auth::{AuthError, BadCredentials};
 use crate::axes::AxesAttempt;
 use crate::responses;
 use crate::store::StoreError;
-use crate::wire::cookie::parse_cookie;
 use crate::wire::pyint::decimal_value;
-
-/// Seconds a client should wait before retrying when hashing capacity is exhausted.
-const RETRY_OVERLOADED: u32 = 1;
-/// Seconds a client should wait before retrying when the database is down.
-const RETRY_DATABASE: u32 = 5;
 
 /// What tokenapi's URL patterns make of a path below the prefix.
 #[derive(Debug, PartialEq, Eq)]
@@ -144,42 +138,11 @@ pub(super) fn server_side(state: &AppState, e: &AuthError) -> Option<Reply> {
 }
 
 pub(super) fn overloaded(state: &AppState) -> Reply {
-    if let Some(held_back) = state.warnings.overloaded.allow() {
-        tracing::warn!(
-            held_back,
-            "password check refused: no hashing slot or memory within the wait"
-        );
-    }
-    Reply::Unavailable {
-        retry_after: RETRY_OVERLOADED,
-    }
+    Reply::Refused(state.gate.overloaded())
 }
 
 pub(super) fn database_error(state: &AppState, e: &StoreError) -> Reply {
-    if e.is_unavailable() {
-        if let Some(held_back) = state.warnings.database_unavailable.allow() {
-            tracing::warn!(error = %e, held_back, "database unavailable");
-        }
-        Reply::Unavailable {
-            retry_after: RETRY_DATABASE,
-        }
-    } else {
-        if let Some(held_back) = state.warnings.database_broken.allow() {
-            match e {
-                StoreError::Authentication { .. } => tracing::error!(
-                    error = %e,
-                    held_back,
-                    "a store refused djtoken's credentials: check the user and password of its URL (DATABASE_URL, SESSION_CACHE_URL) or password file"
-                ),
-                _ => tracing::error!(
-                    error = %e,
-                    held_back,
-                    "database error that waiting will not fix: check the user table and column settings against the database"
-                ),
-            }
-        }
-        Reply::ServerError
-    }
+    Reply::Refused(state.gate.database_error(e))
 }
 
 /// The client's address: the last one in the configured header (the address the proxy wrote,
@@ -426,21 +389,6 @@ fn original_method(
     Method::from_bytes(headers.get(name)?.as_bytes()).ok()
 }
 
-/// The request's cookies as Django's `request.COOKIES` reads them: WSGI hands Django each
-/// header as latin-1 text, and several `Cookie` headers are joined. (Most forward-auth
-/// requests carry no cookie: nothing to allocate for them.)
-pub(super) fn request_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
-    if !headers.contains_key(header::COOKIE) {
-        return Vec::new();
-    }
-    let joined: Vec<String> = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .map(|v| crate::wire::latin1::decode(v.as_bytes()))
-        .collect();
-    parse_cookie(&joined.join("; "))
-}
-
 /// The request's credentials, read once for every method.
 async fn read_credentials(
     state: &AppState,
@@ -460,68 +408,36 @@ async fn read_credentials(
     } else {
         Params::default()
     };
-    let cookies = request_cookies(&headers);
+    let method = original_method(
+        state,
+        state.requests.forwarded_method_header.as_ref(),
+        &headers,
+        method,
+    );
     Ok(Credentials {
         query,
         post,
-        method: original_method(
-            state,
-            state.requests.forwarded_method_header.as_ref(),
-            &headers,
-            method,
-        ),
-        cookies,
+        method,
+        cookies: request_cookies(&headers),
         headers,
+        csrf_exempt: false,
     })
 }
 
-/// `/auth`: the configured methods in order; the first that is not "not mine" decides.
+/// `/auth`: the gate's decision on the original request's credentials.
 pub async fn forward_auth(State(state): State<Arc<AppState>>, request: Request) -> Reply {
     let (method, uri, headers, body) = take_parts(request);
     let request = match read_credentials(&state, method, &uri, headers, body).await {
         Ok(request) => request,
         Err(reply) => return reply,
     };
-    for method in &state.methods {
-        let refusal = match method.authenticate(&request).await {
-            Outcome::NotMine => continue,
-            Outcome::User(user) => return Reply::ForwardAuth(ForwardAuth::Allow(user)),
-            Outcome::Refused(refusal) => refusal,
-        };
-        if let Some(reason) = refusal.reason() {
-            log_refusal(&state, "/auth", method.name(), reason);
-        }
-        return match refusal {
-            Refusal::Challenge(message) => Reply::ForwardAuth(ForwardAuth::Challenge {
-                scheme: method.www_authenticate().to_owned(),
-                message,
-            }),
-            Refusal::Forbidden { message, .. } => Reply::ForwardAuth(ForwardAuth::Deny(message)),
-            Refusal::Csrf(reason) => Reply::ForwardAuth(ForwardAuth::CsrfFailed(reason)),
-            Refusal::Overloaded => overloaded(&state),
-            Refusal::Database(e) => {
-                state.metrics.db_error();
-                database_error(&state, &e)
-            }
-        };
-    }
-    let first = &state.methods[0];
-    log_refusal(&state, "/auth", "none", "no credentials");
-    Reply::ForwardAuth(ForwardAuth::Challenge {
-        scheme: first.www_authenticate().to_owned(),
-        message: first.missing_message(),
-    })
+    Reply::ForwardAuth(state.gate.decide(&request).await)
 }
 
-/// One info line for a refused request, saying why (never the credential): `/auth` answers
-/// behind a proxy that replaces the body with its own page, so the log is where an operator
-/// sees the reason. At most
-/// [`REFUSALS_PER_INTERVAL`](super::connections::REFUSALS_PER_INTERVAL) lines per
-/// interval, then a count.
+/// One info line for a refused request, saying why (never the credential): see
+/// [`Gate::log_refusal`](crate::gate::Gate::log_refusal).
 pub(super) fn log_refusal(state: &AppState, route: &'static str, method: &str, reason: &str) {
-    if let Some(held_back) = state.warnings.refusals.allow() {
-        tracing::info!(route, method, reason, held_back, "refused");
-    }
+    state.gate.log_refusal(route, method, reason);
 }
 
 /// `/healthz`: the process answers.

@@ -7,14 +7,12 @@
 //! request timeout, large bodies a 413, and a database that is down a 503 until it returns.
 //! Logs carry routes, statuses and timings, never a password, token or key.
 
-pub mod browser;
+pub use crate::gate::{ServerRunner, browser, methods, metrics};
 pub mod connections;
 mod drf_views;
 mod handlers;
 mod jwt_views;
 mod knox_views;
-pub mod methods;
-pub mod metrics;
 pub mod reply;
 mod request;
 mod session_views;
@@ -32,78 +30,20 @@ use axum::routing::{any, get};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
-use crate::auth::{Authenticator, HashRunner, Overloaded};
+use crate::auth::Authenticator;
+use crate::gate::Gate;
 use crate::settings::{ApiView, ServeSettings, Settings, SettingsError};
-use methods::AuthMethod;
 use metrics::{Metrics, Route};
-
-/// Runs password hashes on the blocking pool: a bounded number at once, within a bounded
-/// amount of memory (a planted Argon2 or scrypt hash asks for a lot).
-pub struct ServerRunner {
-    slots: Arc<Semaphore>,
-    /// The memory budget, one permit per KiB.
-    memory: Arc<Semaphore>,
-    memory_kib: u32,
-    wait: Duration,
-    metrics: Arc<Metrics>,
-}
-
-impl ServerRunner {
-    /// `slots` hashes at once, together taking at most `memory` bytes, waiting at most `wait`
-    /// for a slot and the memory.
-    pub fn new(slots: usize, memory: u64, wait: Duration, metrics: Arc<Metrics>) -> Self {
-        let memory_kib = u32::try_from(memory / 1024).unwrap_or(u32::MAX).max(1);
-        ServerRunner {
-            slots: Arc::new(Semaphore::new(slots.max(1))),
-            memory: Arc::new(Semaphore::new(memory_kib as usize)),
-            memory_kib,
-            wait,
-            metrics,
-        }
-    }
-}
-
-impl HashRunner for ServerRunner {
-    async fn run<T, F>(&self, memory: u64, work: F) -> Result<T, Overloaded>
-    where
-        T: Send + 'static,
-        F: FnOnce() -> T + Send + 'static,
-    {
-        // A hash larger than the whole budget runs alone.
-        let kib = u32::try_from(memory.div_ceil(1024))
-            .unwrap_or(u32::MAX)
-            .clamp(1, self.memory_kib);
-        let acquire = async {
-            let memory = Arc::clone(&self.memory).acquire_many_owned(kib).await?;
-            let slot = Arc::clone(&self.slots).acquire_owned().await?;
-            Ok::<_, tokio::sync::AcquireError>((memory, slot))
-        };
-        let Ok(Ok(slot)) = tokio::time::timeout(self.wait, acquire).await else {
-            self.metrics.hash_rejected();
-            return Err(Overloaded);
-        };
-        let metrics = Arc::clone(&self.metrics);
-        tokio::task::spawn_blocking(move || {
-            let _timer = metrics.hash_started();
-            let result = work();
-            drop(slot);
-            result
-        })
-        .await
-        .map_err(|_| Overloaded)
-    }
-}
 
 /// What every handler shares: what authenticates, how requests are read, where things are
 /// served, and what the server keeps for itself.
 pub struct AppState {
+    /// `/auth`'s chain, and what it holds (shared with every view below).
+    pub gate: Arc<Gate>,
     /// Logins and token checks.
     pub auth: Arc<Authenticator<ServerRunner>>,
-    /// `/auth`'s methods, in order.
-    pub methods: Vec<Box<dyn AuthMethod>>,
     /// The project's sessions and CSRF rules, when the `session` method is configured.
     pub browser: Option<Arc<browser::Browser>>,
     /// simplejwt's configuration, when its method or a view of it is configured.
@@ -123,7 +63,7 @@ pub struct AppState {
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
     /// The warnings requests can repeat, each logged at most once per interval.
-    pub warnings: connections::Warnings,
+    pub warnings: Arc<connections::Warnings>,
     /// Failed logins counted per username and client address.
     pub throttle: throttle::LoginThrottle,
 }
@@ -190,15 +130,7 @@ impl AppState {
     /// together.
     pub async fn new(settings: &Settings) -> Result<Self, SettingsError> {
         let serve = &settings.serve;
-        let metrics = Arc::new(Metrics::default());
-        let runner = ServerRunner::new(
-            serve.hash_concurrency(),
-            serve.hash_memory_mib.saturating_mul(1024 * 1024),
-            serve.hash_queue_timeout()?,
-            Arc::clone(&metrics),
-        );
-        let parts = settings.build().await?;
-        let auth = Arc::new(parts.authenticator.with_runner(runner));
+        let gate = Arc::new(Gate::new(settings).await?);
         let header = |key: &'static str, name: &Option<String>| {
             name.as_ref()
                 .map(|name| {
@@ -211,24 +143,13 @@ impl AppState {
                 })
                 .transpose()
         };
-        let browser = parts
-            .browser
-            .map(|b| Arc::new(browser::Browser::new(b.sessions, b.csrf, b.hosts)));
-        let simplejwt = parts.simplejwt.map(Arc::new);
-        let knox = parts.knox.map(Arc::new);
         Ok(AppState {
-            methods: methods::build(
-                settings,
-                &auth,
-                browser.as_ref(),
-                simplejwt.as_ref(),
-                knox.as_ref(),
-            )?,
-            knox,
+            auth: Arc::clone(gate.authenticator()),
+            knox: gate.knox().cloned(),
             knox_login: knox_views::LoginAuthentication::from_settings(&settings.rest_framework),
-            simplejwt,
-            browser,
-            times: parts.times,
+            simplejwt: gate.simplejwt().cloned(),
+            browser: gate.browser().cloned(),
+            times: gate.times(),
             requests: RequestRules {
                 forwarded_uri_header: header(
                     "serve.forwarded_uri_header",
@@ -256,10 +177,10 @@ impl AppState {
                 serve.login_throttle_address,
                 serve.login_throttle_window()?,
             ),
-            axes: parts.axes,
-            auth,
-            warnings: connections::Warnings::default(),
-            metrics,
+            axes: gate.axes().cloned(),
+            warnings: Arc::clone(gate.warnings()),
+            metrics: Arc::clone(gate.metrics()),
+            gate,
         })
     }
 }
@@ -490,50 +411,5 @@ pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(not(unix))]
     async {
         let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn hashes_in_flight_stay_within_the_memory_budget() {
-        let metrics = Arc::new(Metrics::default());
-        // Four slots, but memory for one 80 MiB hash at a time.
-        let runner = Arc::new(ServerRunner::new(
-            4,
-            100 << 20,
-            Duration::from_millis(200),
-            Arc::clone(&metrics),
-        ));
-        let (started, release) = (
-            Arc::new(tokio::sync::Notify::new()),
-            Arc::new(std::sync::Barrier::new(2)),
-        );
-        let first = {
-            let (runner, started, release) = (
-                Arc::clone(&runner),
-                Arc::clone(&started),
-                Arc::clone(&release),
-            );
-            tokio::spawn(async move {
-                runner
-                    .run(80 << 20, move || {
-                        started.notify_one();
-                        release.wait();
-                    })
-                    .await
-            })
-        };
-        started.notified().await;
-        // A second big hash finds no memory within the wait; a small one still runs.
-        assert_eq!(runner.run(80 << 20, || ()).await, Err(Overloaded));
-        assert_eq!(runner.run(64 << 10, || 7).await, Ok(7));
-        release.wait();
-        assert_eq!(first.await.expect("joins"), Ok(()));
-        assert_eq!(runner.run(80 << 20, || 8).await, Ok(8));
-        // Larger than the whole budget: runs alone rather than never.
-        assert_eq!(runner.run(10 << 30, || 9).await, Ok(9));
     }
 }

@@ -4,8 +4,8 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::metrics::Route;
+use crate::gate::{Decision, Refused};
 use crate::responses;
-use crate::user::User;
 
 /// Django's 404 page with `DEBUG = False` (4.2+).
 const NOT_FOUND_PAGE: &str = "\n<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>\n</body>\n</html>\n";
@@ -45,8 +45,12 @@ pub enum Reply {
     ServerError,
     /// `/readyz` when the database cannot serve: 503 with the reason.
     NotReady(String),
-    /// A forward-auth answer.
-    ForwardAuth(ForwardAuth),
+    /// `/auth`'s answer: who the user is (200, with the `X-Auth-*` headers), or the gate's
+    /// refusal.
+    ForwardAuth(Decision),
+    /// A refusal as the gate answers it (a 503 for the database or the hashing capacity, a
+    /// 500 for a database without the configured tables).
+    Refused(Refused),
     /// Plain text (metrics).
     Text(&'static str, String),
     /// An answer of DRF's `obtain_auth_token`: its status and JSON, with `Allow`.
@@ -71,25 +75,6 @@ pub enum Reply {
         /// `Set-Cookie` header values, in order.
         cookies: Vec<String>,
     },
-}
-
-/// The answer of `/auth`: who the user is (on success), or why not.
-#[derive(Debug)]
-pub enum ForwardAuth {
-    /// 200, with the user's id, username and email headers.
-    Allow(User),
-    /// 401: no usable credentials.
-    Challenge {
-        /// The `WWW-Authenticate` value (the deciding method's).
-        scheme: String,
-        /// The JSON message.
-        message: &'static str,
-    },
-    /// 403 with this message: credentials that do not match an active user.
-    Deny(&'static str),
-    /// 403: a session-authenticated unsafe request `CsrfViewMiddleware` would refuse, with
-    /// Django's reason (the body says `CSRF Failed: <reason>`, as DRF's does).
-    CsrfFailed(String),
 }
 
 /// Always present on `/auth` answers (empty when there is no user), so a proxy that copies
@@ -161,24 +146,13 @@ impl IntoResponse for Reply {
                 CSRF_PAGE,
             )
                 .into_response(),
-            Reply::TooLarge => json(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                responses::error("Request body too large."),
-            ),
+            Reply::TooLarge => Refused::too_large().into_response(),
             Reply::Timeout => json(
                 StatusCode::REQUEST_TIMEOUT,
                 responses::error("Request timed out."),
             ),
-            Reply::Unavailable { retry_after } => {
-                let mut response = json(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    responses::error("Service temporarily unavailable, please try again."),
-                );
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-                response
-            }
+            Reply::Unavailable { retry_after } => Refused::unavailable(retry_after).into_response(),
+            Reply::Refused(refused) => refused.into_response(),
             Reply::Throttled { retry_after } => {
                 let mut response = json(
                     StatusCode::TOO_MANY_REQUESTS,
@@ -191,10 +165,7 @@ impl IntoResponse for Reply {
                 }
                 response
             }
-            Reply::ServerError => json(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                responses::error("Server error."),
-            ),
+            Reply::ServerError => Refused::server_error().into_response(),
             Reply::NotReady(reason) => json(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!(
@@ -250,42 +221,16 @@ impl IntoResponse for Reply {
             Reply::Text(content_type, body) => {
                 (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()
             }
-            Reply::ForwardAuth(answer) => {
+            Reply::ForwardAuth(Decision::Allowed(user)) => {
                 // Cache-Control and the empty X-Auth-* headers are added by `protect`.
-                let (status, body, headers) = match answer {
-                    ForwardAuth::Allow(user) => (
-                        StatusCode::OK,
-                        responses::SUCCESS.to_owned(),
-                        vec![
-                            (USER_ID, header_text(&user.pk.to_string())),
-                            (USERNAME, header_text(&user.username)),
-                            (EMAIL, header_text(&user.email)),
-                        ],
-                    ),
-                    ForwardAuth::Challenge { scheme, message } => (
-                        StatusCode::UNAUTHORIZED,
-                        responses::error(message),
-                        // From the settings; one that cannot be a header is not sent.
-                        HeaderValue::from_str(&scheme)
-                            .map(|value| vec![(header::WWW_AUTHENTICATE, value)])
-                            .unwrap_or_default(),
-                    ),
-                    ForwardAuth::Deny(message) => {
-                        (StatusCode::FORBIDDEN, responses::error(message), Vec::new())
-                    }
-                    ForwardAuth::CsrfFailed(reason) => (
-                        StatusCode::FORBIDDEN,
-                        responses::error(&format!("CSRF Failed: {reason}")),
-                        Vec::new(),
-                    ),
-                };
-                let mut response = json(status, body);
-                let response_headers = response.headers_mut();
-                for (name, value) in headers {
-                    response_headers.insert(name, value);
-                }
+                let mut response = json(StatusCode::OK, responses::SUCCESS.to_owned());
+                let headers = response.headers_mut();
+                headers.insert(USER_ID, header_text(&user.pk.to_string()));
+                headers.insert(USERNAME, header_text(&user.username));
+                headers.insert(EMAIL, header_text(&user.email));
                 response
             }
+            Reply::ForwardAuth(Decision::Refused(refused)) => refused.into_response(),
         }
     }
 }

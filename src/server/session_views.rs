@@ -23,7 +23,8 @@ use serde_json::Value;
 use std::sync::Arc;
 
 use super::browser::{Browser, CsrfInput};
-use super::handlers::{LoginFailure, database_error, password_login, read_body, request_cookies};
+use super::handlers::{LoginFailure, database_error, password_login, read_body};
+use super::methods::request_cookies;
 use super::metrics::Route;
 use super::reply::Reply;
 use super::request::{Params, post_params};

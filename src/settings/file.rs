@@ -47,6 +47,20 @@ impl Settings {
         Ok((settings, keys))
     }
 
+    /// The settings of the `djtoken.toml` at `path`, on top of the defaults, its relative
+    /// paths taken from its folder (as `djtoken serve --config` reads it, without the
+    /// environment and the flags). `SECRET_KEY` comes from the file `SECRET_KEY_FILE` names;
+    /// a caller that holds the key sets [`Settings::secret_key`] itself.
+    pub fn from_file(path: &Path) -> Result<Settings, ConfigFileError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigFileError {
+            line: 0,
+            message: format!("{}: {e}", path.display()),
+        })?;
+        let (mut settings, keys) = Settings::from_toml(&text)?;
+        settings.relative_to(&keys, path.parent().unwrap_or(Path::new("")));
+        Ok(settings)
+    }
+
     /// Paths the configuration file at `dir` gave (`keys`, as [`Settings::from_toml`] lists
     /// them) are relative to it, wherever djtoken runs: the key files, `SESSION_FILE_PATH`
     /// and a SQLite `DATABASE_URL`.

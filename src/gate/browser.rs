@@ -3,7 +3,7 @@
 //! and port are Django's (`ALLOWED_HOSTS`, and the forwarded headers only when
 //! `USE_X_FORWARDED_HOST`, `USE_X_FORWARDED_PORT`, `SECURE_PROXY_SSL_HEADER` say so).
 
-use axum::http::{HeaderMap, header};
+use http::{HeaderMap, header};
 
 use crate::csrf::{self, CsrfConfig, CsrfRequest};
 use crate::hosts::HostRules;

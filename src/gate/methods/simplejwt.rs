@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use super::{Answer, AuthMethod, Credentials, Outcome, Refusal};
 use crate::auth::Authenticator;
+use crate::gate::ServerRunner;
 use crate::responses;
-use crate::server::ServerRunner;
 use crate::simplejwt::{self, AuthFailure, Config, RawToken};
 
 /// The `simplejwt` method.
@@ -60,7 +60,7 @@ impl AuthMethod for SimpleJwt {
             };
             let now = chrono::Utc::now().timestamp_micros();
             match simplejwt::authenticate(self.auth.store(), &self.config, raw, now).await {
-                Ok(Ok(user)) => Outcome::User(user),
+                Ok(Ok(user)) => Outcome::user(user),
                 Ok(Err(AuthFailure::Inactive)) => {
                     Outcome::Refused(Refusal::forbidden(AuthFailure::Inactive.detail()))
                 }

@@ -11,14 +11,14 @@
 
 use std::sync::Arc;
 
-use axum::http::header;
+use http::header;
 
 use super::{Answer, AuthMethod, Credentials, Outcome, Refusal};
 use crate::auth::Authenticator;
 use crate::drf::TokenHeader;
+use crate::gate::ServerRunner;
 use crate::knox::{self, Config};
 use crate::responses;
-use crate::server::ServerRunner;
 use crate::store::NaiveTimes;
 
 /// The `knox` method.
@@ -71,7 +71,7 @@ impl AuthMethod for Knox {
             let now = chrono::Utc::now();
             match knox::authenticate(self.auth.store(), &self.config, token, now, self.times).await
             {
-                Ok(Ok((user, _))) => Outcome::User(user),
+                Ok(Ok((user, _))) => Outcome::user(user),
                 Ok(Err(knox::INACTIVE)) => Outcome::Refused(Refusal::forbidden(knox::INACTIVE)),
                 Ok(Err(message)) => Outcome::Refused(Refusal::Challenge(message)),
                 Err(e) => Outcome::Refused(Refusal::Database(e)),

@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use super::{Answer, AuthMethod, Credentials, Outcome, Refusal};
 use crate::csrf;
+use crate::gate::browser::{Browser, CsrfInput};
 use crate::responses;
-use crate::server::browser::{Browser, CsrfInput};
 use crate::sessions::{Anonymous, SessionError};
 
 /// The `session` method.
@@ -72,8 +72,16 @@ impl AuthMethod for Session {
                 form_token: request.post.get(csrf::FORM_FIELD),
                 session_secret,
             };
-            match browser.check_csrf(&input) {
-                Ok(()) => Outcome::User(logged_in.user),
+            let checked = if request.csrf_exempt {
+                Ok(())
+            } else {
+                browser.check_csrf(&input)
+            };
+            match checked {
+                Ok(()) => Outcome::User {
+                    user: logged_in.user,
+                    session_key: Some(logged_in.key),
+                },
                 Err(rejection) => Outcome::Refused(Refusal::Csrf(rejection.0)),
             }
         })

@@ -20,11 +20,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use axum::http::{HeaderMap, Method, header};
+use http::{HeaderMap, Method, header};
 
 use super::ServerRunner;
 use super::browser::Browser;
-use super::request::Params;
+use super::params::Params;
 use crate::auth::Authenticator;
 use crate::settings::{Settings, SettingsError};
 use crate::store::StoreError;
@@ -41,8 +41,14 @@ pub use tokenapi::Tokenapi;
 pub enum Outcome {
     /// No credentials of this method's kind: ask the next method.
     NotMine,
-    /// The credentials name this active user.
-    User(User),
+    /// The credentials name this active user (for the `session` method, with the session's
+    /// key).
+    User {
+        /// The user.
+        user: User,
+        /// The session's key, for the `session` method.
+        session_key: Option<String>,
+    },
     /// The credentials are this method's, and they do not authenticate anyone.
     Refused(Refusal),
 }
@@ -157,7 +163,18 @@ pub fn build(
         .collect()
 }
 
-/// Everything a method may read from a forward-auth request, parsed once.
+impl Outcome {
+    /// The credentials name `user` (a token method's answer).
+    pub fn user(user: User) -> Self {
+        Outcome::User {
+            user,
+            session_key: None,
+        }
+    }
+}
+
+/// Everything a method may read from a request (the forward-auth request's original, for
+/// `/auth`), parsed once.
 #[derive(Debug, Default)]
 pub struct Credentials {
     /// The original request's query string (`GET`): from the one configured forwarded-URI
@@ -172,9 +189,25 @@ pub struct Credentials {
     pub headers: HeaderMap,
     /// The cookies, as Django's `parse_cookie` reads the `Cookie` header.
     pub cookies: Vec<(String, String)>,
+    /// The route is exempt from the `session` method's CSRF check (`csrf_exempt`): the tower
+    /// layer's choice per route; never for `/auth`.
+    pub csrf_exempt: bool,
 }
 
 impl Credentials {
+    /// The credentials of a request: its method (`None` when unknown: an unsafe method),
+    /// query string, headers (the cookies read from them) and form fields.
+    pub fn new(method: Option<Method>, query: &[u8], headers: HeaderMap, post: Params) -> Self {
+        Credentials {
+            query: Params::urlencoded(query),
+            post,
+            method,
+            cookies: request_cookies(&headers),
+            headers,
+            csrf_exempt: false,
+        }
+    }
+
     /// A header's raw bytes.
     pub fn header(&self, name: impl header::AsHeaderName) -> Option<&[u8]> {
         self.headers.get(name).map(|v| v.as_bytes())
@@ -184,6 +217,21 @@ impl Credentials {
     pub fn cookie(&self, name: &str) -> Option<&str> {
         crate::wire::cookie::find_cookie(&self.cookies, name)
     }
+}
+
+/// The request's cookies as Django's `request.COOKIES` reads them: WSGI hands Django each
+/// header as latin-1 text, and several `Cookie` headers are joined. (Most forward-auth
+/// requests carry no cookie: nothing to allocate for them.)
+pub fn request_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
+    if !headers.contains_key(header::COOKIE) {
+        return Vec::new();
+    }
+    let joined: Vec<String> = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .map(|v| crate::wire::latin1::decode(v.as_bytes()))
+        .collect();
+    crate::wire::cookie::parse_cookie(&joined.join("; "))
 }
 
 #[cfg(test)]

@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use axum::http::header;
+use http::header;
 
 use super::{Answer, AuthMethod, Credentials, Outcome, Refusal};
 use crate::auth::{AuthError, Authenticator, BadCredentials};
+use crate::gate::ServerRunner;
+use crate::gate::params::{TokenRequired, token_required};
 use crate::responses;
-use crate::server::ServerRunner;
-use crate::server::request::{TokenRequired, token_required};
 use crate::tokens::Verdict;
 
 /// The `tokenapi` method.
@@ -44,7 +44,7 @@ impl AuthMethod for Tokenapi {
             match token_required(&request.post, &request.query, authorization) {
                 TokenRequired::Found { user, token } => {
                     match self.auth.check_token(&user, &token).await {
-                        Ok(user) => Outcome::User(user),
+                        Ok(user) => Outcome::user(user),
                         Err(AuthError::Unavailable(e)) => Outcome::Refused(Refusal::Database(e)),
                         Err(AuthError::Overloaded) => Outcome::Refused(Refusal::Overloaded),
                         Err(e) => Outcome::Refused(Refusal::Forbidden {

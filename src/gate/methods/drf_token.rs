@@ -9,13 +9,13 @@
 
 use std::sync::Arc;
 
-use axum::http::header;
+use http::header;
 
 use super::{Answer, AuthMethod, Credentials, Outcome, Refusal};
 use crate::auth::Authenticator;
 use crate::drf::{self, TokenHeader};
+use crate::gate::ServerRunner;
 use crate::responses;
-use crate::server::ServerRunner;
 
 /// The `drf-token` method.
 pub struct DrfToken {
@@ -55,7 +55,7 @@ impl AuthMethod for DrfToken {
                 TokenHeader::Key(key) => key,
             };
             match drf::user_of_key(self.auth.store(), key).await {
-                Ok(Ok(user)) => Outcome::User(user),
+                Ok(Ok(user)) => Outcome::user(user),
                 Ok(Err(drf::INACTIVE)) => Outcome::Refused(Refusal::forbidden(drf::INACTIVE)),
                 Ok(Err(message)) => Outcome::Refused(Refusal::Challenge(message)),
                 Err(e) => Outcome::Refused(Refusal::Database(e)),

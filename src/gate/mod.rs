@@ -1,0 +1,366 @@
+//! The gate: the `/auth` chain over an HTTP request, and the answer a refusal gets.
+//!
+//! [`Gate::decide`] asks the methods `AUTHENTICATION_METHODS` lists (tokenapi, session with
+//! Django's CSRF check for unsafe methods, drf-token, knox, simplejwt), in order, about a
+//! request's [`Credentials`]: the first that finds its kind of credentials decides, as DRF's
+//! authentication classes do. A user is a [`DjangoUser`]; a refusal is a [`Refused`], the
+//! answer `/auth` gives (status, `WWW-Authenticate`, JSON body, `Retry-After`, `no-store`).
+//! `djtoken serve`'s `/auth`, the tower layer ([`layer`], feature `tower`) and the axum
+//! extractors (feature `axum`) all decide through it, so a fix to one is a fix to all.
+//!
+//! One [`Gate`] per process, shared: it holds the database pool, the session store and the
+//! hashing capacity ([`ServerRunner`]), built once from the [`Settings`].
+
+pub mod browser;
+#[cfg(feature = "axum")]
+mod extract;
+#[cfg(feature = "tower")]
+pub mod layer;
+pub mod methods;
+pub mod metrics;
+pub mod params;
+mod runner;
+pub mod warnings;
+
+use std::sync::Arc;
+
+use http::{HeaderValue, StatusCode, header};
+
+use crate::auth::Authenticator;
+use crate::settings::{Settings, SettingsError};
+use crate::store::StoreError;
+use crate::user::{Pk, User};
+pub use browser::Browser;
+pub use methods::{AuthMethod, Credentials, Outcome, Refusal};
+pub use metrics::Metrics;
+pub use params::Params;
+pub use runner::ServerRunner;
+use warnings::Warnings;
+
+/// Seconds a client should wait before retrying when hashing capacity is exhausted.
+pub const RETRY_OVERLOADED: u32 = 1;
+/// Seconds a client should wait before retrying when the database is down.
+pub const RETRY_DATABASE: u32 = 5;
+
+/// The user a request's credentials name: what `/auth` answers in its `X-Auth-*` headers,
+/// and what the tower layer puts into the request's extensions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DjangoUser {
+    /// `user.pk`.
+    pub pk: Pk,
+    /// The `USERNAME_FIELD` value.
+    pub username: String,
+    /// The `EMAIL_FIELD` value (`""` when the model has none).
+    pub email: String,
+    /// The method that decided: `tokenapi`, `session`, `drf-token`, `knox` or `simplejwt`.
+    pub method: &'static str,
+    /// For the `session` method, the session's key (the `sessionid` cookie's value).
+    pub session_key: Option<String>,
+}
+
+impl DjangoUser {
+    /// `{"pk": …, "username": …, "email": …, "method": …}`, as Python's `json.dumps` writes
+    /// it (an integer pk as a number, any other as a string).
+    pub fn to_json(&self) -> String {
+        use crate::responses::{json_pk, json_string};
+        format!(
+            "{{\"pk\": {}, \"username\": {}, \"email\": {}, \"method\": {}}}",
+            json_pk(&self.pk),
+            json_string(&self.username),
+            json_string(&self.email),
+            json_string(self.method)
+        )
+    }
+
+    fn new(user: User, method: &'static str, session_key: Option<String>) -> Self {
+        DjangoUser {
+            pk: user.pk,
+            username: user.username,
+            email: user.email,
+            method,
+            session_key,
+        }
+    }
+}
+
+/// A refused request's answer, as `/auth` gives it: a JSON body `{"success": false, "errors":
+/// …}` with its status, the deciding method's `WWW-Authenticate` on a 401, `Retry-After` on a
+/// 503, and `Cache-Control: no-store`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// The status: 401, 403, 500 or 503.
+    pub status: StatusCode,
+    /// `WWW-Authenticate`, on a 401.
+    pub challenge: Option<String>,
+    /// `Retry-After`, in seconds, on a 503.
+    pub retry_after: Option<u32>,
+    /// The JSON body.
+    pub body: String,
+}
+
+impl Refused {
+    fn json(status: StatusCode, message: &str) -> Self {
+        Refused {
+            status,
+            challenge: None,
+            retry_after: None,
+            body: crate::responses::error(message),
+        }
+    }
+
+    /// 401: no usable credentials, with the challenge of the method that decided (or of the
+    /// first, when none found credentials of its kind).
+    pub fn challenge(scheme: &str, message: &str) -> Self {
+        Refused {
+            challenge: Some(scheme.to_owned()),
+            ..Refused::json(StatusCode::UNAUTHORIZED, message)
+        }
+    }
+
+    /// 403: credentials that do not name an active user.
+    pub fn forbidden(message: &str) -> Self {
+        Refused::json(StatusCode::FORBIDDEN, message)
+    }
+
+    /// 403: a session-authenticated unsafe request Django's CSRF check refuses, with its
+    /// reason (`CSRF Failed: …`, as DRF says it).
+    pub fn csrf(reason: &str) -> Self {
+        Refused::json(StatusCode::FORBIDDEN, &format!("CSRF Failed: {reason}"))
+    }
+
+    /// 503: the database or the hashing capacity is not available now.
+    pub fn unavailable(retry_after: u32) -> Self {
+        Refused {
+            retry_after: Some(retry_after),
+            ..Refused::json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service temporarily unavailable, please try again.",
+            )
+        }
+    }
+
+    /// 413: a body larger than `serve.body_limit`.
+    pub fn too_large() -> Self {
+        Refused::json(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large.")
+    }
+
+    /// 400, with this message.
+    pub fn bad_request(message: &str) -> Self {
+        Refused::json(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// 500: the database does not have what the settings describe.
+    pub fn server_error() -> Self {
+        Refused::json(StatusCode::INTERNAL_SERVER_ERROR, "Server error.")
+    }
+
+    /// The answer as an HTTP response, with any body type made from its text.
+    pub fn into_response<B: From<String>>(self) -> http::Response<B> {
+        let mut response = http::Response::new(B::from(self.body));
+        *response.status_mut() = self.status;
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        // From the settings; one that cannot be a header is not sent.
+        if let Some(Ok(value)) = self.challenge.as_deref().map(HeaderValue::from_str) {
+            headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+/// What the gate makes of a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// The credentials name this user.
+    Allowed(DjangoUser),
+    /// No credentials, or wrong ones: this answer.
+    Refused(Refused),
+}
+
+/// The `/auth` chain of one project, built once per process and shared.
+pub struct Gate {
+    methods: Vec<Box<dyn AuthMethod>>,
+    auth: Arc<Authenticator<ServerRunner>>,
+    browser: Option<Arc<Browser>>,
+    simplejwt: Option<Arc<crate::simplejwt::Config>>,
+    knox: Option<Arc<crate::knox::Config>>,
+    axes: Option<crate::axes::AxesLockout>,
+    times: crate::store::NaiveTimes,
+    warnings: Arc<Warnings>,
+    metrics: Arc<Metrics>,
+    /// `serve.body_limit`: the largest form body the tower layer reads.
+    body_limit: usize,
+}
+
+impl Gate {
+    /// The chain the settings describe, over the stores they name (opened here): the one
+    /// place a process's credential checking is put together.
+    pub async fn new(settings: &Settings) -> Result<Gate, SettingsError> {
+        let serve = &settings.serve;
+        let metrics = Arc::new(Metrics::default());
+        let runner = ServerRunner::new(
+            serve.hash_concurrency(),
+            serve.hash_memory_mib.saturating_mul(1024 * 1024),
+            serve.hash_queue_timeout()?,
+            Arc::clone(&metrics),
+        );
+        let parts = settings.build().await?;
+        let auth = Arc::new(parts.authenticator.with_runner(runner));
+        let browser = parts
+            .browser
+            .map(|b| Arc::new(Browser::new(b.sessions, b.csrf, b.hosts)));
+        let simplejwt = parts.simplejwt.map(Arc::new);
+        let knox = parts.knox.map(Arc::new);
+        Ok(Gate {
+            methods: methods::build(
+                settings,
+                &auth,
+                browser.as_ref(),
+                simplejwt.as_ref(),
+                knox.as_ref(),
+            )?,
+            auth,
+            browser,
+            simplejwt,
+            knox,
+            axes: parts.axes,
+            times: parts.times,
+            warnings: Arc::new(Warnings::default()),
+            metrics,
+            body_limit: serve.body_limit,
+        })
+    }
+
+    /// The configured methods in order; the first that is not "not mine" decides, and when
+    /// every method says "not mine" the answer is a 401 with the first method's challenge.
+    /// Each refusal is logged (at `info`, with its reason, never the credential; a few per
+    /// interval, then counted).
+    pub async fn decide(&self, credentials: &Credentials) -> Decision {
+        for method in &self.methods {
+            let refusal = match method.authenticate(credentials).await {
+                Outcome::NotMine => continue,
+                Outcome::User { user, session_key } => {
+                    return Decision::Allowed(DjangoUser::new(user, method.name(), session_key));
+                }
+                Outcome::Refused(refusal) => refusal,
+            };
+            if let Some(reason) = refusal.reason() {
+                self.log_refusal("/auth", method.name(), reason);
+            }
+            return Decision::Refused(match refusal {
+                Refusal::Challenge(message) => {
+                    Refused::challenge(method.www_authenticate(), message)
+                }
+                Refusal::Forbidden { message, .. } => Refused::forbidden(message),
+                Refusal::Csrf(reason) => Refused::csrf(&reason),
+                Refusal::Overloaded => self.overloaded(),
+                Refusal::Database(e) => self.database_error(&e),
+            });
+        }
+        let first = &self.methods[0];
+        self.log_refusal("/auth", "none", "no credentials");
+        Decision::Refused(Refused::challenge(
+            first.www_authenticate(),
+            first.missing_message(),
+        ))
+    }
+
+    /// One info line for a refused request, saying why (never the credential): behind a
+    /// proxy that replaces the body with its own page, the log is where an operator sees the
+    /// reason. At most [`warnings::REFUSALS_PER_INTERVAL`] lines per interval, then a count.
+    pub fn log_refusal(&self, route: &'static str, method: &str, reason: &str) {
+        if let Some(held_back) = self.warnings.refusals.allow() {
+            tracing::info!(route, method, reason, held_back, "refused");
+        }
+    }
+
+    /// No hashing capacity within the wait: 503, and a warning.
+    pub fn overloaded(&self) -> Refused {
+        if let Some(held_back) = self.warnings.overloaded.allow() {
+            tracing::warn!(
+                held_back,
+                "password check refused: no hashing slot or memory within the wait"
+            );
+        }
+        Refused::unavailable(RETRY_OVERLOADED)
+    }
+
+    /// A store that could not answer: 503 while it is down or slow, 500 when waiting will
+    /// not help (a missing table, credentials it refuses), each with its log line.
+    pub fn database_error(&self, e: &StoreError) -> Refused {
+        self.metrics.db_error();
+        if e.is_unavailable() {
+            if let Some(held_back) = self.warnings.database_unavailable.allow() {
+                tracing::warn!(error = %e, held_back, "database unavailable");
+            }
+            return Refused::unavailable(RETRY_DATABASE);
+        }
+        if let Some(held_back) = self.warnings.database_broken.allow() {
+            match e {
+                StoreError::Authentication { .. } => tracing::error!(
+                    error = %e,
+                    held_back,
+                    "a store refused djtoken's credentials: check the user and password of its URL (DATABASE_URL, SESSION_CACHE_URL) or password file"
+                ),
+                _ => tracing::error!(
+                    error = %e,
+                    held_back,
+                    "database error that waiting will not fix: check the user table and column settings against the database"
+                ),
+            }
+        }
+        Refused::server_error()
+    }
+
+    /// Logins and token checks, over the project's user table.
+    pub fn authenticator(&self) -> &Arc<Authenticator<ServerRunner>> {
+        &self.auth
+    }
+
+    /// The project's sessions and CSRF rules, when the `session` method is configured.
+    pub fn browser(&self) -> Option<&Arc<Browser>> {
+        self.browser.as_ref()
+    }
+
+    /// simplejwt's configuration, when its method or a view of it is configured.
+    pub fn simplejwt(&self) -> Option<&Arc<crate::simplejwt::Config>> {
+        self.simplejwt.as_ref()
+    }
+
+    /// knox's configuration, when its method or a view of it is configured.
+    pub fn knox(&self) -> Option<&Arc<crate::knox::Config>> {
+        self.knox.as_ref()
+    }
+
+    /// django-axes' lockout rules, when the project uses it.
+    pub fn axes(&self) -> Option<&crate::axes::AxesLockout> {
+        self.axes.as_ref()
+    }
+
+    /// How `created` and the like are stored (`USE_TZ`, `TIME_ZONE`).
+    pub fn times(&self) -> crate::store::NaiveTimes {
+        self.times
+    }
+
+    /// The warnings requests can repeat, each logged at most a few times per interval.
+    pub fn warnings(&self) -> &Arc<Warnings> {
+        &self.warnings
+    }
+
+    /// The counters of password hashes and database errors (`/metrics` renders them).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// The configured methods, in order.
+    pub fn methods(&self) -> &[Box<dyn AuthMethod>] {
+        &self.methods
+    }
+}
