@@ -20,6 +20,34 @@
 //! The user store and login logic (`store`, `auth`: features `sqlite`, `postgres`, `mysql`), the HTTP
 //! server (`server`) and the Python binding (`python`) are features; the `djtoken` command is
 //! its own crate (`cli/` in the repository). `ARCHITECTURE.md` has the map.
+//!
+//! In a Rust service, `gate` (feature `gate`) decides a request's credentials as `djtoken
+//! serve`'s `/auth` does — the project's `AUTHENTICATION_METHODS`: tokenapi, Django's session
+//! with its CSRF check, DRF's tokens, knox, simplejwt —, `gate::layer::DjangoAuthLayer`
+//! (feature `tower`) does it in front of any tower service, and `gate::DjangoUser` is the user
+//! in an axum handler (feature `axum`). `examples/axum_service.rs` is a whole service:
+//!
+//! ```no_run
+//! # #[cfg(feature = "axum")]
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use axum::{Router, routing::get};
+//! use djtoken::gate::{DjangoUser, Gate, layer::DjangoAuthLayer};
+//!
+//! async fn whoami(user: DjangoUser) -> String {
+//!     format!("{} ({})", user.username, user.method)
+//! }
+//!
+//! // The project's djtoken.toml, as `manage.py djtoken_config` writes it.
+//! let settings = djtoken::Settings::from_file("djtoken.toml".as_ref())?;
+//! let gate = Arc::new(Gate::new(&settings).await?);
+//! let app: Router = Router::new()
+//!     .route("/whoami", get(whoami))
+//!     .layer(DjangoAuthLayer::new(gate));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8001").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
 
 // One module uses CPU intrinsics (hashers/pbkdf2/shani.rs) and says why; nothing else may.
 #![deny(unsafe_code)]

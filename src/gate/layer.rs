@@ -74,6 +74,20 @@ impl std::fmt::Debug for DjangoAuthLayer {
 
 impl DjangoAuthLayer {
     /// Every request must authenticate (the [`Mode::Required`] layer).
+    ///
+    /// ```no_run
+    /// # async fn build() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Arc;
+    /// use djtoken::gate::{Gate, layer::DjangoAuthLayer};
+    ///
+    /// let settings = djtoken::Settings::from_file("djtoken.toml".as_ref())?;
+    /// let gate = Arc::new(Gate::new(&settings).await?);
+    /// // Every route behind it needs a user; a refusal is /auth's answer.
+    /// let required = DjangoAuthLayer::new(Arc::clone(&gate));
+    /// // Anonymous requests pass on; handlers ask for `Option<DjangoUser>`.
+    /// let optional = DjangoAuthLayer::new(gate).optional();
+    /// # let _ = (required, optional); Ok(()) }
+    /// ```
     pub fn new(gate: Arc<Gate>) -> Self {
         let body_limit = gate.body_limit;
         DjangoAuthLayer {

@@ -44,6 +44,29 @@ pub const RETRY_DATABASE: u32 = 5;
 
 /// The user a request's credentials name: what `/auth` answers in its `X-Auth-*` headers,
 /// and what the tower layer puts into the request's extensions.
+///
+/// With feature `axum` it is an extractor, behind [`layer::DjangoAuthLayer`]: `DjangoUser`
+/// answers a request without one as `/auth` does (the layer's refusal: 401 with the
+/// challenge, 403, 503), `Option<DjangoUser>` lets it through as `None`.
+///
+/// ```
+/// # #[cfg(feature = "axum")] {
+/// use axum::{Router, routing::get};
+/// use djtoken::gate::DjangoUser;
+///
+/// async fn whoami(user: DjangoUser) -> String {
+///     format!("{} {} ({})", user.pk, user.username, user.method)
+/// }
+///
+/// async fn hello(user: Option<DjangoUser>) -> String {
+///     user.map_or_else(|| "hello, stranger".to_owned(), |u| format!("hello, {}", u.username))
+/// }
+///
+/// let app: Router = Router::new()
+///     .route("/whoami", get(whoami))
+///     .route("/hello", get(hello));
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DjangoUser {
     /// `user.pk`.
@@ -185,6 +208,22 @@ pub enum Decision {
 }
 
 /// The `/auth` chain of one project, built once per process and shared.
+///
+/// ```no_run
+/// # async fn check() -> Result<(), Box<dyn std::error::Error>> {
+/// use djtoken::gate::{Credentials, Decision, Gate, Params};
+///
+/// let settings = djtoken::Settings::from_file("djtoken.toml".as_ref())?;
+/// let gate = Gate::new(&settings).await?;
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("authorization", "Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b".parse()?);
+/// let credentials = Credentials::new(Some(http::Method::GET), b"", headers, Params::default());
+/// match gate.decide(&credentials).await {
+///     Decision::Allowed(user) => println!("{} by {}", user.username, user.method),
+///     Decision::Refused(refused) => println!("{}: {}", refused.status, refused.body),
+/// }
+/// # Ok(()) }
+/// ```
 pub struct Gate {
     methods: Vec<Box<dyn AuthMethod>>,
     auth: Arc<Authenticator<ServerRunner>>,
