@@ -9,7 +9,8 @@
 //!
 //! `GET /whoami` and `POST /whoami` answer `{"pk": …, "username": …, "email": …, "method":
 //! …}` for an authenticated request and `/auth`'s refusal otherwise (a `POST` with the session
-//! cookie needs Django's CSRF token, as in Django). `SECRET_KEY` comes from the file the
+//! cookie needs Django's CSRF token, as in Django); every other path answers `{"open": true}`
+//! without asking for a user. `SECRET_KEY` comes from the file the
 //! configuration names, or from `DJTOKEN_SECRET_KEY`.
 
 use std::net::SocketAddr;
@@ -23,6 +24,15 @@ use axum::routing::get;
 use djtoken::gate::layer::DjangoAuthLayer;
 use djtoken::gate::{DjangoUser, Gate};
 use djtoken::{SecretKey, Settings};
+
+/// Any other path: an answer that asks for no user (it is outside the layer), as a public
+/// page of a service would be; `bench/layer_compare.py` measures it as the ceiling.
+async fn open() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        "{\"open\": true}",
+    )
+}
 
 /// `GET` and `POST /whoami`: who the layer says the user is.
 async fn whoami(user: DjangoUser) -> impl IntoResponse {
@@ -59,9 +69,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     settings.validate()?;
     // One gate per process: the database pool, the session store and the hashing capacity.
     let gate = Arc::new(Gate::new(&settings).await?);
+    // The layer in front of /whoami only (`route_layer`); every other path is open.
     let app = Router::new()
         .route("/whoami", get(whoami).post(whoami))
-        .layer(DjangoAuthLayer::new(gate).optional());
+        .route_layer(DjangoAuthLayer::new(gate).optional())
+        .fallback(open);
     let listener = tokio::net::TcpListener::bind(bind).await?;
     eprintln!("listening on {}", listener.local_addr()?);
     axum::serve(listener, app).await?;

@@ -203,14 +203,18 @@ where
                 Ok(read) => read,
                 Err(refused) => return Ok(refused.into_response()),
             };
+            let csrf_exempt = (layer.csrf_exempt)(&parts);
+            // The headers move into the credentials and back: no copy per request.
             let mut credentials = Credentials::new(
                 Some(parts.method.clone()),
                 parts.uri.query().unwrap_or("").as_bytes(),
-                parts.headers.clone(),
+                std::mem::take(&mut parts.headers),
                 post,
             );
-            credentials.csrf_exempt = (layer.csrf_exempt)(&parts);
-            match layer.gate.decide(&credentials).await {
+            credentials.csrf_exempt = csrf_exempt;
+            let decision = layer.gate.decide(&credentials).await;
+            parts.headers = credentials.headers;
+            match decision {
                 Decision::Allowed(user) => {
                     parts.extensions.insert::<DjangoUser>(user);
                 }
