@@ -212,7 +212,7 @@ where
                 post,
             );
             credentials.csrf_exempt = csrf_exempt;
-            let decision = layer.gate.decide(&credentials).await;
+            let decision = layer.gate.decide_at(parts.uri.path(), &credentials).await;
             parts.headers = credentials.headers;
             match decision {
                 Decision::Allowed(user) => {

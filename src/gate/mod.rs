@@ -67,7 +67,7 @@ pub const RETRY_DATABASE: u32 = 5;
 ///     .route("/hello", get(hello));
 /// # }
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct DjangoUser {
     /// `user.pk`.
     pub pk: Pk,
@@ -79,6 +79,19 @@ pub struct DjangoUser {
     pub method: &'static str,
     /// For the `session` method, the session's key (the `sessionid` cookie's value).
     pub session_key: Option<String>,
+}
+
+/// The session key is a credential: never in a log line.
+impl std::fmt::Debug for DjangoUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DjangoUser")
+            .field("pk", &self.pk)
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .field("method", &self.method)
+            .field("session_key", &self.session_key.as_ref().map(|_| "…"))
+            .finish()
+    }
 }
 
 impl DjangoUser {
@@ -282,6 +295,12 @@ impl Gate {
     /// Each refusal is logged (at `info`, with its reason, never the credential; a few per
     /// interval, then counted).
     pub async fn decide(&self, credentials: &Credentials) -> Decision {
+        self.decide_at("/auth", credentials).await
+    }
+
+    /// [`Gate::decide`] for a request to `route`, the path its refusals are logged under
+    /// (the tower layer's: the request's own).
+    pub async fn decide_at(&self, route: &str, credentials: &Credentials) -> Decision {
         for method in &self.methods {
             let refusal = match method.authenticate(credentials).await {
                 Outcome::NotMine => continue,
@@ -291,7 +310,7 @@ impl Gate {
                 Outcome::Refused(refusal) => refusal,
             };
             if let Some(reason) = refusal.reason() {
-                self.log_refusal("/auth", method.name(), reason);
+                self.log_refusal(route, method.name(), reason);
             }
             return Decision::Refused(match refusal {
                 Refusal::Challenge(message) => {
@@ -304,7 +323,7 @@ impl Gate {
             });
         }
         let first = &self.methods[0];
-        self.log_refusal("/auth", "none", "no credentials");
+        self.log_refusal(route, "none", "no credentials");
         Decision::Refused(Refused::challenge(
             first.www_authenticate(),
             first.missing_message(),
@@ -314,7 +333,7 @@ impl Gate {
     /// One info line for a refused request, saying why (never the credential): behind a
     /// proxy that replaces the body with its own page, the log is where an operator sees the
     /// reason. At most [`warnings::REFUSALS_PER_INTERVAL`] lines per interval, then a count.
-    pub fn log_refusal(&self, route: &'static str, method: &str, reason: &str) {
+    pub fn log_refusal(&self, route: &str, method: &str, reason: &str) {
         if let Some(held_back) = self.warnings.refusals.allow() {
             tracing::info!(route, method, reason, held_back, "refused");
         }
@@ -401,5 +420,51 @@ impl Gate {
     /// The configured methods, in order.
     pub fn methods(&self) -> &[Box<dyn AuthMethod>] {
         &self.methods
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_users_session_key_stays_out_of_debug_output() {
+        let user = DjangoUser {
+            pk: Pk::Int(7),
+            username: "zoë".into(),
+            email: "z@example.com".into(),
+            method: "session",
+            session_key: Some("a-secret-session-key".into()),
+        };
+        let shown = format!("{user:?}");
+        assert!(
+            !shown.contains("a-secret-session-key") && shown.contains("zoë"),
+            "{shown}"
+        );
+        assert_eq!(
+            user.to_json(),
+            "{\"pk\": 7, \"username\": \"zo\\u00eb\", \"email\": \"z@example.com\", \"method\": \"session\"}"
+        );
+    }
+
+    #[test]
+    fn a_refusal_is_answered_with_its_headers() {
+        let response: http::Response<String> =
+            Refused::challenge("Token", "no token").into_response();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let headers = response.headers();
+        assert_eq!(headers[header::WWW_AUTHENTICATE], "Token");
+        assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+        assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+        assert_eq!(
+            response.body(),
+            "{\"success\": false, \"errors\": \"no token\"}"
+        );
+        let busy: http::Response<String> = Refused::unavailable(RETRY_DATABASE).into_response();
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy.headers()[header::RETRY_AFTER], "5");
+        // A challenge that cannot be a header is left out, not sent broken.
+        let odd: http::Response<String> = Refused::challenge("a\nb", "x").into_response();
+        assert!(odd.headers().get(header::WWW_AUTHENTICATE).is_none());
     }
 }
