@@ -69,10 +69,7 @@ async fn answer(
     let store = state.auth.store();
     match crate::drf::key_for(store, &user, chrono::Utc::now(), state.times).await {
         Ok(key) => drf(200, obtain::token(&key)),
-        Err(e) => {
-            state.metrics.db_error();
-            database_error(state, &e)
-        }
+        Err(e) => database_error(state, &e),
     }
 }
 

@@ -129,10 +129,7 @@ pub(super) async fn read_body(
 pub(super) fn server_side(state: &AppState, e: &AuthError) -> Option<Reply> {
     match e {
         AuthError::Overloaded => Some(overloaded(state)),
-        AuthError::Unavailable(e) => {
-            state.metrics.db_error();
-            Some(database_error(state, e))
-        }
+        AuthError::Unavailable(e) => Some(database_error(state, e)),
         _ => None,
     }
 }
@@ -198,10 +195,7 @@ pub(super) async fn axes_refusal(
     match axes.check(state.auth.store(), &attempt, now).await {
         Ok(None) => None,
         Ok(Some(locked)) => Some(throttled(state, locked.retry_after)),
-        Err(e) => {
-            state.metrics.db_error();
-            Some(database_error(state, &e))
-        }
+        Err(e) => Some(database_error(state, &e)),
     }
 }
 

@@ -89,9 +89,6 @@ async fn answer(
     };
     match answered {
         Ok(answer) => reply(answer),
-        Err(e) => {
-            state.metrics.db_error();
-            database_error(state, &e)
-        }
+        Err(e) => database_error(state, &e),
     }
 }

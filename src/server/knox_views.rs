@@ -162,7 +162,6 @@ async fn answer(
                     Ok(Ok((user, digest))) => (user, Some(digest), challenge),
                     Ok(Err(message)) => return refused(message, challenge),
                     Err(e) => {
-                        state.metrics.db_error();
                         return database_error(state, &e);
                     }
                 }
@@ -207,8 +206,5 @@ async fn answer(
             .await
             .map(|_| api(StatusCode::NO_CONTENT, None, challenge)),
     };
-    done.unwrap_or_else(|e| {
-        state.metrics.db_error();
-        database_error(state, &e)
-    })
+    done.unwrap_or_else(|e| database_error(state, &e))
 }

@@ -77,10 +77,7 @@ fn ok(body: String, cookies: Vec<String>) -> Answer {
 /// 500 for the rest (logged).
 fn store_error(state: &AppState, e: SessionError) -> Reply {
     match e {
-        SessionError::Store(e) => {
-            state.metrics.db_error();
-            database_error(state, &e)
-        }
+        SessionError::Store(e) => database_error(state, &e),
         SessionError::Vanished => {
             Reply::Error(StatusCode::BAD_REQUEST, responses::SESSION_INTERRUPTED)
         }
