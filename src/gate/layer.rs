@@ -34,7 +34,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::request::Parts;
-use http::{Request, Response, header};
+use http::{Request, Response};
 use http_body::Body;
 use http_body_util::{BodyExt, Limited};
 use tower::{Layer, Service};
@@ -148,20 +148,7 @@ where
     B: Body<Data = Bytes> + From<Bytes>,
     B::Error: Into<BoxError>,
 {
-    let form = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .is_some_and(|mime| {
-            mime == "application/x-www-form-urlencoded" || mime == "multipart/form-data"
-        });
+    let form = super::params::form_body(&parts.headers).is_some();
     if !form || crate::csrf::is_safe_method(parts.method.as_str()) {
         return Ok((Params::default(), body));
     }

@@ -46,22 +46,36 @@ impl Params {
 /// type (a JSON body has no POST fields in Django). A multipart body that does not parse
 /// gives no fields.
 pub async fn post_params(headers: &HeaderMap, body: Bytes) -> Params {
-    let Some(content_type) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
-        return Params::default();
-    };
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    match mime.as_str() {
-        "application/x-www-form-urlencoded" => Params::urlencoded(&body),
-        "multipart/form-data" => match multer::parse_boundary(content_type) {
+    match form_body(headers) {
+        Some((FormBody::Urlencoded, _)) => Params::urlencoded(&body),
+        Some((FormBody::Multipart, content_type)) => match multer::parse_boundary(content_type) {
             Ok(boundary) => multipart(body, boundary).await.unwrap_or_default(),
             Err(_) => Params::default(),
         },
-        _ => Params::default(),
+        None => Params::default(),
+    }
+}
+
+/// The two bodies Django reads `request.POST` from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FormBody {
+    /// `application/x-www-form-urlencoded`.
+    Urlencoded,
+    /// `multipart/form-data`.
+    Multipart,
+}
+
+/// Which form body the request's `Content-Type` names, with the header's text; `None` for any
+/// other body.
+pub fn form_body(headers: &HeaderMap) -> Option<(FormBody, &str)> {
+    let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok())?;
+    let mime = content_type.split(';').next().unwrap_or("").trim();
+    if mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        Some((FormBody::Urlencoded, content_type))
+    } else if mime.eq_ignore_ascii_case("multipart/form-data") {
+        Some((FormBody::Multipart, content_type))
+    } else {
+        None
     }
 }
 
@@ -213,5 +227,29 @@ mod tests {
                 token: "tok".into()
             }
         );
+    }
+}
+
+#[cfg(test)]
+mod form_tests {
+    use super::*;
+
+    #[test]
+    fn a_form_body_is_named_by_its_content_type_in_any_case() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_TYPE, value.parse().expect("a header"));
+            form_body(&headers).map(|(kind, _)| kind)
+        };
+        assert_eq!(
+            with("application/x-www-form-urlencoded; charset=utf-8"),
+            Some(FormBody::Urlencoded)
+        );
+        assert_eq!(
+            with("Multipart/Form-Data; boundary=x"),
+            Some(FormBody::Multipart)
+        );
+        assert_eq!(with("application/json"), None);
+        assert_eq!(form_body(&HeaderMap::new()), None);
     }
 }
