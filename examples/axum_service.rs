@@ -9,20 +9,24 @@
 //!
 //! `GET /whoami` and `POST /whoami` answer `{"pk": …, "username": …, "email": …, "method":
 //! …}` for an authenticated request and `/auth`'s refusal otherwise (a `POST` with the session
-//! cookie needs Django's CSRF token, as in Django); every other path answers `{"open": true}`
-//! without asking for a user. `SECRET_KEY` comes from the file the
-//! configuration names, or from `DJTOKEN_SECRET_KEY`.
+//! cookie needs Django's CSRF token, as in Django). The project's sessions (the `session`
+//! method) give three more, each doing what `djtoken serve`'s `/session/` endpoint does:
+//! `GET /csrf` (`{"csrf_token": …}` and the CSRF cookie), `POST /login` (form fields
+//! `username` and `password`, CSRF-checked; `{"user": {…}, "csrf_token": …}` and the session
+//! and CSRF cookies) and `POST /logout`. Every other path answers `{"open": true}` without
+//! asking for a user. `SECRET_KEY` comes from the file the configuration names, or from
+//! `DJTOKEN_SECRET_KEY`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
+use axum::{Form, Router};
 use djtoken::gate::layer::DjangoAuthLayer;
-use djtoken::gate::{DjangoUser, Gate};
+use djtoken::gate::{CsrfToken, DjangoSession, DjangoUser, Gate, Refused};
 use djtoken::{SecretKey, Settings};
 
 /// Any other path: an answer that asks for no user (it is outside the layer), as a public
@@ -37,6 +41,48 @@ async fn open() -> impl IntoResponse {
 /// `GET` and `POST /whoami`: who the layer says the user is.
 async fn whoami(user: DjangoUser) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], user.to_json())
+}
+
+/// A JSON string.
+fn json_string(text: &str) -> String {
+    serde_json::to_string(text).expect("a string is JSON")
+}
+
+/// `GET /csrf`: a token for the next form, and the CSRF cookie.
+async fn csrf(csrf: CsrfToken) -> impl IntoResponse {
+    let body = format!("{{\"csrf_token\": {}}}", json_string(&csrf.token));
+    (csrf, [(header::CONTENT_TYPE, "application/json")], body)
+}
+
+#[derive(serde::Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+}
+
+/// `POST /login`: the CSRF check (extracting the session), then Django's `authenticate()`
+/// and `login()`.
+async fn login(
+    session: DjangoSession,
+    Form(form): Form<LoginForm>,
+) -> Result<impl IntoResponse, Refused> {
+    let done = session.login(&form.username, &form.password).await?;
+    let body = format!(
+        "{{\"user\": {}, \"csrf_token\": {}}}",
+        done.user.to_json(),
+        json_string(&done.csrf_token)
+    );
+    Ok((done, [(header::CONTENT_TYPE, "application/json")], body))
+}
+
+/// `POST /logout`: Django's `logout()`.
+async fn logout(session: DjangoSession) -> Result<impl IntoResponse, Refused> {
+    let done = session.logout().await?;
+    Ok((
+        done,
+        [(header::CONTENT_TYPE, "application/json")],
+        "{\"logged_out\": true}",
+    ))
 }
 
 /// `--config PATH --bind ADDRESS`.
@@ -69,13 +115,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     settings.validate()?;
     // One gate per process: the database pool, the session store and the hashing capacity.
     let gate = Arc::new(Gate::new(&settings).await?);
-    // The layer in front of /whoami only (`route_layer`); every other path is open.
+    // The layer in front of the routes above it (`route_layer`); every other path is open.
+    // The login and logout handlers take the gate from the state.
     let app = Router::new()
         .route("/whoami", get(whoami).post(whoami))
-        .route_layer(DjangoAuthLayer::new(gate).optional())
-        .fallback(open);
+        .route("/csrf", get(csrf))
+        .route("/login", post(login))
+        .route("/logout", post(logout))
+        .route_layer(DjangoAuthLayer::new(Arc::clone(&gate)).optional())
+        .fallback(open)
+        .with_state(gate);
     let listener = tokio::net::TcpListener::bind(bind).await?;
     eprintln!("listening on {}", listener.local_addr()?);
+    // The client's address, for the login throttle and django-axes.
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).await?;
     Ok(())
 }

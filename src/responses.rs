@@ -111,12 +111,12 @@ pub fn invalid_login(field: &str) -> String {
 
 /// A session endpoint's answer naming the logged-in user, with the CSRF token a page should
 /// send next: `{"success": true, "user": 1, "username": "…", "email": "…", "csrf_token": "…"}`.
-pub fn session_login(user: &User, csrf_token: &str) -> String {
+pub fn session_login(pk: &Pk, username: &str, email: &str, csrf_token: &str) -> String {
     format!(
         "{{\"success\": true, \"user\": {}, \"username\": {}, \"email\": {}, \"csrf_token\": {}}}",
-        json_pk(&user.pk),
-        json_string(&user.username),
-        json_string(&user.email),
+        json_pk(pk),
+        json_string(username),
+        json_string(email),
         json_string(csrf_token)
     )
 }

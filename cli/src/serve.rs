@@ -229,7 +229,7 @@ async fn start(mut settings: Settings) -> Result<Outcome, Fail> {
         .client_address_header
         .as_deref()
         .unwrap_or("(the connection's address)");
-    if state.throttle.is_on() || state.axes.is_some() {
+    if state.gate.needs_peer() {
         tracing::info!(
             by_username = %by(serve.login_throttle_username),
             by_address = %by(serve.login_throttle_address),

@@ -6,6 +6,11 @@ DRF's, knox's and simplejwt's tokens, tokenapi's, wrong ones, none — gets the 
 from both: the same user (and the method that found it), or the same refusal (status,
 `WWW-Authenticate`, `Cache-Control`, body).
 
+The example's `/csrf`, `/login` and `/logout` (the axum `CsrfToken` and `DjangoSession`
+extractors) against `djtoken serve`'s `/session/` endpoints and real Django: the same
+refusals (no CSRF token, a wrong password), and a login through the example is
+`request.user` in Django until the example logs it out.
+
 Run with DJTOKEN_FIXTURE_DRF=1 DJTOKEN_FIXTURE_SIMPLEJWT=1 DJTOKEN_FIXTURE_KNOX=1; the example
 is built by `cargo build --example axum_service --features axum,…` (scripts/test), or named by
 DJTOKEN_AXUM_SERVICE.
@@ -83,11 +88,19 @@ def services(request, djtoken_bin, database_url, scratch_dir, tmp_path_factory):
     server.stop()
 
 
-def ask(port, method, path, headers):
+def ask(port, method, path, headers, body=None):
+    status, pairs, text = exchange(port, method, path, headers, body)
+    return status, dict(pairs), text
+
+
+def exchange(port, method, path, headers, body=None):
+    """Status, every header as (lower-case name, value) in order, and the body."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request(method, path, body=b"" if method == "POST" else None, headers=headers)
+    if body is None and method == "POST":
+        body = b""
+    conn.request(method, path, body=body, headers=headers)
     response = conn.getresponse()
-    return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read().decode()
+    return response.status, [(k.lower(), v) for k, v in response.getheaders()], response.read().decode()
 
 
 def credentials():
@@ -162,3 +175,94 @@ def test_the_layer_answers_every_credential_as_auth_does(services):
     # Session (GET and POST with the token), simplejwt, tokenapi, and DRF's or knox's token;
     # and the cross-site POST where Django accepts it.
     assert allowed == 5 + (cross_site is not None), allowed
+
+
+class Jar:
+    """A browser's cookies, kept as Set-Cookie headers say (Max-Age=0 deletes)."""
+
+    def __init__(self):
+        self.cookies = {}
+
+    def header(self):
+        return {"Cookie": "; ".join("%s=%s" % kv for kv in self.cookies.items())} if self.cookies else {}
+
+    def call(self, port, method, path, headers=None, body=None):
+        from http.cookies import SimpleCookie
+
+        status, pairs, text = exchange(port, method, path, dict(self.header(), **(headers or {})), body)
+        set_cookie = [v for k, v in pairs if k == "set-cookie"]
+        for value in set_cookie:
+            for name, morsel in SimpleCookie(value).items():
+                if morsel["max-age"] == "0":
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+        return status, dict(pairs), text, set_cookie
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def test_a_login_through_the_example_is_request_user_in_django(services):
+    from urllib.parse import urlencode
+
+    from django.conf import settings
+
+    auth_port, example_port = services
+    user = User.objects.create_user("axum-login-%s" % uuid.uuid4().hex[:8], "login@example.com", "pw")
+    session_cookie = settings.SESSION_COOKIE_NAME
+    # The same refusals as /session/login/: no CSRF token, then a wrong password.
+    refusals = []
+    for port, path, csrf_path in [(example_port, "/login", "/csrf"), (auth_port, "/session/login/", "/session/csrf/")]:
+        browser = Jar()
+        status, _, body, set_cookie = browser.call(port, "GET", csrf_path)
+        assert status == 200 and set_cookie, (path, status, body)
+        token = json.loads(body)["csrf_token"]
+        form = urlencode({"username": user.username, "password": "wrong"})
+        without = browser.call(port, "POST", path, FORM, form)
+        wrong = browser.call(
+            port,
+            "POST",
+            path,
+            FORM,
+            urlencode({"username": user.username, "password": "wrong", "csrfmiddlewaretoken": token}),
+        )
+        refusals.append([(r[0], r[2], r[1].get("cache-control")) for r in (without, wrong)])
+    assert refusals[0] == refusals[1], refusals
+    assert [r[0] for r in refusals[0]] == [403, 400], refusals
+    # A login through the example: the form's csrfmiddlewaretoken, as a rendered page sends it.
+    browser = Jar()
+    token = json.loads(browser.call(example_port, "GET", "/csrf")[2])["csrf_token"]
+    form = urlencode({"username": user.username, "password": "pw", "csrfmiddlewaretoken": token})
+    status, headers, body, set_cookie = browser.call(example_port, "POST", "/login", FORM, form)
+    assert status == 200, body
+    assert headers["cache-control"] == "no-store" and "Cookie" in headers["vary"], headers
+    answer = json.loads(body)
+    assert answer["user"]["pk"] == user.pk and answer["user"]["method"] == "session", answer
+    assert session_cookie in browser.cookies, set_cookie
+    user.refresh_from_db()
+    assert user.last_login is not None
+    # Django: request.user for the example's cookies; the rotated CSRF token passes its
+    # middleware.
+    django = Client(enforce_csrf_checks=True)
+    for name, value in browser.cookies.items():
+        django.cookies[name] = value
+    assert django.get("/whoami/").json()["user"] == str(user.pk)
+    assert django.post("/whoami/", HTTP_X_CSRFTOKEN=answer["csrf_token"]).json()["user"] == str(user.pk)
+    # The example's layer and /auth: the same user, by the session.
+    status, _, body, _ = browser.call(example_port, "GET", "/whoami")
+    assert status == 200 and json.loads(body)["method"] == "session", body
+    assert browser.call(auth_port, "GET", "/auth")[1]["x-auth-user-id"] == str(user.pk)
+    # A logout needs the token too; then Django, the example and /auth see no one.
+    old = dict(browser.cookies)
+    assert browser.call(example_port, "POST", "/logout")[0] == 403
+    status, _, body, set_cookie = browser.call(example_port, "POST", "/logout", {"X-CSRFToken": answer["csrf_token"]})
+    assert status == 200 and session_cookie not in browser.cookies, (body, set_cookie)
+    replayed = Client()
+    replayed.cookies[session_cookie] = old[session_cookie]
+    signed = settings.SESSION_ENGINE.endswith("signed_cookies")
+    assert replayed.get("/whoami/").json()["user"] == (str(user.pk) if signed else None)
+    if not signed:
+        assert (
+            ask(example_port, "GET", "/whoami", {"Cookie": "%s=%s" % (session_cookie, old[session_cookie])})[0] == 401
+        )

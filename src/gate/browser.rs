@@ -5,9 +5,10 @@
 
 use http::{HeaderMap, header};
 
+use super::Refused;
 use crate::csrf::{self, CsrfConfig, CsrfRequest};
 use crate::hosts::HostRules;
-use crate::sessions::SessionAuth;
+use crate::sessions::{SessionAuth, SessionData};
 
 /// The sessions, the CSRF settings and the host rules of one project.
 pub struct Browser {
@@ -50,6 +51,46 @@ impl Browser {
     /// `SESSION_COOKIE_NAME`.
     pub fn session_cookie_name(&self) -> &str {
         &self.auth.sessions().config().cookie.name
+    }
+
+    /// The session cookie's `Set-Cookie` for `key` holding `data` (just saved, so its expiry
+    /// was read: a 400 otherwise, where Django answers 500).
+    pub fn session_cookie(&self, key: &str, data: &SessionData) -> Result<String, Refused> {
+        let sessions = self.auth.sessions();
+        let max_age = sessions.cookie_max_age(data).map_err(|why| {
+            tracing::warn!(reason = %why, "a session's expiry cannot be read");
+            Refused::bad_request(crate::responses::SESSION_UNREADABLE)
+        })?;
+        Ok(sessions
+            .config()
+            .cookie
+            .set_cookie(key, max_age)
+            .header(chrono::Utc::now()))
+    }
+
+    /// The `Set-Cookie` deleting the session cookie.
+    pub fn deleted_session_cookie(&self) -> String {
+        self.auth
+            .sessions()
+            .config()
+            .cookie
+            .deleting()
+            .header(chrono::Utc::now())
+    }
+
+    /// The CSRF cookie's `Set-Cookie` holding `value`.
+    pub fn csrf_cookie(&self, value: &str) -> String {
+        self.csrf.set_cookie(value).header(chrono::Utc::now())
+    }
+
+    /// From 4.0, `CsrfViewMiddleware` replaces a malformed CSRF cookie on the way out of any
+    /// request (a refusal included): the new cookie, when this request's is malformed.
+    pub fn replaced_csrf_cookie(&self, cookies: &[(String, String)]) -> Option<String> {
+        let config = &self.csrf;
+        let malformed = crate::wire::cookie::find_cookie(cookies, &config.cookie_name)
+            .is_some_and(|c| CsrfConfig::secret_of(c).is_none());
+        (malformed && !config.use_sessions && config.version >= crate::version::DjangoVersion::V4_0)
+            .then(|| self.csrf_cookie(&config.rotate()))
     }
 
     /// `CsrfViewMiddleware.process_view` for a request: `Ok` for safe methods and for

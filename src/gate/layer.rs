@@ -134,6 +134,12 @@ impl<S> Layer<S> for DjangoAuthLayer {
     }
 }
 
+/// The fields of an unsafe request's urlencoded or multipart body, as the layer read them:
+/// in the request's extensions for what comes after it (the axum `DjangoSession` extractor
+/// reads `csrfmiddlewaretoken` from them). The body itself is handed on unchanged.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FormFields(pub Params);
+
 /// The service [`DjangoAuthLayer`] wraps around another.
 #[derive(Clone, Debug)]
 pub struct DjangoAuth<S> {
@@ -201,6 +207,9 @@ where
             credentials.csrf_exempt = csrf_exempt;
             let decision = layer.gate.decide_at(parts.uri.path(), &credentials).await;
             parts.headers = credentials.headers;
+            if !credentials.post.pairs().is_empty() {
+                parts.extensions.insert(FormFields(credentials.post));
+            }
             match decision {
                 Decision::Allowed(user) => {
                     parts.extensions.insert::<DjangoUser>(user);

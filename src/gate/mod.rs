@@ -14,12 +14,16 @@
 pub mod browser;
 #[cfg(feature = "axum")]
 mod extract;
+#[cfg(feature = "axum")]
+pub use extract::DjangoSession;
 #[cfg(feature = "tower")]
 pub mod layer;
+pub mod login;
 pub mod methods;
 pub mod metrics;
 pub mod params;
 mod runner;
+pub mod throttle;
 pub mod warnings;
 
 use std::sync::Arc;
@@ -31,6 +35,9 @@ use crate::settings::{Settings, SettingsError};
 use crate::store::StoreError;
 use crate::user::{Pk, User};
 pub use browser::Browser;
+pub use login::{
+    BrowserRequest, BrowserSession, Client, CsrfToken, LoggedIn, LoggedOut, LoginFailure,
+};
 pub use methods::{AuthMethod, Credentials, Outcome, Refusal};
 pub use metrics::Metrics;
 pub use params::Params;
@@ -121,15 +128,18 @@ impl DjangoUser {
 
 /// A refused request's answer, as `/auth` gives it: a JSON body `{"success": false, "errors":
 /// …}` with its status, the deciding method's `WWW-Authenticate` on a 401, `Retry-After` on a
-/// 503, and `Cache-Control: no-store`.
+/// 503 or 429, the cookies Django sets on it, and `Cache-Control: no-store`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refused {
-    /// The status: 401, 403, 500 or 503.
+    /// The status: 401, 403, 500 or 503 from the gate; 400, 413 or 429 from a login.
     pub status: StatusCode,
     /// `WWW-Authenticate`, on a 401.
     pub challenge: Option<String>,
-    /// `Retry-After`, in seconds, on a 503.
+    /// `Retry-After`, in seconds, on a 503 or 429.
     pub retry_after: Option<u32>,
+    /// `Set-Cookie` values (a malformed CSRF cookie replaced, as Django 4.0+ does on a
+    /// login's CSRF refusal); none from the gate's decisions.
+    pub cookies: Vec<String>,
     /// The JSON body.
     pub body: String,
 }
@@ -140,6 +150,7 @@ impl Refused {
             status,
             challenge: None,
             retry_after: None,
+            cookies: Vec::new(),
             body: crate::responses::error(message),
         }
     }
@@ -207,6 +218,7 @@ impl Refused {
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        login::set_cookies(headers, &self.cookies);
         response
     }
 }
@@ -249,6 +261,10 @@ pub struct Gate {
     metrics: Arc<Metrics>,
     /// `serve.body_limit`: the largest form body the tower layer reads.
     body_limit: usize,
+    /// Failed logins counted per username and client address.
+    throttle: throttle::LoginThrottle,
+    /// `serve.client_address_header`: the one header trusted for the client's address.
+    client_address_header: Option<http::HeaderName>,
 }
 
 impl Gate {
@@ -268,6 +284,16 @@ impl Gate {
         let browser = parts
             .browser
             .map(|b| Arc::new(Browser::new(b.sessions, b.csrf, b.hosts)));
+        let client_address_header = serve
+            .client_address_header
+            .as_ref()
+            .map(|name| {
+                http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| SettingsError::Invalid {
+                    key: "serve.client_address_header",
+                    message: format!("{name:?} is not a header name"),
+                })
+            })
+            .transpose()?;
         let simplejwt = parts.simplejwt.map(Arc::new);
         let knox = parts.knox.map(Arc::new);
         Ok(Gate {
@@ -287,6 +313,12 @@ impl Gate {
             warnings: Arc::new(Warnings::default()),
             metrics,
             body_limit: serve.body_limit,
+            throttle: throttle::LoginThrottle::new(
+                serve.login_throttle_username,
+                serve.login_throttle_address,
+                serve.login_throttle_window()?,
+            ),
+            client_address_header,
         })
     }
 
@@ -415,6 +447,11 @@ impl Gate {
     /// The counters of password hashes and database errors (`/metrics` renders them).
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
+    }
+
+    /// The login throttle: failed logins counted per username and client address.
+    pub fn throttle(&self) -> &throttle::LoginThrottle {
+        &self.throttle
     }
 
     /// The configured methods, in order.

@@ -63,8 +63,8 @@ async fn answer(
     };
     let user = match password_login(state, peer, &headers, &username, &password).await {
         Ok(user) => user,
-        Err(LoginFailure::Reply(reply)) => return reply,
-        Err(LoginFailure::Refused(_)) => return drf(400, obtain::unable_to_log_in()),
+        Err(LoginFailure::Refused(refused)) => return Reply::Refused(refused),
+        Err(LoginFailure::Wrong(_)) => return drf(400, obtain::unable_to_log_in()),
     };
     let store = state.auth.store();
     match crate::drf::key_for(store, &user, chrono::Utc::now(), state.times).await {

@@ -1,8 +1,7 @@
 //! The handlers: tokenapi's two views, forward auth, and the operational endpoints.
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Extension;
 use axum::body::{Body, Bytes};
@@ -16,10 +15,9 @@ use super::methods::{Credentials, request_cookies};
 use super::metrics::Route;
 use super::reply::Reply;
 use super::request::{Params, decode_path, post_params};
-use super::throttle::Account;
 use super::{AppState, Peer};
-use crate::auth::{AuthError, BadCredentials};
-use crate::axes::AxesAttempt;
+use crate::auth::AuthError;
+pub(super) use crate::gate::LoginFailure;
 use crate::responses;
 use crate::store::StoreError;
 use crate::wire::pyint::decimal_value;
@@ -127,76 +125,24 @@ pub(super) async fn read_body(
 /// database that does not have what the settings describe (a missing table or column), which
 /// waiting will not fix. `None` for an answer about the request.
 pub(super) fn server_side(state: &AppState, e: &AuthError) -> Option<Reply> {
-    match e {
-        AuthError::Overloaded => Some(overloaded(state)),
-        AuthError::Unavailable(e) => Some(database_error(state, e)),
-        _ => None,
-    }
-}
-
-pub(super) fn overloaded(state: &AppState) -> Reply {
-    Reply::Refused(state.gate.overloaded())
+    state.gate.server_side(e).map(Reply::Refused)
 }
 
 pub(super) fn database_error(state: &AppState, e: &StoreError) -> Reply {
     Reply::Refused(state.gate.database_error(e))
 }
 
-/// The client's address: the last one in the configured header (the address the proxy wrote,
-/// or appended to `X-Forwarded-For`), else the connection's own.
-pub(super) fn client_address(
+/// A login by username and password ([`Gate::password_login`](crate::gate::Gate::password_login)),
+/// for the client this request comes from.
+pub(super) async fn password_login(
     state: &AppState,
-    headers: &HeaderMap,
     peer: Option<Peer>,
-) -> Option<IpAddr> {
-    let from_header = state
-        .requests
-        .client_address_header
-        .as_ref()
-        .and_then(|name| {
-            let last = headers.get_all(name).iter().next_back()?.to_str().ok()?;
-            let text = last.rsplit(',').next()?.trim();
-            text.parse::<IpAddr>()
-                .ok()
-                .or_else(|| text.parse::<SocketAddr>().ok().map(|s| s.ip()))
-        });
-    from_header.or(peer.map(|p| p.0.ip()))
-}
-
-pub(super) fn throttled(state: &AppState, wait: Option<Duration>) -> Reply {
-    if let Some(held_back) = state.warnings.login_throttled.allow() {
-        tracing::warn!(held_back, "login refused: too many failed logins");
-    }
-    Reply::Throttled {
-        // Whole seconds, rounded up: never earlier than the wait.
-        retry_after: wait.map(|w| w.as_secs() + u64::from(w.subsec_nanos() > 0)),
-    }
-}
-
-/// django-axes' verdict on this login, when the project uses axes.
-pub(super) async fn axes_refusal(
-    state: &AppState,
-    username: &str,
-    address: Option<IpAddr>,
     headers: &HeaderMap,
-) -> Option<Reply> {
-    let axes = state.axes.as_ref()?;
-    let ip = address.map(|ip| ip.to_string());
-    // As Django's `request.META` holds it.
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .map(|v| crate::wire::latin1::decode(v.as_bytes()));
-    let attempt = AxesAttempt {
-        username,
-        ip_address: ip.as_deref(),
-        user_agent: user_agent.as_deref(),
-    };
-    let now = chrono::Utc::now().naive_utc();
-    match axes.check(state.auth.store(), &attempt, now).await {
-        Ok(None) => None,
-        Ok(Some(locked)) => Some(throttled(state, locked.retry_after)),
-        Err(e) => Some(database_error(state, &e)),
-    }
+    username: &str,
+    password: &str,
+) -> Result<crate::user::User, LoginFailure> {
+    let client = state.gate.client(headers, peer.map(|p| p.0));
+    state.gate.password_login(&client, username, password).await
 }
 
 /// `tokenapi.views.token_new`, with djtoken's login throttle and django-axes' lockouts
@@ -227,93 +173,10 @@ async fn token_new(
             let token = state.auth.tokens().make_token(&user);
             Reply::Json(StatusCode::OK, responses::token_created(&token, &user.pk))
         }
-        Err(LoginFailure::Reply(reply)) => reply,
-        Err(LoginFailure::Refused(_)) => {
+        Err(LoginFailure::Refused(refused)) => Reply::Refused(refused),
+        Err(LoginFailure::Wrong(_)) => {
             Reply::Error(StatusCode::UNAUTHORIZED, responses::LOGIN_FAILED)
         }
-    }
-}
-
-/// Why a password login gave no user.
-pub(super) enum LoginFailure {
-    /// An answer that is not about the credentials: throttled, locked out by django-axes,
-    /// no hashing capacity, the database down.
-    Reply(Reply),
-    /// Wrong credentials or an inactive user (counted as a failure by the throttle).
-    Refused(AuthError),
-}
-
-/// A login by username and password, as `token_new` and the session login make it: the user
-/// looked up, djtoken's throttle (counted against the user found, or the text for none) and
-/// django-axes' lockouts before the password, then `ModelBackend.authenticate` through the
-/// hashing slots (with the configured rehash).
-pub(super) async fn password_login(
-    state: &AppState,
-    peer: Option<Peer>,
-    headers: &HeaderMap,
-    username: &str,
-    password: &str,
-) -> Result<crate::user::User, LoginFailure> {
-    let address = client_address(state, headers, peer);
-    // The database decides which spellings name the user (collations, citext): the throttle
-    // counts by the user it found.
-    let found = match state.auth.login_user(username).await {
-        Ok(found) => found,
-        Err(e) => {
-            let reply = server_side(state, &e).unwrap_or(Reply::ServerError);
-            return Err(LoginFailure::Reply(reply));
-        }
-    };
-    let account = match &found {
-        Some(user) => Account::User(&user.pk),
-        None => Account::Unknown(username),
-    };
-    let attempt = match state.throttle.begin(account, address, Instant::now()) {
-        Ok(attempt) => attempt,
-        Err(wait) => {
-            log_refusal(state, "login", "password", "throttled");
-            return Err(LoginFailure::Reply(throttled(state, Some(wait))));
-        }
-    };
-    if let Some(refusal) = axes_refusal(state, username, address, headers).await {
-        state.throttle.undecided(attempt);
-        if matches!(refusal, Reply::Throttled { .. }) {
-            log_refusal(state, "login", "password", "locked out by django-axes");
-        }
-        return Err(LoginFailure::Reply(refusal));
-    }
-    match state.auth.check_login(found, password.as_bytes()).await {
-        Ok(user) => {
-            state.throttle.succeeded(attempt);
-            Ok(user)
-        }
-        Err(e) => match server_side(state, &e) {
-            Some(reply) => {
-                state.throttle.undecided(attempt);
-                Err(LoginFailure::Reply(reply))
-            }
-            // A failure: it stays counted.
-            None => {
-                let reason = match e {
-                    AuthError::BadCredentials(BadCredentials::NoSuchUser) => "unknown user",
-                    AuthError::BadCredentials(BadCredentials::UnreadableHash) => {
-                        "unreadable password hash"
-                    }
-                    AuthError::Inactive => "inactive user",
-                    _ => "wrong password",
-                };
-                log_refusal(state, "login", "password", reason);
-                if matches!(e, AuthError::BadCredentials(BadCredentials::UnreadableHash))
-                    && let Some(held_back) = state.warnings.unreadable_hash.allow()
-                {
-                    tracing::warn!(
-                        held_back,
-                        "a stored password hash could not be read; login refused"
-                    );
-                }
-                Err(LoginFailure::Refused(e))
-            }
-        },
     }
 }
 
@@ -426,12 +289,6 @@ pub async fn forward_auth(State(state): State<Arc<AppState>>, request: Request) 
         Err(reply) => return reply,
     };
     Reply::ForwardAuth(state.gate.decide(&request).await)
-}
-
-/// One info line for a refused request, saying why (never the credential): see
-/// [`Gate::log_refusal`](crate::gate::Gate::log_refusal).
-pub(super) fn log_refusal(state: &AppState, route: &'static str, method: &str, reason: &str) {
-    state.gate.log_refusal(route, method, reason);
 }
 
 /// `/healthz`: the process answers.

@@ -80,8 +80,8 @@ async fn answer(
     let answered = if view == View::ObtainPair {
         let user = match password_login(state, peer, &headers, &fields[0], &fields[1]).await {
             Ok(user) => Some(user),
-            Err(LoginFailure::Reply(reply)) => return reply,
-            Err(LoginFailure::Refused(_)) => None,
+            Err(LoginFailure::Refused(refused)) => return Reply::Refused(refused),
+            Err(LoginFailure::Wrong(_)) => None,
         };
         crate::simplejwt::obtain_answer(store, config, user.as_ref(), now, state.times).await
     } else {

@@ -145,8 +145,8 @@ async fn answer(
             BasicHeader::Credentials { username, password } => {
                 match password_login(state, peer, &headers, &username, &password).await {
                     Ok(user) => (user, None, challenge),
-                    Err(LoginFailure::Reply(reply)) => return reply,
-                    Err(LoginFailure::Refused(_)) => {
+                    Err(LoginFailure::Refused(refused)) => return Reply::Refused(refused),
+                    Err(LoginFailure::Wrong(_)) => {
                         return refused(drf::INVALID_USERNAME_PASSWORD, challenge);
                     }
                 }

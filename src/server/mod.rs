@@ -7,7 +7,7 @@
 //! request timeout, large bodies a 413, and a database that is down a 503 until it returns.
 //! Logs carry routes, statuses and timings, never a password, token or key.
 
-pub use crate::gate::{ServerRunner, browser, methods, metrics};
+pub use crate::gate::{ServerRunner, browser, methods, metrics, throttle};
 pub mod connections;
 mod drf_views;
 mod handlers;
@@ -16,7 +16,6 @@ mod knox_views;
 pub mod reply;
 mod request;
 mod session_views;
-pub mod throttle;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -64,8 +63,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The warnings requests can repeat, each logged at most once per interval.
     pub warnings: Arc<connections::Warnings>,
-    /// Failed logins counted per username and client address.
-    pub throttle: throttle::LoginThrottle,
 }
 
 /// How a request is read (`serve`'s settings).
@@ -74,8 +71,6 @@ pub struct RequestRules {
     pub forwarded_uri_header: Option<axum::http::HeaderName>,
     /// The one header trusted for the original method; `None`: `/auth`'s own.
     pub forwarded_method_header: Option<axum::http::HeaderName>,
-    /// The one header trusted for the client's address; `None`: the peer address.
-    pub client_address_header: Option<axum::http::HeaderName>,
     /// Largest body accepted.
     pub body_limit: usize,
     /// Time a client may take to send a request body.
@@ -159,10 +154,6 @@ impl AppState {
                     "serve.forwarded_method_header",
                     &serve.forwarded_method_header,
                 )?,
-                client_address_header: header(
-                    "serve.client_address_header",
-                    &serve.client_address_header,
-                )?,
                 body_limit: serve.body_limit,
                 request_timeout: serve.request_timeout()?,
             },
@@ -172,11 +163,6 @@ impl AppState {
                 api_routes: serve.api_routes(),
                 metrics_on_main: serve.metrics_bind.is_none(),
             },
-            throttle: throttle::LoginThrottle::new(
-                serve.login_throttle_username,
-                serve.login_throttle_address,
-                serve.login_throttle_window()?,
-            ),
             axes: gate.axes().cloned(),
             warnings: Arc::clone(gate.warnings()),
             metrics: Arc::clone(gate.metrics()),
@@ -318,7 +304,7 @@ pub async fn serve(
     let mut accept_errors = connections::AcceptErrors::default();
     // Only logins read the connection's address, and only to throttle or to ask django-axes
     // (it stands in for a missing address header): other servers do not add it to requests.
-    let needs_peer = state.throttle.is_on() || state.axes.is_some();
+    let needs_peer = state.gate.needs_peer();
     let app = router(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();

@@ -34,12 +34,6 @@ pub enum Reply {
         /// `Retry-After`, in seconds.
         retry_after: u32,
     },
-    /// Too many failed logins (djtoken's throttle, or django-axes' lockout): 429, with
-    /// `Retry-After` when the wait is known.
-    Throttled {
-        /// `Retry-After`, in seconds.
-        retry_after: Option<u64>,
-    },
     /// The database does not have what the settings describe (a missing table or column):
     /// waiting will not help, so 500, and the log says what is missing.
     ServerError,
@@ -153,18 +147,6 @@ impl IntoResponse for Reply {
             ),
             Reply::Unavailable { retry_after } => Refused::unavailable(retry_after).into_response(),
             Reply::Refused(refused) => refused.into_response(),
-            Reply::Throttled { retry_after } => {
-                let mut response = json(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    responses::error(responses::LOGIN_THROTTLED),
-                );
-                if let Some(seconds) = retry_after {
-                    response
-                        .headers_mut()
-                        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-                }
-                response
-            }
             Reply::ServerError => Refused::server_error().into_response(),
             Reply::NotReady(reason) => json(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -179,13 +161,7 @@ impl IntoResponse for Reply {
                 cookies,
             } => {
                 let mut response = json(status, body);
-                for cookie in cookies {
-                    // Built from settings and generated values; a value that cannot be a
-                    // header (a newline in a configured domain) is dropped, not sent broken.
-                    if let Ok(value) = HeaderValue::from_str(&cookie) {
-                        response.headers_mut().append(header::SET_COOKIE, value);
-                    }
-                }
+                crate::gate::login::set_cookies(response.headers_mut(), &cookies);
                 response
             }
             Reply::Drf(status, body) => {
