@@ -48,7 +48,20 @@ pub const BAD_BASIC: &str = "Invalid Basic auth encoding.";
 /// A JSON string literal as Python's `json.dumps(…, ensure_ascii=True)` writes it.
 pub fn json_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
+    push_json_string(&mut out, s);
+    out
+}
+
+/// [`json_string`], appended to `out`.
+pub fn push_json_string(out: &mut String, s: &str) {
     out.push('"');
+    if s.bytes()
+        .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -68,7 +81,6 @@ pub fn json_string(s: &str) -> String {
         }
     }
     out.push('"');
-    out
 }
 
 /// A pk as `DjangoJSONEncoder` writes it: integers as numbers, UUIDs and text as strings.

@@ -189,14 +189,15 @@ where
         // The clone that was polled ready serves this request (tower's rule).
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let layer = self.layer.clone();
+        let (mut parts, body) = request.into_parts();
+        let csrf_exempt = (self.layer.csrf_exempt)(&parts);
+        let gate = Arc::clone(&self.layer.gate);
+        let (mode, body_limit) = (self.layer.mode, self.layer.body_limit);
         Box::pin(async move {
-            let (mut parts, body) = request.into_parts();
-            let (post, body) = match read_form(&parts, body, layer.body_limit).await {
+            let (post, body) = match read_form(&parts, body, body_limit).await {
                 Ok(read) => read,
                 Err(refused) => return Ok(refused.into_response()),
             };
-            let csrf_exempt = (layer.csrf_exempt)(&parts);
             // The headers move into the credentials and back: no copy per request.
             let mut credentials = Credentials::new(
                 Some(parts.method.clone()),
@@ -205,16 +206,16 @@ where
                 post,
             );
             credentials.csrf_exempt = csrf_exempt;
-            let decision = layer.gate.decide_at(parts.uri.path(), &credentials).await;
+            let decision = gate.decide_at(parts.uri.path(), &credentials).await;
             parts.headers = credentials.headers;
-            if !credentials.post.pairs().is_empty() {
+            if !credentials.post.is_empty() {
                 parts.extensions.insert(FormFields(credentials.post));
             }
             match decision {
                 Decision::Allowed(user) => {
                     parts.extensions.insert::<DjangoUser>(user);
                 }
-                Decision::Refused(refused) => match layer.mode {
+                Decision::Refused(refused) => match mode {
                     Mode::Required => return Ok(refused.into_response()),
                     Mode::Optional => {
                         parts.extensions.insert::<Refused>(refused);

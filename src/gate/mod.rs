@@ -105,14 +105,18 @@ impl DjangoUser {
     /// `{"pk": …, "username": …, "email": …, "method": …}`, as Python's `json.dumps` writes
     /// it (an integer pk as a number, any other as a string).
     pub fn to_json(&self) -> String {
-        use crate::responses::{json_pk, json_string};
-        format!(
-            "{{\"pk\": {}, \"username\": {}, \"email\": {}, \"method\": {}}}",
-            json_pk(&self.pk),
-            json_string(&self.username),
-            json_string(&self.email),
-            json_string(self.method)
-        )
+        use crate::responses::{json_pk, push_json_string};
+        let mut out = String::with_capacity(64 + self.username.len() + self.email.len());
+        out.push_str("{\"pk\": ");
+        out.push_str(&json_pk(&self.pk));
+        out.push_str(", \"username\": ");
+        push_json_string(&mut out, &self.username);
+        out.push_str(", \"email\": ");
+        push_json_string(&mut out, &self.email);
+        out.push_str(", \"method\": ");
+        push_json_string(&mut out, self.method);
+        out.push('}');
+        out
     }
 
     fn new(user: User, method: &'static str, session_key: Option<String>) -> Self {
@@ -334,7 +338,7 @@ impl Gate {
     /// (the tower layer's: the request's own).
     pub async fn decide_at(&self, route: &str, credentials: &Credentials) -> Decision {
         for method in &self.methods {
-            let refusal = match method.authenticate(credentials).await {
+            let refusal = match method.authenticate(credentials).outcome().await {
                 Outcome::NotMine => continue,
                 Outcome::User { user, session_key } => {
                     return Decision::Allowed(DjangoUser::new(user, method.name(), session_key));

@@ -99,7 +99,11 @@ impl ApiBody {
             .map(|t| t.trim().to_ascii_lowercase());
         let form = match media.as_deref() {
             Some("application/x-www-form-urlencoded" | "multipart/form-data") => {
-                post_params(headers, bytes.clone()).await.pairs().to_vec()
+                post_params(headers, bytes.clone())
+                    .await
+                    .pairs()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect()
             }
             _ => Vec::new(),
         };

@@ -43,17 +43,17 @@ impl AuthMethod for DrfToken {
     }
 
     fn authenticate<'a>(&'a self, request: &'a Credentials) -> Answer<'a> {
-        Box::pin(async move {
-            let Some(authorization) = request.header(header::AUTHORIZATION) else {
-                return Outcome::NotMine;
-            };
-            let key = match drf::parse_authorization(authorization, drf::KEYWORD) {
-                TokenHeader::NotMine => return Outcome::NotMine,
-                TokenHeader::Malformed(message) => {
-                    return Outcome::Refused(Refusal::Challenge(message));
-                }
-                TokenHeader::Key(key) => key,
-            };
+        let Some(authorization) = request.header(header::AUTHORIZATION) else {
+            return Outcome::NotMine.into();
+        };
+        let key = match drf::parse_authorization(authorization, drf::KEYWORD) {
+            TokenHeader::NotMine => return Outcome::NotMine.into(),
+            TokenHeader::Malformed(message) => {
+                return Outcome::Refused(Refusal::Challenge(message)).into();
+            }
+            TokenHeader::Key(key) => key,
+        };
+        Answer::later(async move {
             match drf::user_of_key(self.auth.store(), key).await {
                 Ok(Ok(user)) => Outcome::user(user),
                 Ok(Err(drf::INACTIVE)) => Outcome::Refused(Refusal::forbidden(drf::INACTIVE)),

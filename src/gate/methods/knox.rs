@@ -57,17 +57,17 @@ impl AuthMethod for Knox {
     }
 
     fn authenticate<'a>(&'a self, request: &'a Credentials) -> Answer<'a> {
-        Box::pin(async move {
-            let Some(authorization) = request.header(header::AUTHORIZATION) else {
-                return Outcome::NotMine;
-            };
-            let token = match knox::parse_authorization(authorization, &self.config) {
-                TokenHeader::NotMine => return Outcome::NotMine,
-                TokenHeader::Malformed(message) => {
-                    return Outcome::Refused(Refusal::Challenge(message));
-                }
-                TokenHeader::Key(token) => token,
-            };
+        let Some(authorization) = request.header(header::AUTHORIZATION) else {
+            return Outcome::NotMine.into();
+        };
+        let token = match knox::parse_authorization(authorization, &self.config) {
+            TokenHeader::NotMine => return Outcome::NotMine.into(),
+            TokenHeader::Malformed(message) => {
+                return Outcome::Refused(Refusal::Challenge(message)).into();
+            }
+            TokenHeader::Key(token) => token,
+        };
+        Answer::later(async move {
             let now = chrono::Utc::now();
             match knox::authenticate(self.auth.store(), &self.config, token, now, self.times).await
             {

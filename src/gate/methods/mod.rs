@@ -97,8 +97,36 @@ impl Refusal {
     }
 }
 
-/// A future a method returns.
-pub type Answer<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
+/// What a method's [`AuthMethod::authenticate`] gives: an outcome decided from the request
+/// alone (no credentials of its kind, or unreadable ones), or a lookup on its way. Most
+/// methods a request meets are not its method: they answer at once, with nothing allocated.
+pub enum Answer<'a> {
+    /// Decided without a lookup.
+    Ready(Outcome),
+    /// A lookup (the database, the session store, the hashing slots).
+    Later(Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>),
+}
+
+impl<'a> Answer<'a> {
+    /// A lookup's answer.
+    pub fn later(lookup: impl Future<Output = Outcome> + Send + 'a) -> Self {
+        Answer::Later(Box::pin(lookup))
+    }
+
+    /// The outcome, once the lookup (if any) is done.
+    pub async fn outcome(self) -> Outcome {
+        match self {
+            Answer::Ready(outcome) => outcome,
+            Answer::Later(lookup) => lookup.await,
+        }
+    }
+}
+
+impl From<Outcome> for Answer<'_> {
+    fn from(outcome: Outcome) -> Self {
+        Answer::Ready(outcome)
+    }
+}
 
 /// One way of authenticating a request (DRF's `BaseAuthentication`).
 pub trait AuthMethod: Send + Sync {

@@ -44,11 +44,11 @@ impl AuthMethod for Session {
     }
 
     fn authenticate<'a>(&'a self, request: &'a Credentials) -> Answer<'a> {
-        Box::pin(async move {
-            let browser = &self.browser;
-            let Some(cookie) = request.cookie(browser.session_cookie_name()) else {
-                return Outcome::NotMine;
-            };
+        let browser = &self.browser;
+        let Some(cookie) = request.cookie(browser.session_cookie_name()) else {
+            return Outcome::NotMine.into();
+        };
+        Answer::later(async move {
             let logged_in = match browser.auth.get_user(cookie, false).await {
                 Ok(Ok(logged_in)) => logged_in,
                 Ok(Err(Anonymous::Unreadable(why))) => {

@@ -45,19 +45,18 @@ impl AuthMethod for SimpleJwt {
     }
 
     fn authenticate<'a>(&'a self, request: &'a Credentials) -> Answer<'a> {
-        Box::pin(async move {
-            let Some(header) = request.header(self.config.auth_header_name.as_str()) else {
-                return Outcome::NotMine;
-            };
-            let raw = match simplejwt::raw_token(header, &self.config.auth_header_types) {
-                RawToken::NotMine => return Outcome::NotMine,
-                RawToken::Malformed => {
-                    return Outcome::Refused(Refusal::Challenge(
-                        simplejwt::BAD_AUTHORIZATION_HEADER,
-                    ));
-                }
-                RawToken::Token(raw) => raw,
-            };
+        let Some(header) = request.header(self.config.auth_header_name.as_str()) else {
+            return Outcome::NotMine.into();
+        };
+        let raw = match simplejwt::raw_token(header, &self.config.auth_header_types) {
+            RawToken::NotMine => return Outcome::NotMine.into(),
+            RawToken::Malformed => {
+                return Outcome::Refused(Refusal::Challenge(simplejwt::BAD_AUTHORIZATION_HEADER))
+                    .into();
+            }
+            RawToken::Token(raw) => raw,
+        };
+        Answer::later(async move {
             let now = chrono::Utc::now().timestamp_micros();
             match simplejwt::authenticate(self.auth.store(), &self.config, raw, now).await {
                 Ok(Ok(user)) => Outcome::user(user),

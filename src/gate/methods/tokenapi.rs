@@ -39,25 +39,24 @@ impl AuthMethod for Tokenapi {
     }
 
     fn authenticate<'a>(&'a self, request: &'a Credentials) -> Answer<'a> {
-        Box::pin(async move {
-            let authorization = request.header(header::AUTHORIZATION);
-            match token_required(&request.post, &request.query, authorization) {
-                TokenRequired::Found { user, token } => {
-                    match self.auth.check_token(&user, &token).await {
-                        Ok(user) => Outcome::user(user),
-                        Err(AuthError::Unavailable(e)) => Outcome::Refused(Refusal::Database(e)),
-                        Err(AuthError::Overloaded) => Outcome::Refused(Refusal::Overloaded),
-                        Err(e) => Outcome::Refused(Refusal::Forbidden {
-                            message: responses::WRONG_PAIR,
-                            reason: why(&e),
-                        }),
-                    }
-                }
-                TokenRequired::Missing => Outcome::NotMine,
-                // tokenapi answers 400 for an undecodable Authorization header; nginx's
-                // auth_request would turn a 400 into a 500, so these are a 401 challenge here,
-                // with tokenapi's message.
-                unreadable => Outcome::Refused(Refusal::Challenge(unreadable.message())),
+        let authorization = request.header(header::AUTHORIZATION);
+        let (user, token) = match token_required(&request.post, &request.query, authorization) {
+            TokenRequired::Found { user, token } => (user, token),
+            TokenRequired::Missing => return Outcome::NotMine.into(),
+            // tokenapi answers 400 for an undecodable Authorization header; nginx's
+            // auth_request would turn a 400 into a 500, so these are a 401 challenge here,
+            // with tokenapi's message.
+            unreadable => return Outcome::Refused(Refusal::Challenge(unreadable.message())).into(),
+        };
+        Answer::later(async move {
+            match self.auth.check_token(&user, &token).await {
+                Ok(user) => Outcome::user(user),
+                Err(AuthError::Unavailable(e)) => Outcome::Refused(Refusal::Database(e)),
+                Err(AuthError::Overloaded) => Outcome::Refused(Refusal::Overloaded),
+                Err(e) => Outcome::Refused(Refusal::Forbidden {
+                    message: responses::WRONG_PAIR,
+                    reason: why(&e),
+                }),
             }
         })
     }
