@@ -8,6 +8,7 @@ _Text = Union[str, bytes]
 
 __all__ = [
     "BadSignature",
+    "Gate",
     "Hashers",
     "LATEST_DJANGO_VERSION",
     "ResetGenerator",
@@ -154,6 +155,50 @@ class Signer:
     def unsign_payload(self, signed: str, max_age: Union[None, int, float], now: float) -> bytes: ...
 
 class SessionStoreUnavailable(ConnectionError): ...
+
+_Verdict = tuple[Any, ...]
+_Headers = list[tuple[bytes, bytes]]
+
+@final
+class Gate:
+    def __new__(
+        cls,
+        config: str,
+        base_dir: str,
+        secret: Optional[_Text] = None,
+        fallbacks: Optional[Iterable[_Text]] = None,
+    ) -> Gate: ...
+    @property
+    def body_limit(self) -> int: ...
+    def wants_body(self, method: str, content_type: Optional[bytes]) -> bool: ...
+    def too_large(self) -> _Verdict: ...
+    def decide(
+        self,
+        method: Optional[str],
+        path: str,
+        query: bytes,
+        headers: _Headers,
+        body: Optional[bytes] = None,
+    ) -> Any: ...
+    def decide_blocking(
+        self,
+        method: Optional[str],
+        path: str,
+        query: bytes,
+        headers: _Headers,
+        body: Optional[bytes] = None,
+    ) -> _Verdict: ...
+    def login(
+        self,
+        method: str,
+        headers: _Headers,
+        body: Optional[bytes],
+        peer: Optional[str],
+        username: str,
+        password: str,
+    ) -> Any: ...
+    def logout(self, method: str, headers: _Headers, body: Optional[bytes] = None) -> Any: ...
+    def csrf_token(self, headers: _Headers) -> Any: ...
 
 @final
 class Sessions:

@@ -20,10 +20,10 @@ interpreter lock; session data is read and written with Python's ``json``, as Dj
 from __future__ import annotations
 
 import json
-import os
 from typing import Any, NamedTuple, Optional
 
 from . import _djtoken as _native
+from ._configfile import configuration, django_configuration
 
 #: The store (database, cache or directory) could not answer: a ``ConnectionError``.
 SessionStoreUnavailable = _native.SessionStoreUnavailable
@@ -64,38 +64,13 @@ class Sessions:
         ``./djtoken.toml``); its relative paths are relative to it. ``secret_key`` (and
         ``secret_key_fallbacks``) replace the key files it names; without them and without
         files there, ``$DJTOKEN_SECRET_KEY`` is used."""
-        if _text is None:
-            path = config or os.environ.get("DJTOKEN_CONFIG") or "djtoken.toml"
-            with open(path, encoding="utf-8") as f:
-                _text = f.read()
-            base = os.path.dirname(os.path.abspath(path))
-        else:
-            base = os.getcwd()
-        # As for the djtoken command, the environment outranks the file's key files.
-        if secret_key is None and os.environ.get("DJTOKEN_SECRET_KEY"):
-            secret_key = os.environ["DJTOKEN_SECRET_KEY"]
-            if secret_key_fallbacks is None and os.environ.get("DJTOKEN_SECRET_KEY_FALLBACKS"):
-                secret_key_fallbacks = os.environ["DJTOKEN_SECRET_KEY_FALLBACKS"].splitlines()
-        self._native = _native.Sessions(
-            _text,
-            base,
-            secret_key,
-            None if secret_key_fallbacks is None else list(secret_key_fallbacks),
-        )
+        self._native = _native.Sessions(*configuration(config, secret_key, secret_key_fallbacks, _text))
 
     @classmethod
     def from_django(cls) -> Sessions:
         """The running Django project's sessions: its settings as ``manage.py
         djtoken_config`` exports them, with its ``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS``."""
-        from django.conf import settings
-
-        from .config.export import export
-
-        return cls(
-            secret_key=settings.SECRET_KEY,
-            secret_key_fallbacks=list(getattr(settings, "SECRET_KEY_FALLBACKS", []) or []),
-            _text=export(settings).text,
-        )
+        return cls(**django_configuration())
 
     def load(self, session_key: str) -> Optional[dict[str, Any]]:
         """``SessionStore(session_key).load()``: the data, or None where Django finds no

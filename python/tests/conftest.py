@@ -166,6 +166,25 @@ def free_port():
         return s.getsockname()[1]
 
 
+def methods_config(folder, methods):
+    """A djtoken.toml in ``folder``: the project's own (djtoken_config's export), with
+    ``AUTHENTICATION_METHODS`` the comma-separated ``methods``, its key in a file beside it."""
+    import json
+    import re
+
+    from django.conf import settings
+    from djtoken.config.export import export
+
+    key = folder / "secret-key"
+    key.write_text(settings.SECRET_KEY)
+    key.chmod(0o600)
+    text = export(secret_key_file=str(key)).text
+    listed = "AUTHENTICATION_METHODS = " + json.dumps(methods.split(","))
+    config = folder / "djtoken.toml"
+    config.write_text(re.sub(r"(?m)^AUTHENTICATION_METHODS = .*$", listed, text))
+    return str(config)
+
+
 class Served:
     """A running `djtoken serve` on a port of its choosing (stopped with SIGTERM)."""
 

@@ -19,13 +19,12 @@ DJTOKEN_AXUM_SERVICE.
 import http.client
 import json
 import os
-import re
 import subprocess
 import time
 import uuid
 
 import pytest
-from conftest import TOP, free_port
+from conftest import TOP, free_port, methods_config
 from django.contrib.auth import get_user_model
 from django.test import Client
 
@@ -69,20 +68,11 @@ class Example:
 def services(request, djtoken_bin, database_url, scratch_dir, tmp_path_factory):
     """`djtoken serve` and the example, on one configuration naming every method."""
     from conftest import Served
-    from django.conf import settings
-    from djtoken.config.export import export
 
     folder = tmp_path_factory.mktemp("axum")
-    key = folder / "secret-key"
-    key.write_text(settings.SECRET_KEY)
-    key.chmod(0o600)
-    text = export(secret_key_file=str(key)).text
-    methods = json.dumps(request.param.split(","))
-    text = re.sub(r"(?m)^AUTHENTICATION_METHODS = .*$", "AUTHENTICATION_METHODS = " + methods, text)
-    config = folder / "djtoken.toml"
-    config.write_text(text)
-    server = Served(djtoken_bin, database_url, scratch_dir, ["--config", str(config)], configured=True)
-    example = Example(str(config), scratch_dir)
+    config = methods_config(folder, request.param)
+    server = Served(djtoken_bin, database_url, scratch_dir, ["--config", config], configured=True)
+    example = Example(config, scratch_dir)
     yield server.port, example.port
     example.stop()
     server.stop()

@@ -453,6 +453,11 @@ impl Gate {
         &self.metrics
     }
 
+    /// `serve.body_limit`: the largest form body a front reads for its credentials.
+    pub fn body_limit(&self) -> usize {
+        self.body_limit
+    }
+
     /// The login throttle: failed logins counted per username and client address.
     pub fn throttle(&self) -> &throttle::LoginThrottle {
         &self.throttle

@@ -13,7 +13,10 @@
 //!   the per-version defaults.
 //! - `sessions` (with the store features, as the wheel is built): every `SESSION_ENGINE`'s
 //!   store and `get_user`/`login`/`logout`, configured by a `djtoken.toml`.
+//! - `gate` (feature `python-gate`): `/auth`'s decision for the ASGI and WSGI middleware.
 
+#[cfg(feature = "python-gate")]
+mod gate;
 mod hashers;
 mod project;
 #[cfg(all(feature = "store", feature = "toml"))]
@@ -51,6 +54,33 @@ fn to_bytes(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8>> {
     )))
 }
 
+/// The settings `config` (the text of a `djtoken.toml`, its paths relative to `base_dir`)
+/// describes, validated; `secret` (and `fallbacks`), when given, replace the key files it
+/// names.
+#[cfg(all(feature = "store", feature = "toml"))]
+fn configured(
+    py: Python<'_>,
+    config: &str,
+    base_dir: &std::path::Path,
+    secret: Option<&Bound<'_, PyAny>>,
+    fallbacks: Option<&Bound<'_, PyAny>>,
+) -> PyResult<crate::settings::Settings> {
+    let (mut settings, set) = crate::settings::Settings::from_toml(config).map_err(value_error)?;
+    settings.relative_to(&set, base_dir);
+    if let Some(secret) = secret {
+        let empty = pyo3::types::PyTuple::empty(py);
+        let all = keys(secret, fallbacks.unwrap_or(empty.as_any()))?;
+        settings.secret_key = Some(all.current);
+        settings.secret_key_file = None;
+        if fallbacks.is_some() {
+            settings.secret_key_fallbacks = Some(all.fallbacks);
+            settings.secret_key_fallbacks_file = None;
+        }
+    }
+    settings.validate().map_err(value_error)?;
+    Ok(settings)
+}
+
 /// `SECRET_KEY` and `SECRET_KEY_FALLBACKS` from Python values.
 fn keys(secret: &Bound<'_, PyAny>, fallbacks: &Bound<'_, PyAny>) -> PyResult<SecretKeys> {
     let current = to_bytes(secret, "secret")?;
@@ -78,5 +108,7 @@ fn _djtoken(m: &Bound<'_, PyModule>) -> PyResult<()> {
     signing::register(m)?;
     #[cfg(all(feature = "store", feature = "toml"))]
     sessions::register(m)?;
+    #[cfg(feature = "python-gate")]
+    gate::register(m)?;
     Ok(())
 }

@@ -9,9 +9,8 @@ use pyo3::create_exception;
 use pyo3::exceptions::{PyConnectionError, PyValueError};
 use pyo3::prelude::*;
 
-use super::{keys, value_error};
+use super::{configured, value_error};
 use crate::sessions::{SessionAuth, SessionData, SessionError};
-use crate::settings::Settings;
 
 create_exception!(
     djtoken._djtoken,
@@ -68,19 +67,7 @@ impl NativeSessions {
         secret: Option<&Bound<'_, PyAny>>,
         fallbacks: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let (mut settings, set) = Settings::from_toml(config).map_err(value_error)?;
-        settings.relative_to(&set, &base_dir);
-        if let Some(secret) = secret {
-            let empty = pyo3::types::PyTuple::empty(py);
-            let all = keys(secret, fallbacks.unwrap_or(empty.as_any()))?;
-            settings.secret_key = Some(all.current);
-            settings.secret_key_file = None;
-            if fallbacks.is_some() {
-                settings.secret_key_fallbacks = Some(all.fallbacks);
-                settings.secret_key_fallbacks_file = None;
-            }
-        }
-        settings.validate().map_err(value_error)?;
+        let settings = configured(py, config, &base_dir, secret, fallbacks)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
