@@ -65,6 +65,52 @@ impl HostRules {
     }
 }
 
+impl HostRules {
+    /// Channels' `AllowedHostsOriginValidator` for a WebSocket handshake: whether the
+    /// `Origin` header names a host `ALLOWED_HOSTS` allows (`*`, the host, or `.example.com`
+    /// for the domain and its subdomains; the scheme and the port play no part, as for a
+    /// pattern without a scheme in Channels). A handshake without an `Origin`, or with one
+    /// that names no host (`null`), is refused — where Channels raises for the latter.
+    pub fn origin_allowed(&self, origin: Option<&str>) -> bool {
+        let Some(host) = origin.and_then(origin_hostname) else {
+            return false;
+        };
+        self.allowed_hosts.iter().any(|pattern| {
+            if pattern == "*" {
+                return true;
+            }
+            let pattern = pattern_hostname(&pattern.to_ascii_lowercase());
+            !pattern.is_empty()
+                && (pattern == host
+                    || (pattern.starts_with('.')
+                        && (host.ends_with(pattern.as_str()) || host == pattern[1..])))
+        })
+    }
+}
+
+/// `urlparse(origin).hostname`: the lower-cased host of `scheme://[user@]host[:port]…`
+/// (an IPv6 address without its brackets), or `None`.
+fn origin_hostname(origin: &str) -> Option<String> {
+    let (_, rest) = origin.split_once("://")?;
+    authority_hostname(rest)
+}
+
+/// The lower-cased host of `[user@]host[:port][/…]`.
+fn authority_hostname(rest: &str) -> Option<String> {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host.strip_prefix('[') {
+        Some(inner) => inner.split(']').next().unwrap_or(""),
+        None => host.split(':').next().unwrap_or(""),
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// `urlparse("//" + pattern).hostname or pattern`: an `ALLOWED_HOSTS` entry as a host.
+fn pattern_hostname(pattern: &str) -> String {
+    authority_hostname(pattern).unwrap_or_else(|| pattern.to_owned())
+}
+
 /// `split_domain_port`: the lower-cased domain (without a trailing dot) and the port, or
 /// `None` for text that is not `host[:port]` as Django's pattern has it.
 pub fn split_domain_port(host: &str) -> Option<(String, String)> {
@@ -123,6 +169,41 @@ pub fn validate_host(domain: &str, allowed: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_handshakes_origin_is_checked_as_channels_checks_it() {
+        let rules = HostRules {
+            allowed_hosts: vec!["example.com".into(), ".example.org".into(), "[::1]".into()],
+            ..HostRules::default()
+        };
+        for allowed in [
+            "https://example.com",
+            "http://EXAMPLE.com:8000",
+            "https://a.b.example.org",
+            "https://example.org/",
+            "http://[::1]:3000",
+            "https://user@example.com",
+        ] {
+            assert!(rules.origin_allowed(Some(allowed)), "{allowed}");
+        }
+        for refused in [
+            "https://evil.example",
+            "https://example.com.evil.example",
+            "https://notexample.org",
+            "null",
+            "example.com",
+            "https://",
+        ] {
+            assert!(!rules.origin_allowed(Some(refused)), "{refused}");
+        }
+        assert!(!rules.origin_allowed(None));
+        let any = HostRules {
+            allowed_hosts: vec!["*".into()],
+            ..HostRules::default()
+        };
+        assert!(any.origin_allowed(Some("https://anything.example")));
+        assert!(!any.origin_allowed(None));
+    }
 
     #[test]
     fn hosts_are_validated_as_django_does() {

@@ -4,6 +4,10 @@
 
 use crate::user::{Pk, User};
 
+/// A WebSocket handshake its session cookie authenticates, from a page whose `Origin`
+/// `ALLOWED_HOSTS` does not allow (Channels' `AllowedHostsOriginValidator`).
+pub const CROSS_SITE_HANDSHAKE: &str =
+    "WebSocket handshake from an origin ALLOWED_HOSTS does not allow.";
 /// `token_new` when the method is not POST (405).
 pub const MUST_POST: &str = "Must access via a POST request.";
 /// `token_new` without both fields (401).

@@ -17,7 +17,11 @@ Without ``required`` a request without usable credentials passes on with
 ``scope["djtoken.refusal"]``; with ``required=True`` it gets ``/auth``'s answer (status,
 ``WWW-Authenticate``, JSON body, ``no-store``). A WebSocket handshake is decided from its
 cookie and headers the way Channels' ``AuthMiddlewareStack`` decides Django's sessions; with
-``required=True`` a refused handshake is closed before it is accepted (HTTP 403).
+``required=True`` a refused handshake is closed before it is accepted (HTTP 403). With
+``check_origin=True`` a handshake its session cookie authenticates must also come from a page
+of the site, as Channels' ``AllowedHostsOriginValidator`` decides it: an ``Origin`` naming a
+host of ``ALLOWED_HOSTS`` (a browser sends the cookie to a handshake any page opens; a token
+it does not send on its own needs no such check).
 
 An unsafe request's urlencoded or multipart body (tokenapi's fields, Django's
 ``csrfmiddlewaretoken``) is read -- at most the configured ``serve.body_limit``, else 413 --
@@ -48,6 +52,7 @@ class AuthenticationMiddleware:
         config: Optional[str] = None,
         *,
         required: bool = False,
+        check_origin: bool = False,
         gate: Optional[Gate] = None,
         secret_key: Any = None,
         secret_key_fallbacks: Any = None,
@@ -57,6 +62,7 @@ class AuthenticationMiddleware:
         self.app = app
         self.gate = gate or Gate(config, secret_key=secret_key, secret_key_fallbacks=secret_key_fallbacks)
         self.required = required
+        self.check_origin = check_origin
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -77,7 +83,16 @@ class AuthenticationMiddleware:
                     await _respond(send, read)
                     return
                 body, receive = read
-        verdict = await self.gate.decide(method, scope.get("path", ""), scope.get("query_string", b""), headers, body)
+        verdict: Union[DjangoUser, Refusal] = await self.gate.decide(
+            method, scope.get("path", ""), scope.get("query_string", b""), headers, body
+        )
+        if (
+            kind == "websocket"
+            and self.check_origin
+            and isinstance(verdict, DjangoUser)
+            and verdict.method == "session"
+        ):
+            verdict = self.gate.origin_refusal(_header(headers, b"origin")) or verdict
         scope = dict(scope)
         # For djtoken.fastapi's login, logout and CSRF token (and the form body they read
         # Django's csrfmiddlewaretoken from).

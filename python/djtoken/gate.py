@@ -188,6 +188,13 @@ class Gate:
         multipart form (tokenapi's ``user`` and ``token``, Django's ``csrfmiddlewaretoken``)."""
         return bool(self._native.wants_body(method, content_type))
 
+    def origin_refusal(self, origin: Optional[bytes]) -> Optional[Refusal]:
+        """Channels' ``AllowedHostsOriginValidator`` for a WebSocket handshake its session
+        cookie authenticates: None when its ``Origin`` header names a host of the project's
+        ``ALLOWED_HOSTS``, else a 403 refusal (a handshake without one is refused)."""
+        refused = self._native.origin_refusal(origin)
+        return None if refused is None else Refusal(*refused[1:])
+
     def too_large(self) -> Refusal:
         """The answer to a body larger than :attr:`body_limit` (413)."""
         return Refusal(*self._native.too_large()[1:])

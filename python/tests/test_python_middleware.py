@@ -13,6 +13,7 @@ Run with DJTOKEN_FIXTURE_DRF=1 DJTOKEN_FIXTURE_SIMPLEJWT=1 DJTOKEN_FIXTURE_KNOX=
 
 import asyncio
 import io
+import re
 from urllib.parse import urlencode
 from wsgiref.util import setup_testing_defaults
 
@@ -177,6 +178,54 @@ def test_a_websocket_handshake_is_decided_by_its_cookie(configured):
     assert "scope" not in seen and sent == [{"type": "websocket.close", "code": 1008}]
     seen, sent = asyncio.run(handshake(AuthenticationMiddleware(None, gate=gate), anonymous))
     assert not seen["scope"]["user"].is_authenticated and sent == [{"type": "websocket.accept"}]
+
+
+def test_a_cookie_handshake_from_another_site_is_refused_with_check_origin(configured, tmp_path):
+    """Channels' AllowedHostsOriginValidator: the Origin's host must be one ALLOWED_HOSTS
+    allows; a token handshake (a browser does not send it on its own) is not checked."""
+    from djtoken.asgi import AuthenticationMiddleware
+    from djtoken.gate import Gate
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    port, _ = configured
+    config = methods_config(tmp_path, "session,simplejwt")
+    with open(config) as f:
+        text = re.sub(r"(?m)^ALLOWED_HOSTS = .*$", 'ALLOWED_HOSTS = ["127.0.0.1", ".example.com"]', f.read())
+    with open(config, "w") as f:
+        f.write(text)
+    gate = Gate(config)
+    user, cases, _ = credentials()
+    session = next(c for c in cases if c[0] == "session")[4]
+    jwt = {"Authorization": "Bearer %s" % AccessToken.for_user(user)}
+
+    def handshake(headers, required=True):
+        scope = {"type": "websocket", "path": "/ws", "query_string": b"", "headers": header_list(headers, port)}
+        seen, sent = {}, []
+
+        async def app(scope, receive, send):
+            seen["user"] = scope["user"]
+            await send({"type": "websocket.accept"})
+
+        async def receive():
+            return {"type": "websocket.connect"}
+
+        async def send(message):
+            sent.append(message)
+
+        middleware = AuthenticationMiddleware(app, gate=gate, required=required, check_origin=True)
+        asyncio.run(middleware(scope, receive, send))
+        return seen.get("user"), sent[0]["type"]
+
+    for origin in ("http://127.0.0.1:%d" % port, "https://app.example.com", "https://EXAMPLE.com"):
+        found, answer = handshake(dict(session, Origin=origin))
+        assert found.method == "session" and answer == "websocket.accept", origin
+    for origin in (None, "https://evil.example", "https://example.com.evil.example", "null"):
+        headers = dict(session) if origin is None else dict(session, Origin=origin)
+        assert handshake(headers) == (None, "websocket.close"), origin
+        found, answer = handshake(headers, required=False)
+        assert not found.is_authenticated and answer == "websocket.accept", origin
+    found, answer = handshake(dict(jwt, Origin="https://evil.example"))
+    assert found.method == "simplejwt" and answer == "websocket.accept"
 
 
 def test_a_form_body_is_read_for_its_credentials_and_handed_on(configured):

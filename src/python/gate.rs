@@ -185,6 +185,23 @@ impl NativeGate {
         self.gate.body_limit()
     }
 
+    /// Channels' `AllowedHostsOriginValidator`: `None` when a handshake's `Origin` (ASCII, as
+    /// Channels decodes it) names a host of `ALLOWED_HOSTS`, else the 403 refusal tuple.
+    /// Without the session method no handshake is authenticated by its cookie, and every
+    /// origin passes.
+    fn origin_refusal(&self, py: Python<'_>, origin: Option<&[u8]>) -> PyResult<Option<Py<PyAny>>> {
+        let Some(browser) = self.gate.browser() else {
+            return Ok(None);
+        };
+        let origin = origin.and_then(|o| std::str::from_utf8(o).ok().filter(|t| t.is_ascii()));
+        if browser.hosts.origin_allowed(origin) {
+            return Ok(None);
+        }
+        let message = crate::responses::CROSS_SITE_HANDSHAKE;
+        self.gate.log_refusal("websocket", "session", message);
+        refusal(py, Refused::forbidden(message)).map(Some)
+    }
+
     /// The refusal of a body larger than `serve.body_limit` (413), as a verdict tuple.
     fn too_large(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         verdict(py, Decision::Refused(crate::gate::Refused::too_large()))
