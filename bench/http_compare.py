@@ -193,6 +193,22 @@ def gunicorn(url, workers, threads, redis=None):
     return Server(args + ["wsgi:application"], django_env(url, redis), port, "/token/new.json")
 
 
+def best_gunicorn(url, path, connections, database, redis=None, headers=()):
+    """gunicorn's best configuration on this machine for ``path`` (workers, threads)."""
+    best = None
+    for workers, threads in [(2, 1), (3, 1), (4, 1), (2, 4), (4, 2)]:
+        server = gunicorn(url, workers, threads, redis)
+        result = wrk("http://127.0.0.1:%d%s" % (server.port, path), 5, connections, headers=headers)
+        server.stop()
+        print(
+            "  gunicorn -w %d --threads %d (%s): %.0f req/s" % (workers, threads, database, result["rps"]),
+            file=sys.stderr,
+        )
+        if best is None or result["rps"] > best[0]:
+            best = (result["rps"], workers, threads)
+    return best[1], best[2]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--djtoken", default=os.path.join(TOP, "target", "release", "djtoken"))
@@ -261,19 +277,7 @@ def main():
         login_env = dict(os.environ, BENCH_USERNAME="bench", BENCH_PASSWORD=PASSWORD)
         login_script = os.path.join(TOP, "bench", "login.lua")
 
-        # gunicorn's best configuration for the check, on this machine.
-        best = None
-        for workers, threads in [(2, 1), (3, 1), (4, 1), (2, 4), (4, 2)]:
-            server = gunicorn(url, workers, threads, redis)
-            result = wrk("http://127.0.0.1:%d%s" % (server.port, check_path), 5, opts.connections)
-            server.stop()
-            print(
-                "  gunicorn -w %d --threads %d (%s): %.0f req/s" % (workers, threads, database, result["rps"]),
-                file=sys.stderr,
-            )
-            if best is None or result["rps"] > best[0]:
-                best = (result["rps"], workers, threads)
-        _, workers, threads = best
+        workers, threads = best_gunicorn(url, check_path, opts.connections, database, redis)
 
         results = {}
         for side in ("django", "djtoken"):

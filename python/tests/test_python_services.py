@@ -7,8 +7,8 @@ Every credential of test_axum_service's list (Django's session cookie with and w
 CSRF token, cross-site, DRF's, knox's and simplejwt's tokens, tokenapi's, wrong ones, none)
 gets the same verdict from `/auth`, from the FastAPI app (behind `djtoken.asgi` with
 `required=True`, and through `Depends(django_user)`) and from the Flask app (behind
-`djtoken.wsgi`); a session Django logged out and an inactive user's token are refused by all
-three; a FastAPI websocket route accepts the session cookie and refuses a logged-out one; a
+`djtoken.wsgi`); a session Django logged out, an expired token and an inactive user's token
+are refused by all three; a FastAPI websocket route accepts the session cookie and refuses a logged-out one; a
 login through `djtoken.fastapi.login` is `request.user` in Django.
 
 Needs DJTOKEN_SERVICES_PYTHON (the `services` virtualenv's python, with djtoken installed:
@@ -23,6 +23,7 @@ import socket
 import subprocess
 import time
 import uuid
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -130,7 +131,7 @@ def django_session(user):
     return client, "sessionid=%s" % client.cookies["sessionid"].value
 
 
-def test_a_logged_out_session_and_an_inactive_user_are_refused_everywhere(services):
+def test_a_logged_out_session_an_expired_token_and_an_inactive_user_are_refused_everywhere(services):
     from django.contrib.auth import get_user_model
     from rest_framework_simplejwt.tokens import AccessToken
 
@@ -149,6 +150,9 @@ def test_a_logged_out_session_and_an_inactive_user_are_refused_everywhere(servic
     client.logout()
     assert len(set(verdicts({"Cookie": cookie}))) == 1 and verdicts({"Cookie": cookie})[0] == 401
     assert verdicts(token) == [200, 200, 200]
+    expired = AccessToken.for_user(user)
+    expired.set_exp(lifetime=-timedelta(seconds=1))
+    assert verdicts({"Authorization": "Bearer %s" % expired}) == [401, 401, 401]
     user.is_active = False
     user.save()
     after = verdicts(token)
