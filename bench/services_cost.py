@@ -1,7 +1,10 @@
 """The middleware's own cost per request, in process (run by bench/services_compare.py in the
 `services` virtualenv): bench/services_app.py's `GET /pk` called as ASGI, with djtoken.asgi
-in front (a tokenapi token in the query string) and without it, alternating batches; prints
-the medians in microseconds as JSON.
+in front (a tokenapi token in the query string) and without it, alternating batches, one
+request at a time; prints the medians in microseconds as JSON: the wall time of a request
+(`with`, `without`; with a database round trip in it, that is mostly waiting, which the event
+loop spends on other requests) and the CPU time of the whole process, every thread of
+djtoken's runtime included (`cpu_with`, `cpu_without`): the cost.
 
     python bench/services_cost.py QUERY [--batches 15] [--per-batch 2000]
 """
@@ -40,10 +43,11 @@ async def main(query, batches, per_batch):
             bodies.append(message["body"])
 
     async def run(target):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for _ in range(per_batch):
             await target(dict(scope), receive, send)
-        return (time.perf_counter() - started) / per_batch * 1e6
+        wall = (time.perf_counter() - started) / per_batch * 1e6
+        return wall, (time.process_time() - cpu) / per_batch * 1e6
 
     await run(app)
     assert json.loads(bodies[-1])["user"] is not None, bodies[-1]
@@ -51,7 +55,12 @@ async def main(query, batches, per_batch):
     for _ in range(batches):
         with_it.append(await run(app))
         without.append(await run(bare))
-    return {"with": statistics.median(with_it), "without": statistics.median(without)}
+    return {
+        "with": statistics.median(w for w, _ in with_it),
+        "without": statistics.median(w for w, _ in without),
+        "cpu_with": statistics.median(c for _, c in with_it),
+        "cpu_without": statistics.median(c for _, c in without),
+    }
 
 
 if __name__ == "__main__":

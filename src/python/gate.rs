@@ -29,8 +29,33 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeGate>()
 }
 
+/// djtoken's runtime for Python, made at the first `Gate` and shared with
+/// pyo3-async-runtimes (which completes the asyncio awaitables from it). One worker thread:
+/// a lookup's tasks (the request's, the batch's, the connection's) then hand over to one
+/// another without waking a second thread, which cost more CPU than the lookup itself; the
+/// hashing runs on the blocking pool, beside it.
+static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+
+fn start_runtime() -> PyResult<&'static tokio::runtime::Runtime> {
+    if let Some(runtime) = RUNTIME.get() {
+        return Ok(runtime);
+    }
+    let built = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("djtoken")
+        .enable_all()
+        .build()
+        .map_err(value_error)?;
+    let runtime = RUNTIME.get_or_init(|| built);
+    // Only the first Gate's call can take; the runtime is the same for every later one.
+    let _ = pyo3_async_runtimes::tokio::init_with_runtime(runtime);
+    Ok(runtime)
+}
+
 fn runtime() -> &'static tokio::runtime::Runtime {
-    pyo3_async_runtimes::tokio::get_runtime()
+    RUNTIME
+        .get()
+        .expect("a Gate exists only once its runtime was started")
 }
 
 /// One project's gate.
@@ -160,8 +185,9 @@ impl NativeGate {
         fallbacks: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let settings = configured(py, config, &base_dir, secret, fallbacks)?;
+        let runtime = start_runtime()?;
         let gate = py
-            .detach(|| runtime().block_on(Gate::new(&settings)))
+            .detach(|| runtime.block_on(Gate::new(&settings)))
             .map_err(value_error)?;
         Ok(NativeGate {
             gate: Arc::new(gate),
