@@ -255,3 +255,24 @@ def test_a_form_body_is_read_for_its_credentials_and_handed_on(configured):
         assert "scope" not in seen and (sent[0]["status"], sent[1]["body"].decode()) == (413, body)
     started, answer = wsgi_call(Wsgi(None, gate=gate), "POST", "", {"Content-Type": headers["Content-Type"]}, port, big)
     assert (started["status"], answer.decode()) == (413, body)
+
+
+def test_a_gate_made_before_a_fork_says_so_in_the_child(configured):
+    """A forked process has none of the runtime's threads: a clear error, not a wait forever
+    (gunicorn --preload would do this)."""
+    import os
+
+    _, gate = configured
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:
+        try:
+            gate.decide_blocking("GET", "/", b"", [])
+            message = b"no error"
+        except RuntimeError as e:
+            message = str(e).encode()
+        os.write(write, message)
+        os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    assert b"before the process forked" in os.read(read, 1000)

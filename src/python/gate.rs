@@ -34,28 +34,35 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// a lookup's tasks (the request's, the batch's, the connection's) then hand over to one
 /// another without waking a second thread, which cost more CPU than the lookup itself; the
 /// hashing runs on the blocking pool, beside it.
-static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+static RUNTIME: std::sync::OnceLock<(tokio::runtime::Runtime, u32)> = std::sync::OnceLock::new();
 
 fn start_runtime() -> PyResult<&'static tokio::runtime::Runtime> {
-    if let Some(runtime) = RUNTIME.get() {
-        return Ok(runtime);
+    if RUNTIME.get().is_none() {
+        let built = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("djtoken")
+            .enable_all()
+            .build()
+            .map_err(value_error)?;
+        let (runtime, _) = RUNTIME.get_or_init(|| (built, std::process::id()));
+        // Only the first Gate's call can take; the runtime is the same for every later one.
+        let _ = pyo3_async_runtimes::tokio::init_with_runtime(runtime);
     }
-    let built = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("djtoken")
-        .enable_all()
-        .build()
-        .map_err(value_error)?;
-    let runtime = RUNTIME.get_or_init(|| built);
-    // Only the first Gate's call can take; the runtime is the same for every later one.
-    let _ = pyo3_async_runtimes::tokio::init_with_runtime(runtime);
-    Ok(runtime)
+    runtime()
 }
 
-fn runtime() -> &'static tokio::runtime::Runtime {
-    RUNTIME
-        .get()
-        .expect("a Gate exists only once its runtime was started")
+/// The runtime, in the process that made it: a fork (gunicorn's `--preload`, a
+/// multiprocessing fork) has no thread behind it, and would wait forever.
+fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
+    match RUNTIME.get() {
+        Some((runtime, pid)) if *pid == std::process::id() => Ok(runtime),
+        Some(_) => Err(pyo3::exceptions::PyRuntimeError::new_err(
+            "this djtoken Gate was made before the process forked (gunicorn --preload?): make it in each worker",
+        )),
+        None => Err(pyo3::exceptions::PyRuntimeError::new_err(
+            "djtoken's runtime was not started",
+        )),
+    }
 }
 
 /// One project's gate.
@@ -247,8 +254,9 @@ impl NativeGate {
     ) -> PyResult<Py<PyAny>> {
         let request = Request::read(method, path, query, headers, body)?;
         let gate = Arc::clone(&self.gate);
+        let runtime = runtime()?;
         let (ready, pending) = py.detach(move || {
-            let _entered = runtime().enter();
+            let _entered = runtime.enter();
             let mut deciding = request.decide(gate);
             match deciding
                 .as_mut()
@@ -282,7 +290,8 @@ impl NativeGate {
     ) -> PyResult<Py<PyAny>> {
         let request = Request::read(method, path, query, headers, body)?;
         let gate = Arc::clone(&self.gate);
-        let decision = py.detach(move || runtime().block_on(request.decide(gate)));
+        let runtime = runtime()?;
+        let decision = py.detach(move || runtime.block_on(request.decide(gate)));
         verdict(py, decision)
     }
 
@@ -303,6 +312,7 @@ impl NativeGate {
     ) -> PyResult<Bound<'py, PyAny>> {
         let browser = Browsing::read(method, headers, body, peer)?;
         let gate = Arc::clone(&self.gate);
+        runtime()?;
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
             let result = browser.login(&gate, &username, &password).await;
             Python::attach(|py| match result {
@@ -332,6 +342,7 @@ impl NativeGate {
     ) -> PyResult<Bound<'py, PyAny>> {
         let browser = Browsing::read(method, headers, body, None)?;
         let gate = Arc::clone(&self.gate);
+        runtime()?;
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
             let result = browser.logout(&gate).await;
             Python::attach(|py| match result {
@@ -350,6 +361,7 @@ impl NativeGate {
     ) -> PyResult<Bound<'py, PyAny>> {
         let browser = Browsing::read("GET", headers, None, None)?;
         let gate = Arc::clone(&self.gate);
+        runtime()?;
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
             let result = gate.csrf_token(&browser.headers).await;
             Python::attach(|py| match result {
