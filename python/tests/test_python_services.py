@@ -1,7 +1,8 @@
 """Python services beside the Django site, as deployed: the FastAPI app under uvicorn and the
 Flask app under gunicorn of docs/python-services.md (its blocks, as written), both from the
 `services` virtualenv, which has no Django, with the project's djtoken.toml -- against
-`djtoken serve`'s `/auth` and real Django on the same database.
+`djtoken serve`'s `/auth` and real Django on the same database (and, in a cell of its own
+with DJTOKEN_FIXTURE_SESSION_CACHE, Django's sessions in the same Redis).
 
 Every credential of test_axum_service's list (Django's session cookie with and without its
 CSRF token, cross-site, DRF's, knox's and simplejwt's tokens, tokenapi's, wrong ones, none)
