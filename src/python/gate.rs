@@ -2,8 +2,8 @@
 //! same decision as `djtoken serve`'s `/auth` and the tower layer, over a request's method,
 //! path, query string, headers and form body as ASGI and WSGI hand them over.
 //!
-//! The gate lives on djtoken's own tokio runtime (pyo3-async-runtimes'), where its database
-//! pool and session store run. A decision is first polled once right here, without the
+//! The gate lives on djtoken's own tokio runtime (shared with pyo3-async-runtimes), where its
+//! database pool and session store run. A decision is first polled once right here, without the
 //! interpreter lock: most (a cached user, a signature, a refusal) complete at once and are
 //! returned as they are; one that waits for the database or the cache becomes an asyncio
 //! awaitable, completed from the runtime, so the event loop never blocks on I/O. The WSGI
@@ -57,7 +57,7 @@ fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
     match RUNTIME.get() {
         Some((runtime, pid)) if *pid == std::process::id() => Ok(runtime),
         Some(_) => Err(pyo3::exceptions::PyRuntimeError::new_err(
-            "this djtoken Gate was made before the process forked (gunicorn --preload?): make it in each worker",
+            "djtoken's runtime was started before the process forked (a Gate made in the parent: gunicorn --preload?): make Gates in the worker processes only",
         )),
         None => Err(pyo3::exceptions::PyRuntimeError::new_err(
             "djtoken's runtime was not started",
