@@ -193,6 +193,22 @@ def gunicorn(url, workers, threads, redis=None):
     return Server(args + ["wsgi:application"], django_env(url, redis), port, "/token/new.json")
 
 
+def postgres_database(server_url, prefix):
+    """A new database on the PostgreSQL server of ``server_url``: its URL, and the function
+    that drops it."""
+    import psycopg2
+
+    name = prefix + uuid.uuid4().hex[:8]
+    admin = psycopg2.connect(server_url)
+    admin.autocommit = True
+    admin.cursor().execute('CREATE DATABASE "%s"' % name)
+
+    def cleanup():
+        admin.cursor().execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
+
+    return server_url.rsplit("/", 1)[0] + "/" + name, cleanup
+
+
 def best_gunicorn(url, path, connections, database, redis=None, headers=()):
     """gunicorn's best configuration on this machine for ``path`` (workers, threads)."""
     best = None
@@ -257,16 +273,7 @@ def main():
                 admin.cursor().execute("DROP DATABASE IF EXISTS `%s`" % name)
 
         else:
-            import psycopg2
-
-            name = "djtoken_http_bench_" + uuid.uuid4().hex[:8]
-            admin = psycopg2.connect(opts.postgres)
-            admin.autocommit = True
-            admin.cursor().execute('CREATE DATABASE "%s"' % name)
-            url = opts.postgres.rsplit("/", 1)[0] + "/" + name
-
-            def cleanup(admin=admin, name=name):
-                admin.cursor().execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
+            url, cleanup = postgres_database(opts.postgres, "djtoken_http_bench_")
 
         pk, token, session, drf_key, access, knox_token = prepare(url, redis)
         knox_header = ("Authorization: Token %s" % knox_token,)

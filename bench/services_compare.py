@@ -24,7 +24,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import uuid
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(TOP, "bench"))
@@ -36,6 +35,7 @@ from http_compare import (  # noqa: E402
     free_port,
     gunicorn,
     median_run,
+    postgres_database,
     prepare,
 )
 
@@ -71,16 +71,7 @@ def main():
         if database == "sqlite":
             url = "sqlite:" + os.path.join(tmp, "bench.sqlite3")
         else:
-            import psycopg2
-
-            name = "djtoken_services_bench_" + uuid.uuid4().hex[:8]
-            admin = psycopg2.connect(opts.postgres)
-            admin.autocommit = True
-            admin.cursor().execute('CREATE DATABASE "%s"' % name)
-            url = opts.postgres.rsplit("/", 1)[0] + "/" + name
-
-            def cleanup(admin=admin, name=name):
-                admin.cursor().execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
+            url, cleanup = postgres_database(opts.postgres, "djtoken_services_bench_")
 
         pk, token, session, drf_key = prepare(url)[:4]
         config = os.path.join(tmp, "djtoken-%s.toml" % database)
