@@ -458,11 +458,6 @@ impl BrowserSession {
                 .collect(),
         })
     }
-
-    /// Who is logging in, as the throttle and django-axes see it.
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
 }
 
 impl Refused {
